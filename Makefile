@@ -1,0 +1,54 @@
+# The two commands: `make run` and `make test`. Everything they need is set up here.
+VENV ?= .venv
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATA_DIR ?= ./data
+export HOST PORT DATA_DIR
+
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: run test test-fast lint bench migrate browser-deps clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+migrate: $(VENV)/.installed-run
+	$(PY) manage.py migrate --database default -v 0
+	$(PY) manage.py migrate --database index -v 0
+
+run: migrate
+	exec $(BIN)/daphne -b $(HOST) -p $(PORT) calendar_p2p.asgi:application
+
+# Debian's Chromium drives the browser tests; install it when missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (Debian package)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+# Browser tests run in their own pytest process: Playwright's sync API owns an event loop.
+test: $(VENV)/.installed-test browser-deps lint
+	$(BIN)/pytest -m "not browser"
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -m "not browser and not slow"
+
+bench: $(VENV)/.installed-test
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) data

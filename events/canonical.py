@@ -1,0 +1,88 @@
+"""Canonical JSON (PROTOCOL 2): the one byte form that is signed and hashed.
+
+Pure module: no Django. Parsing is strict (no duplicate keys, no floats, no
+NaN or Infinity) because two replicas must agree on every byte.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_DEPTH = 16
+
+
+class NotCanonicalJSON(ValueError):
+    """The text is not JSON we accept; `rule` says which entry rule it breaks."""
+
+    def __init__(self, message: str, rule: str = "fields"):
+        super().__init__(message)
+        self.rule = rule
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise NotCanonicalJSON(f"duplicate key {dup!r}")
+    return obj
+
+
+def _reject_float(text: str) -> Any:
+    raise NotCanonicalJSON(f"floats are not allowed ({text})")
+
+
+def _reject_constant(text: str) -> Any:
+    raise NotCanonicalJSON(f"{text} is not allowed")
+
+
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_float=_reject_float, parse_constant=_reject_constant
+)
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """Parse JSON text under the entry rules; raise NotCanonicalJSON on anything else."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise NotCanonicalJSON(f"not UTF-8 at byte {e.start}") from None
+    try:
+        value, end = _decoder.raw_decode(text, _skip_ws(text, 0))
+    except NotCanonicalJSON:
+        raise
+    except RecursionError:
+        raise NotCanonicalJSON(f"nested deeper than {MAX_DEPTH}", rule="limits") from None
+    except json.JSONDecodeError as e:
+        raise NotCanonicalJSON(f"not JSON: {e.msg} at position {e.pos}") from None
+    if _skip_ws(text, end) != len(text):
+        raise NotCanonicalJSON(f"not JSON: extra data at position {end}")
+    return value
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
+
+
+def deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether the nesting depth exceeds `limit` (a scalar is 0, a list or
+    object 1 + its deepest item). Iterative, so hostile input cannot exhaust
+    the stack."""
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if level + 1 > limit:
+                return True
+            stack.extend((child, level + 1) for child in item)
+    return False

@@ -1,0 +1,204 @@
+"""Entries of the log (PROTOCOL 2): validation, signing and hashing.
+
+Pure module: no Django. `parse_entry` applies the rules a receiver checks
+before looking at its store (fields, limits, signature); `check_linkage`
+applies the ones checked after (links, body); `prev` needs the store and
+lives in `events.log`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from events.canonical import MAX_DEPTH, NotCanonicalJSON, canonical, deeper_than, loads_strict
+
+ENTRY_DOMAIN = b"calendar-p2p/entry/v1\n"
+MAX_ENTRY_BYTES = 65_536
+MAX_LINKS = 64
+MAX_BODY_TYPE = 64
+FIELDS = frozenset({"author", "seq", "prev", "links", "time", "body", "sig"})
+
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+HEX128 = re.compile(r"[0-9a-f]{128}\Z")
+
+
+class EntryInvalid(ValueError):
+    """An entry broke one of the rules of PROTOCOL 2; `rule` names it."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    author: str
+    seq: int
+    prev: str | None
+    links: tuple[str, ...]
+    time: int
+    body: dict
+    sig: str
+    hash: str
+    raw: bytes  # canonical encoding, signature included
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "author": self.author,
+            "seq": self.seq,
+            "prev": self.prev,
+            "links": list(self.links),
+            "time": self.time,
+            "body": self.body,
+            "sig": self.sig,
+        }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_fields(obj: Any) -> None:
+    if not isinstance(obj, dict):
+        raise EntryInvalid("fields", "an entry must be a JSON object")
+    keys = set(obj)
+    if keys != FIELDS:
+        missing, extra = sorted(FIELDS - keys), sorted(keys - FIELDS)
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"unexpected {', '.join(map(str, extra))}"] if extra else []
+        raise EntryInvalid("fields", "; ".join(parts))
+    if not isinstance(obj["author"], str) or not HEX64.match(obj["author"]):
+        raise EntryInvalid("fields", "author must be 64 lowercase hex chars")
+    if not _is_int(obj["seq"]) or obj["seq"] < 1:
+        raise EntryInvalid("fields", "seq must be an integer >= 1")
+    prev = obj["prev"]
+    if prev is not None and (not isinstance(prev, str) or not HEX64.match(prev)):
+        raise EntryInvalid("fields", "prev must be null or 64 lowercase hex chars")
+    if not isinstance(obj["links"], list):
+        raise EntryInvalid("fields", "links must be a list")
+    if not _is_int(obj["time"]):
+        raise EntryInvalid("fields", "time must be an integer (milliseconds)")
+    if not isinstance(obj["body"], dict):
+        raise EntryInvalid("fields", "body must be an object")
+    if not isinstance(obj["sig"], str) or not HEX128.match(obj["sig"]):
+        raise EntryInvalid("fields", "sig must be 128 lowercase hex chars")
+
+
+def signed_bytes(obj: dict) -> bytes:
+    return ENTRY_DOMAIN + canonical({k: v for k, v in obj.items() if k != "sig"})
+
+
+@lru_cache(maxsize=4096)
+def _public_key(author: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(author))
+
+
+def verify_signature(obj: dict) -> bool:
+    try:
+        _public_key(obj["author"]).verify(bytes.fromhex(obj["sig"]), signed_bytes(obj))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def parse_entry(text: str | bytes | dict) -> Entry:
+    """Apply the rules `fields`, `limits` and `signature`, in that order.
+
+    Accepts JSON text (as received) or an already parsed object (from a frame
+    that was parsed strictly). Raises EntryInvalid and nothing else.
+    """
+    try:
+        obj = loads_strict(text) if isinstance(text, str | bytes | bytearray) else text
+    except NotCanonicalJSON as e:
+        raise EntryInvalid(e.rule, str(e)) from None
+    _check_fields(obj)
+    try:
+        raw = canonical(obj)
+    except UnicodeEncodeError:
+        raise EntryInvalid("fields", "strings must be valid Unicode (lone surrogate)") from None
+    except (TypeError, ValueError) as e:  # a float smuggled in a parsed object
+        raise EntryInvalid("fields", f"not canonical JSON: {e}") from None
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise EntryInvalid("limits", f"canonical encoding is {len(raw)} bytes, more than {MAX_ENTRY_BYTES}")
+    if deeper_than(obj, MAX_DEPTH):
+        raise EntryInvalid("limits", f"nested deeper than {MAX_DEPTH}")
+    if not verify_signature(obj):
+        raise EntryInvalid("signature", "the signature does not verify under author")
+    return _entry(obj, raw)
+
+
+def _entry(obj: dict, raw: bytes) -> Entry:
+    return Entry(
+        author=obj["author"],
+        seq=obj["seq"],
+        prev=obj["prev"],
+        links=tuple(obj["links"]),
+        time=obj["time"],
+        body=obj["body"],
+        sig=obj["sig"],
+        hash=hashlib.sha256(raw).hexdigest(),
+        raw=raw,
+    )
+
+
+def check_prev(entry: Entry, held_hash: str | None) -> None:
+    """`held_hash`: hash of the stored entry (author, seq-1), None for seq 1."""
+    if entry.seq == 1:
+        if entry.prev is not None:
+            raise EntryInvalid("prev", "the first entry of a feed must have prev null")
+    elif entry.prev is None:
+        raise EntryInvalid("prev", f"entry {entry.seq} must name its predecessor in prev")
+    elif entry.prev != held_hash:
+        raise EntryInvalid("prev", f"prev does not match the hash of entry {entry.seq - 1}")
+
+
+def check_linkage(entry: Entry) -> None:
+    """Apply the rules `links` then `body`."""
+    links = entry.links
+    if len(links) > MAX_LINKS:
+        raise EntryInvalid("links", f"{len(links)} links, more than {MAX_LINKS}")
+    if not all(isinstance(h, str) and HEX64.match(h) for h in links):
+        raise EntryInvalid("links", "every link must be 64 lowercase hex chars")
+    if list(links) != sorted(set(links)):
+        raise EntryInvalid("links", "links must be sorted ascending with no duplicates")
+    if entry.hash in links:
+        raise EntryInvalid("links", "an entry cannot link to itself")
+    kind = entry.body.get("type")
+    if not isinstance(kind, str) or not 1 <= len(kind) <= MAX_BODY_TYPE:
+        raise EntryInvalid("body", f"body.type must be a string of 1 to {MAX_BODY_TYPE} characters")
+
+
+def sign_entry(
+    key: Ed25519PrivateKey,
+    *,
+    seq: int,
+    prev: str | None,
+    body: dict,
+    time: int,
+    links: list[str] | tuple[str, ...] = (),
+) -> Entry:
+    """Make and sign an entry with `key`; the result passes every rule."""
+    obj: dict[str, Any] = {
+        "author": key.public_key().public_bytes_raw().hex(),
+        "seq": seq,
+        "prev": prev,
+        "links": sorted(set(links)),
+        "time": time,
+        "body": body,
+    }
+    obj["sig"] = key.sign(signed_bytes(obj)).hex()
+    entry = _entry(obj, canonical(obj))
+    if len(entry.raw) > MAX_ENTRY_BYTES:
+        raise EntryInvalid("limits", f"canonical encoding is {len(entry.raw)} bytes, more than {MAX_ENTRY_BYTES}")
+    if deeper_than(obj, MAX_DEPTH):
+        raise EntryInvalid("limits", f"nested deeper than {MAX_DEPTH}")
+    check_linkage(entry)
+    return entry
