@@ -428,7 +428,7 @@ class Session:
     async def _verify_loop(self) -> None:
         while True:
             items = await self.inbox.get()
-            blocked = self.hub.blocked
+            blocked = self.hub.blocked = await database_sync_to_async(pairing.blocked_authors)()
             items = [i for i in items if not (isinstance(i, dict) and i.get("author") in blocked)]
             if len(items) >= PARALLEL_VERIFY_MIN:
                 half = len(items) // 2

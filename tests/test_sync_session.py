@@ -1,0 +1,433 @@
+"""The /ws/sync/ consumer against PROTOCOL 4, driven in-process by a hand-made
+peer that speaks the protocol with its own key (not our dialer).
+
+Personas: a paired peer, a stranger, a blocked author, an invitee.
+"""
+
+import asyncio
+import datetime as dt
+import importlib
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.utils import timezone
+
+from calendar_p2p.asgi import application
+from events import log
+from events.entry import sign_entry
+from events.identity import author_id
+from events.models import LogEntry
+from sync import pairing, protocol, replication
+from sync.models import Invite, PairingRequest, Peer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+T = 1_795_000_000_000
+TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
+
+
+@pytest.fixture(autouse=True)
+def flushable_log(transactional_db):
+    """Transactional tests end with a flush (DELETE): lift the append-only
+    triggers for it, and put them back for the next test."""
+    from django.db import connection
+
+    install = importlib.import_module("events.migrations.0002_append_only")
+    with connection.cursor() as cur:
+        existing = {r[0] for r in cur.execute("select name from sqlite_master where type = 'trigger'")}
+        for name, sql in zip(TRIGGERS, install.SQLITE, strict=True):
+            if name not in existing:
+                cur.execute(sql)
+    yield
+    with connection.cursor() as cur:
+        for name in TRIGGERS:
+            cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def feed(key, n, *, start=1, prev=None, body=None):
+    out = []
+    for seq in range(start, start + n):
+        e = sign_entry(key, seq=seq, prev=prev, body=body or {"type": "note", "n": seq}, time=T)
+        out.append(e)
+        prev = e.hash
+    return out
+
+
+def as_obj(e):
+    return json.loads(e.raw)
+
+
+class PeerClient:
+    """A peer written from PROTOCOL 4 alone."""
+
+    def __init__(self, key=None, name="peer"):
+        self.key = key or Ed25519PrivateKey.generate()
+        self.id = author_id(self.key)
+        self.name = name
+        self.nonce = protocol.new_nonce()
+        self.comm = None
+        self.server_hello = None
+
+    async def connect(self):
+        self.comm = WebsocketCommunicator(application, "/ws/sync/")
+        connected, _ = await self.comm.connect()
+        assert connected
+        self.server_hello = await self.recv()
+        assert self.server_hello["type"] == "hello"
+        return self
+
+    async def recv(self, timeout=5):
+        return json.loads(await self.comm.receive_from(timeout))
+
+    async def recv_type(self, kind, timeout=5):
+        while True:
+            msg = await self.recv(timeout)
+            if msg["type"] == kind:
+                return msg
+
+    async def send(self, obj):
+        await self.comm.send_to(text_data=obj if isinstance(obj, str) else json.dumps(obj))
+
+    async def hello(self, invite=None, v=1, url="http://peer.example"):
+        await self.send({"type": "hello", "v": v, "key": self.id, "nonce": self.nonce, "name": self.name, "url": url, "invite": invite})
+
+    def auth_frame(self):
+        h = self.server_hello
+        return protocol.auth(self.key, other_nonce=h["nonce"], own_nonce=self.nonce, other_key=h["key"], own_key=self.id)
+
+    async def handshake(self, invite=None):
+        """hello, auth; returns the server's answer after auth (have or error)."""
+        await self.hello(invite)
+        server_auth = await self.recv()
+        assert server_auth["type"] == "auth"
+        h = self.server_hello
+        assert protocol.verify_auth(
+            server_auth["sig"], signer_key=h["key"], signer_nonce=h["nonce"], verifier_key=self.id, verifier_nonce=self.nonce
+        )
+        await self.send(self.auth_frame())
+        return await self.recv()
+
+    async def entries(self, entries):
+        await self.send({"type": "entries", "entries": [as_obj(e) if hasattr(e, "raw") else e for e in entries]})
+
+    async def closed(self, timeout=3):
+        out = await self.comm.receive_output(timeout)
+        assert out["type"] == "websocket.close", out
+        return out
+
+    async def quiet(self, timeout=0.3):
+        return await self.comm.receive_nothing(timeout)
+
+    async def close(self):
+        await self.comm.disconnect()
+        await asyncio.sleep(0)
+
+
+@database_sync_to_async
+def make_peer(client, state=Peer.PAIRED):
+    Peer.objects.create(author=client.id, name=client.name, state=state)
+
+
+@database_sync_to_async
+def stored_hashes():
+    return set(LogEntry.objects.values_list("hash", flat=True))
+
+
+@database_sync_to_async
+def db(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+async def paired_client(name="peer"):
+    c = PeerClient(name=name)
+    await make_peer(c)
+    await c.connect()
+    have = await c.handshake()
+    assert have["type"] == "have"
+    await c.send({"type": "have", "feeds": {}})
+    return c, have
+
+
+async def test_it_admits_a_paired_peer_and_sends_what_it_lacks():
+    mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
+    c, have = await paired_client()
+    assert have["feeds"] == {mine[0].author: 3}
+    frame = await c.recv_type("entries")
+    assert [e["seq"] for e in frame["entries"]] == [1, 2, 3]
+    await c.send(protocol.ack({mine[0].author: 3}))
+    await c.close()
+
+
+async def test_it_refuses_a_stranger_with_pending_and_records_the_request():
+    c = await PeerClient(name="stranger").connect()
+    answer = await c.handshake()
+    assert (answer["type"], answer["code"]) == ("error", "pending")
+    await c.closed()
+    req = await db(lambda: PairingRequest.objects.get(author=c.id))
+    assert (req.direction, req.state, req.url) == ("incoming", "pending", "http://peer.example")
+    assert not await db(lambda: Peer.objects.filter(author=c.id).exists())
+
+
+async def test_it_refuses_a_replayed_auth():
+    c, _ = await paired_client()
+    old_auth = c.auth_frame()  # signed over the first connection's nonces
+    await c.close()
+    eve = PeerClient(key=c.key)  # same key, but replays the old auth frame
+    eve.nonce = c.nonce
+    await eve.connect()
+    assert eve.server_hello["nonce"] != c.server_hello["nonce"]
+    await eve.hello()
+    await eve.recv_type("auth")
+    await eve.send(old_auth)
+    answer = await eve.recv()
+    assert (answer["type"], answer["code"]) == ("error", "not-paired")
+    await eve.closed()
+
+
+async def test_it_refuses_entries_before_the_handshake():
+    c = await PeerClient().connect()
+    await c.entries(feed(c.key, 1))
+    answer = await c.recv()
+    assert answer["code"] == "bad-frame"
+    await c.closed()
+    assert await stored_hashes() == set()
+
+
+async def test_it_pairs_with_a_valid_invite_once():
+    url = await db(pairing.create_invite)
+    _, token = pairing.split_pair_url(url)
+    c = await PeerClient(name="invitee").connect()
+    assert (await c.handshake(invite=token))["type"] == "have"
+    peer = await db(lambda: Peer.objects.get(author=c.id))
+    assert (peer.name, peer.url, peer.state) == ("invitee", "http://peer.example", "paired")
+    await c.close()
+    other = await PeerClient(name="second").connect()
+    answer = await other.handshake(invite=token)
+    assert (answer["code"], "used" in answer["message"]) == ("bad-invite", True)
+    await other.closed()
+    assert not await db(lambda: Peer.objects.filter(author=other.id).exists())
+
+
+async def test_it_refuses_an_expired_invite():
+    past = timezone.now() - dt.timedelta(days=8)
+    url = await db(pairing.create_invite, now=past)
+    _, token = pairing.split_pair_url(url)
+    c = await PeerClient().connect()
+    answer = await c.handshake(invite=token)
+    assert (answer["code"], "expired" in answer["message"]) == ("bad-invite", True)
+    await c.closed()
+    invite = await db(lambda: Invite.objects.get())
+    assert invite.used_at is None and len(invite.token_hash) == 64 and token not in invite.token_hash
+
+
+async def test_it_refuses_a_blocked_key():
+    c = PeerClient()
+    await make_peer(c, state=Peer.BLOCKED)
+    await c.connect()
+    assert (await c.handshake())["code"] == "blocked"
+    await c.closed()
+
+
+async def test_it_refuses_another_protocol_version():
+    c = await PeerClient().connect()
+    await c.hello(v=2)
+    answer = await c.recv()
+    assert answer["code"] == "version"
+    await c.closed()
+
+
+@pytest.mark.parametrize("frame", ["{nope", '{"type":"gossip"}', '{"type":"have","feeds":{"x":1}}'])
+async def test_it_answers_bad_frame_and_closes(frame):
+    c, _ = await paired_client()
+    await c.send(frame)
+    assert (await c.recv_type("error"))["code"] == "bad-frame"
+    await c.closed()
+
+
+async def test_it_answers_bad_frame_to_binary_frames():
+    c, _ = await paired_client()
+    await c.comm.send_to(bytes_data=b"\x00\x01")
+    assert (await c.recv_type("error"))["code"] == "bad-frame"
+    await c.closed()
+
+
+async def test_it_answers_too_large_for_big_frames_and_many_entries():
+    c, _ = await paired_client()
+    await c.send('{"type":"want","feeds":{},"pad":"' + "x" * (1024 * 1024) + '"}')
+    assert (await c.recv_type("error"))["code"] == "too-large"
+    await c.closed()
+    c2, _ = await paired_client()
+    await c2.entries([as_obj(e) for e in feed(c2.key, 1)] * 1001)
+    assert (await c2.recv_type("error"))["code"] == "too-large"
+    await c2.closed()
+    assert await stored_hashes() == set()
+
+
+async def test_it_keeps_valid_entries_of_other_feeds_beside_a_bad_entry():
+    c, _ = await paired_client()
+    other = Ed25519PrivateKey.generate()
+    good = feed(c.key, 3)
+    y = feed(other, 3)
+    forged = as_obj(y[1])
+    forged["body"] = {"type": "note", "n": "changed"}  # signature no longer verifies
+    await c.entries([good[0], y[0], forged, good[1], y[2], good[2]])
+    err = await c.recv_type("error")
+    assert err["code"] == "bad-entry" and "signature" in err["message"]
+    assert err["hash"] == protocol.entry_hash(forged)
+    ack = await c.recv_type("ack")
+    assert ack["feeds"] == {c.id: 3, author_id(other): 1}
+    assert await stored_hashes() == {good[0].hash, good[1].hash, good[2].hash, y[0].hash}
+    await c.close()
+
+
+async def test_it_names_the_rule_of_a_bad_entry_checked_against_the_store():
+    c, _ = await paired_client()
+    first = feed(c.key, 1)[0]
+    wrong_prev = sign_entry(c.key, seq=2, prev="0" * 64, body={"type": "note"}, time=T)
+    await c.entries([first, wrong_prev])
+    err = await c.recv_type("error")
+    assert (err["code"], err["hash"], "prev" in err["message"]) == ("bad-entry", wrong_prev.hash, True)
+    assert await stored_hashes() == {first.hash}
+    await c.close()
+
+
+async def test_it_answers_fork_and_keeps_what_it_has():
+    c, _ = await paired_client()
+    first = feed(c.key, 1)[0]
+    twin = feed(c.key, 1, body={"type": "note", "n": "twin"})[0]
+    await c.entries([first])
+    await c.recv_type("ack")
+    await c.entries([twin])
+    err = await c.recv_type("error")
+    assert (err["code"], err["hash"]) == ("fork", twin.hash)
+    assert await stored_hashes() == {first.hash}
+    assert [f.offered_hash for f in await db(log.fork_evidence)] == [twin.hash]
+    await c.close()
+
+
+async def test_it_sends_want_after_a_gap():
+    c, _ = await paired_client()
+    entries = feed(c.key, 4)
+    await c.entries(entries[:2])
+    await c.recv_type("ack")
+    await c.entries(entries[3:])
+    want = await c.recv_type("want")
+    assert want["feeds"] == {c.id: 2}
+    await c.close()
+
+
+async def test_it_resends_a_feed_on_want():
+    mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
+    c, _ = await paired_client()
+    assert len((await c.recv_type("entries"))["entries"]) == 3
+    await c.send(protocol.ack({mine[0].author: 3}))
+    await c.send(protocol.want({mine[0].author: 1}))
+    again = await c.recv_type("entries")
+    assert [e["seq"] for e in again["entries"]] == [2, 3]
+    await c.close()
+
+
+async def test_it_survives_a_have_with_absurd_seqs():
+    await db(log.append_local, {"type": "note"})
+    me = await db(log.my_author_id)
+    stranger = "cd" * 32
+    c = PeerClient()
+    await make_peer(c)
+    await c.connect()
+    await c.handshake()
+    await c.send(protocol.have({stranger: 2**63 - 1, c.id: 2**62}))
+    frame = await c.recv_type("entries")  # it still sends our feed, nothing else
+    assert {e["author"] for e in frame["entries"]} == {me}
+    await c.send(protocol.ack({me: 1}))
+    await c.quiet()
+    await c.send('{"type":"have","feeds":{"' + stranger + '":18446744073709551616}}')
+    assert (await c.recv_type("error"))["code"] == "bad-frame"
+    await c.closed()
+
+
+async def test_it_rate_limits_a_flood_of_tiny_frames():
+    c, _ = await paired_client()
+    for _ in range(int(replication.BURST) + 200):
+        await c.send('{"type":"want","feeds":{}}')
+    err = await c.recv_type("error", timeout=10)
+    assert err["code"] == "rate-limit"
+    await c.close()
+
+
+async def test_it_drops_entries_of_blocked_authors_and_does_not_relay_them():
+    c, _ = await paired_client()
+    spammer = Ed25519PrivateKey.generate()
+    await db(pairing.block, author_id(spammer))
+    spam, good = feed(spammer, 2), feed(c.key, 1)
+    await c.entries(spam + good)
+    ack = await c.recv_type("ack")
+    assert ack["feeds"] == {c.id: 1}
+    assert await stored_hashes() == {good[0].hash}
+    await c.close()
+
+
+async def test_it_pushes_new_entries_live_and_relays_between_peers():
+    a, _ = await paired_client("a")
+    b, _ = await paired_client("b")
+    mine = await db(log.append_local, {"type": "note", "n": "live"})
+    replication.notify_local_write()
+    for c in (a, b):
+        frame = await c.recv_type("entries")
+        assert [e["sig"] for e in frame["entries"]] == [mine.sig]
+        await c.send(protocol.ack({mine.author: 1}))
+    from_a = feed(a.key, 2)
+    await a.entries(from_a)
+    await a.recv_type("ack")
+    relayed = await b.recv_type("entries")
+    assert [e["seq"] for e in relayed["entries"]] == [1, 2] and relayed["entries"][0]["author"] == a.id
+    await b.send(protocol.ack({a.id: 2}))
+    await a.quiet()  # nothing echoed back to the author
+    await a.close()
+    await b.close()
+
+
+async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed():
+    mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
+    c, _ = await paired_client()
+    await c.recv_type("entries")
+    await c.send(protocol.ack({mine[0].author: 3}))
+    await c.send(protocol.have({mine[0].author: 5}))
+    want = await c.recv_type("want")
+    assert want["feeds"] == {mine[0].author: 3}
+    with pytest.raises(log.LocalWritesHeld):
+        await db(log.append_local, {"type": "note"})
+    assert "restored" in await db(log.writes_held_reason)
+    await c.close()
+
+
+async def test_it_closes_a_silent_handshake(monkeypatch):
+    monkeypatch.setattr(replication, "HANDSHAKE_TIMEOUT", 0.5)
+    c = await PeerClient().connect()
+    await c.closed(timeout=4)
+
+
+async def test_it_keeps_one_connection_per_peer():
+    c, _ = await paired_client()
+    again = PeerClient(key=c.key)
+    await again.connect()
+    assert (await again.handshake())["type"] == "have"
+    out = await c.closed()  # same dialer: the newer connection replaces the older one
+    assert out.get("code") == replication.DUPLICATE_CLOSE and "duplicate" in out.get("reason", "")
+    await again.close()
+
+
+async def test_it_updates_the_status_the_owner_sees():
+    c, _ = await paired_client()
+    await c.entries(feed(c.key, 5))
+    await c.recv_type("ack")
+    await asyncio.sleep(replication.STATUS_INTERVAL + 0.2)
+    from sync.status import status
+
+    data = await db(status)
+    [peer] = data["peers"]
+    assert (peer["connected"], peer["entries_received"], peer["we_lack"]) == (True, 5, 0)
+    await c.close()
+    await asyncio.sleep(0.1)
+    assert (await db(status))["peers"][0]["connected"] is False
