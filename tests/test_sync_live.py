@@ -1,0 +1,119 @@
+"""Real instances: daphne processes on loopback, driven through manage.py."""
+
+import json
+import urllib.request
+
+import pytest
+
+from tests.instances import Instance, check_log, seed, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return Instance.template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def spawn(tmp_path, template):
+    started = []
+
+    def make(name):
+        inst = Instance(tmp_path / name, template, name=name).start()
+        started.append(inst)
+        return inst
+
+    yield make
+    for inst in started:
+        inst.stop()
+
+
+def converged(*instances):
+    vectors = [i.vector() for i in instances]
+    return all(v == vectors[0] for v in vectors) and vectors[0]
+
+
+def pair(a, b):
+    """b pairs with a by invite."""
+    out = b.manage("pair", a.manage("invite").strip())
+    assert out.startswith("paired with a") or "paired with" in out
+
+
+def test_it_pairs_by_invite_and_converges(spawn):
+    a, b = spawn("a"), spawn("b")
+    a.append("a1", "a2")
+    b.append("b1")
+    invite = a.manage("invite").strip()
+    page = urllib.request.urlopen(invite).read().decode()
+    assert "manage.py pair" in page and invite in page
+    assert "paired with a" in b.manage("pair", invite)
+    wait_until(lambda: converged(a, b) and len(a.vector()) == 2, 20, message="a and b converge")
+    a.append("a3")
+    b.append("b2")
+    wait_until(lambda: converged(a, b) and sum(a.vector().values()) == 5, 20, message="live entries")
+    status = wait_until(lambda: (s := a.peers()) and s["peers"][0]["connected"] and s["peers"][0]["peer_lacks"] == 0 and s, 10)
+    peer = status["peers"][0]
+    assert (peer["name"], peer["url"], peer["state"]) == ("b", b.url, "paired")
+    assert peer["entries_received"] == 2 and peer["entries_sent"] >= 3
+    # the invite was single-use
+    c = spawn("c")
+    with pytest.raises(RuntimeError, match="bad-invite|used"):
+        c.manage("pair", invite)
+
+
+def test_it_gossips_along_a_line_both_ways(spawn):
+    a, b, c = spawn("a"), spawn("b"), spawn("c")
+    pair(a, b)
+    pair(b, c)
+    a.append("from a")
+    c.append("from c")
+    wait_until(lambda: converged(a, b, c) and len(a.vector()) == 2, 30, message="a-b-c converge")
+    assert a.author() not in {p["author"] for p in c.peers()["peers"]}
+
+
+def test_it_catches_up_after_a_peer_was_down(spawn):
+    a, b, c = spawn("a"), spawn("b"), spawn("c")
+    pair(a, b)
+    pair(b, c)
+    a.append("a0")
+    wait_until(lambda: converged(a, b, c), 30, message="first convergence")
+    b.stop()
+    a.append("a1", "a2")
+    c.append("c1")
+    out = b.manage("sync", "--once", "--json")  # one-shot, without the server
+    assert all(r["ok"] for r in json.loads(out))
+    assert b.vector() == {**a.vector(), **c.vector()}
+    a.append("a3")
+    b.start()
+    wait_until(lambda: converged(a, b, c) and sum(a.vector().values()) == 5, 40, message="convergence after restart")
+    check_log(b)
+
+
+def test_it_pairs_by_plain_url_after_approval(spawn):
+    a, b = spawn("a"), spawn("b")
+    a.append("a1")
+    b.append("b1")
+    out = b.manage("pair", a.url)
+    assert "approve" in out
+    requests = a.peers()["requests"]
+    assert [(r["name"], r["url"], r["direction"]) for r in requests] == [("b", b.url, "incoming")]
+    assert not a.peers()["peers"]
+    a.manage("peers", "--approve", str(requests[0]["id"]))
+    wait_until(lambda: converged(a, b) and len(a.vector()) == 2, 30, message="approved peers converge")
+    assert [p["name"] for p in b.peers()["peers"]] == ["a"]
+    assert b.peers()["requests"] == []
+
+
+def test_it_resumes_after_being_killed_while_storing_a_big_batch(spawn):
+    a, b = spawn("a"), spawn("b")
+    seed(a, 20_000, authors=4)
+    total = sum(a.vector().values())
+    pair(a, b)
+    wait_until(lambda: 0 < sum(b.vector().values()) < total, 60, interval=0.02, message="b storing")
+    b.kill()
+    partial = check_log(b)
+    assert 0 < partial < total
+    b.start()
+    wait_until(lambda: converged(a, b), 90, message="sync resumed")
+    assert check_log(b) == total
