@@ -1,0 +1,155 @@
+"""Replication between two real instances on loopback (DESIGN: performance targets).
+
+    python -m bench sync            (BENCH_SYNC_ENTRIES=100000 by default)
+
+Prints, beside references measured in the same run:
+- initial sync rate vs one core verifying Ed25519 signatures alone (target >= 75%);
+- median time until one new entry is visible on the other side (target < 100 ms);
+- bytes exchanged on a reconnect with nothing new, small log vs big log (target: equal);
+- peak RSS (VmHWM) of each instance during the big sync (target < 200 MB).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.instances import Instance, seed, wait_until  # noqa: E402
+
+AUTHORS = 4
+LATENCY_SAMPLES = 30
+
+WRITER = """
+import os, sys, django
+django.setup()
+from events import log
+for line in sys.stdin:
+    e = log.append_local({"type": "note", "text": line.strip()})
+    print(e.hash, flush=True)
+"""
+
+
+def verify_rate(seconds: float = 1.5) -> float:
+    """Signatures one core verifies per second, on entry-sized messages."""
+    key = Ed25519PrivateKey.generate()
+    pub = key.public_key()
+    msgs = [b"calendar-p2p/entry/v1\n" + os.urandom(300) for _ in range(500)]
+    sigs = [key.sign(m) for m in msgs]
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for m, s in zip(msgs, sigs, strict=True):
+            pub.verify(s, m)
+        done += len(msgs)
+    return done / (time.perf_counter() - started)
+
+
+def pair(a: Instance, b: Instance) -> None:
+    b.manage("pair", a.manage("invite").strip())
+
+
+def total(inst: Instance) -> int:
+    return sum(inst.vector().values())
+
+
+def reconnect_bytes(b: Instance) -> int:
+    """Bytes both ways when b (stopped) reconnects with nothing new."""
+    [result] = json.loads(b.manage("sync", "--once", "--json"))
+    assert result["ok"], result
+    return result["bytes_sent"] + result["bytes_received"]
+
+
+def pair_of(root: Path, template: Path, tag: str, n: int) -> tuple[Instance, Instance, float, float]:
+    """Two instances, `n` entries on the first; pair them and time the initial sync:
+    (a, b, seconds from `manage.py pair` to done, seconds from the first stored entry to done)."""
+    a = Instance(root / f"{tag}-a", template, name=f"{tag}-a")
+    b = Instance(root / f"{tag}-b", template, name=f"{tag}-b")
+    seed(a, n, authors=AUTHORS)
+    a.start()
+    b.start()
+    want = total(a)
+    started = time.perf_counter()
+    pair(a, b)
+    wait_until(lambda: total(b) > 0, 60, interval=0.01, message="first entries")
+    first = time.perf_counter()
+    wait_until(lambda: total(b) >= want, 3600, interval=0.05, message="initial sync")
+    done = time.perf_counter()
+    return a, b, done - started, done - first
+
+
+def latency(a: Instance, b: Instance) -> list[float]:
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER], cwd=REPO, env=a.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    samples = []
+    try:
+        for i in range(LATENCY_SAMPLES):
+            writer.stdin.write(f"latency probe {i}\n")
+            writer.stdin.flush()
+            h = writer.stdout.readline().strip()
+            started = time.perf_counter()
+            while not b.has_entry(h):
+                time.sleep(0.001)
+                if time.perf_counter() - started > 10:
+                    raise AssertionError("entry never arrived")
+            samples.append(time.perf_counter() - started)
+            time.sleep(random.uniform(0.02, 0.12))  # no phase lock with the 50 ms log poll
+    finally:
+        writer.stdin.close()
+        writer.wait(10)
+    return samples
+
+
+def main() -> None:
+    n = int(os.environ.get("BENCH_SYNC_ENTRIES", "100000"))
+    root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    instances: list[Instance] = []
+    try:
+        template = Instance.template(root / "template")
+        reference = verify_rate()
+        print(f"   reference: one core verifies {reference:,.0f} Ed25519 signatures/s")
+
+        a, b, elapsed, streaming = pair_of(root, template, "big", n)
+        instances += [a, b]
+        rate, stream_rate = n / elapsed, n / streaming
+        print(f"   initial sync of {n:,} entries ({AUTHORS} authors): {elapsed:.1f} s from `pair`, {rate:,.0f} entries/s "
+              f"= {rate / reference:.0%} of the verify rate (target >= 75%)")
+        print(f"   of which streaming (first entry stored to last): {streaming:.1f} s, {stream_rate:,.0f} entries/s "
+              f"= {stream_rate / reference:.0%}")
+        rss_a, rss_b = a.peak_rss_kb() / 1024, b.peak_rss_kb() / 1024
+        print(f"   peak RSS during the sync: sender {rss_a:.0f} MB, receiver {rss_b:.0f} MB (target < 200 MB)")
+
+        samples = latency(a, b)
+        print(f"   one new entry visible on the peer: median {statistics.median(samples) * 1000:.1f} ms, "
+              f"max {max(samples) * 1000:.1f} ms over {len(samples)} (target < 100 ms)")
+
+        b.stop()
+        big_bytes = reconnect_bytes(b)
+        small_a, small_b, _, _ = pair_of(root, template, "small", 1000)
+        instances += [small_a, small_b]
+        small_a.append("one entry of its own, as the big one has")
+        wait_until(lambda: total(small_b) == total(small_a), 30, message="small pair in sync")
+        small_b.stop()
+        small_bytes = reconnect_bytes(small_b)
+        print(f"   reconnect with nothing new: {small_bytes:,} bytes at 1,000 entries, {big_bytes:,} bytes at {n:,} "
+              f"(ratio {big_bytes / small_bytes:.2f}, target: independent of size)")
+    finally:
+        for inst in instances:
+            inst.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
