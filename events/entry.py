@@ -9,6 +9,7 @@ lives in `events.log`.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,7 +136,7 @@ def parse_entry(text: str | bytes | dict) -> Entry:
     return _entry(obj, raw)
 
 
-def _entry(obj: dict, raw: bytes) -> Entry:
+def _entry(obj: dict, raw: bytes, known_hash: str | None = None) -> Entry:
     return Entry(
         author=obj["author"],
         seq=obj["seq"],
@@ -144,7 +145,7 @@ def _entry(obj: dict, raw: bytes) -> Entry:
         time=obj["time"],
         body=obj["body"],
         sig=obj["sig"],
-        hash=hashlib.sha256(raw).hexdigest(),
+        hash=known_hash or hashlib.sha256(raw).hexdigest(),
         raw=raw,
     )
 
@@ -202,3 +203,10 @@ def sign_entry(
         raise EntryInvalid("limits", f"nested deeper than {MAX_DEPTH}")
     check_linkage(entry)
     return entry
+
+
+
+def decode_stored(raw: str | bytes, hash: str | None = None) -> Entry:
+    """Rebuild an Entry from bytes this replica validated when it stored them."""
+    data = raw.encode() if isinstance(raw, str) else bytes(raw)
+    return _entry(json.loads(data), data, hash)

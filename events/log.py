@@ -1,0 +1,254 @@
+"""The log: the only source of truth (PROTOCOL 2-3).
+
+Two ways in: `append_local` signs a body with our key as the next entry of our
+feed; `receive` validates remote entries and stores a batch atomically,
+reporting per entry what PROTOCOL 2 says (stored, duplicate, early, fork,
+invalid with its rule). Ways out: the vector of what we hold, a feed from a
+seq on (bounded memory), and the arrival counter that views tail.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from events.entry import (
+    Entry,
+    EntryInvalid,
+    check_linkage,
+    check_prev,
+    decode_stored,
+    parse_entry,
+    sign_entry,
+)
+from events.identity import author_id, load_or_create_signing_key
+from events.models import Feed, ForkEvidence, LogEntry, OwnFeedClaim
+
+CHUNK = 500
+
+STORED, DUPLICATE, EARLY, FORK, INVALID = "stored", "duplicate", "early", "fork", "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: str
+    rule: str | None = None
+    message: str = ""
+    hash: str | None = None
+    author: str | None = None
+    seq: int | None = None
+
+
+class LocalWritesHeld(RuntimeError):
+    """A peer holds more of our own feed than we do (we were restored from a
+    backup): signing now would fork our own history."""
+
+
+@cache
+def signing_key() -> Ed25519PrivateKey:
+    return load_or_create_signing_key(settings.DATA_DIR)
+
+
+def my_author_id() -> str:
+    return author_id(signing_key())
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _row(entry: Entry) -> LogEntry:
+    return LogEntry(hash=entry.hash, author=entry.author, seq=entry.seq, raw=entry.raw.decode())
+
+
+def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
+    Feed.objects.bulk_create(
+        [Feed(author=a, seq=s, head=h) for a, (s, h) in heads.items()],
+        update_conflicts=True,
+        unique_fields=["author"],
+        update_fields=["seq", "head"],
+    )
+
+
+def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = None) -> Entry:
+    """Sign `body` as the next entry of our feed and store it.
+
+    The seq is assigned inside the write transaction; the unique (author, seq)
+    constraint turns a race on databases without IMMEDIATE transactions into
+    a retry instead of a fork.
+    """
+    key, me = signing_key(), my_author_id()
+    for _ in range(10):
+        try:
+            with transaction.atomic():
+                feed = Feed.objects.filter(author=me).first()
+                seq, prev = (feed.seq + 1, feed.head) if feed else (1, None)
+                claim = OwnFeedClaim.objects.filter(seq__gte=seq).first()
+                if claim:
+                    raise LocalWritesHeld(
+                        f"peer {claim.peer_name or claim.peer} holds our feed up to entry {claim.seq} "
+                        f"but this instance has only {seq - 1}: it was probably restored from an old "
+                        "backup. Writes wait until sync has brought our own entries back."
+                    )
+                entry = sign_entry(key, seq=seq, prev=prev, body=body, links=tuple(links), time=time or now_ms())
+                LogEntry.objects.create(hash=entry.hash, author=me, seq=seq, raw=entry.raw.decode())
+                _save_heads({me: (seq, entry.hash)})
+            return entry
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not append: the feed kept changing under concurrent writers")
+
+
+def note_own_feed_seen(seq: int, *, peer: str, peer_name: str = "") -> bool:
+    """A peer says it holds our own feed up to `seq`. If that is beyond what we
+    hold, hold local writes until sync brings those entries back. Returns
+    whether writes are now held."""
+    held = Feed.objects.filter(author=my_author_id()).values_list("seq", flat=True).first() or 0
+    if seq <= held:
+        return False
+    OwnFeedClaim.objects.update_or_create(pk=1, defaults={"seq": seq, "peer": peer, "peer_name": peer_name})
+    return True
+
+
+def writes_held_reason() -> str | None:
+    """Why local writes are held, or None when they are not."""
+    held = Feed.objects.filter(author=my_author_id()).values_list("seq", flat=True).first() or 0
+    claim = OwnFeedClaim.objects.filter(seq__gt=held).first()
+    if claim is None:
+        return None
+    return (
+        f"Waiting for our own entries {held + 1}-{claim.seq} from {claim.peer_name or claim.peer[:12]}: "
+        "this instance seems to have been restored from an older backup."
+    )
+
+
+def _parse(item: str | bytes | dict | Entry) -> Entry | Outcome:
+    if isinstance(item, Entry):
+        return item
+    try:
+        return parse_entry(item)
+    except EntryInvalid as e:
+        return Outcome(INVALID, e.rule, e.message)
+
+
+def receive(items: Iterable[str | bytes | dict | Entry]) -> list[Outcome]:
+    """Validate remote entries and store the valid ones in one transaction.
+
+    Items are decided in order, so a batch may carry a feed's consecutive
+    entries. Returns one Outcome per item, in the same order.
+    """
+    parsed = [_parse(item) for item in items]
+    entries = [p for p in parsed if isinstance(p, Entry)]
+    if not entries:
+        return [p for p in parsed if isinstance(p, Outcome)]
+    with transaction.atomic():
+        return _decide_and_store(parsed, entries)
+
+
+def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> list[Outcome]:
+    authors = {e.author for e in entries}
+    heads = {f.author: (f.seq, f.head) for f in Feed.objects.filter(author__in=authors)}
+    held_hashes = _held_hashes(entries, heads)  # (author, seq) -> hash, for seqs already stored
+    outcomes: list[Outcome] = []
+    rows: list[LogEntry] = []
+    forks: list[ForkEvidence] = []
+    touched: dict[str, tuple[int, str]] = {}
+    for item in parsed:
+        if isinstance(item, Outcome):
+            outcomes.append(item)
+            continue
+        e = item
+        held_seq, head = heads.get(e.author, (0, None))
+        ids = {"hash": e.hash, "author": e.author, "seq": e.seq}
+        if e.seq <= held_seq:
+            have = held_hashes.get((e.author, e.seq))
+            if have == e.hash:
+                outcomes.append(Outcome(DUPLICATE, **ids))
+            else:
+                forks.append(
+                    ForkEvidence(author=e.author, seq=e.seq, held_hash=have or "", offered_hash=e.hash, offered_raw=e.raw.decode())
+                )
+                outcomes.append(Outcome(FORK, message=f"author signed two entries at seq {e.seq}", **ids))
+            continue
+        if e.seq > held_seq + 1:
+            outcomes.append(Outcome(EARLY, message=f"we hold {held_seq} entries of this feed", **ids))
+            continue
+        try:
+            check_prev(e, head)
+            check_linkage(e)
+        except EntryInvalid as err:
+            outcomes.append(Outcome(INVALID, err.rule, err.message, **ids))
+            continue
+        heads[e.author] = touched[e.author] = (e.seq, e.hash)
+        held_hashes[(e.author, e.seq)] = e.hash
+        rows.append(_row(e))
+        outcomes.append(Outcome(STORED, **ids))
+    if rows:
+        LogEntry.objects.bulk_create(rows, batch_size=CHUNK)
+        _save_heads(touched)
+    if forks:
+        ForkEvidence.objects.bulk_create(forks, ignore_conflicts=True)
+    return outcomes
+
+
+def _held_hashes(entries: list[Entry], heads: dict[str, tuple[int, str]]) -> dict[tuple[str, int], str]:
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        if e.seq <= heads.get(e.author, (0, ""))[0]:
+            wanted.setdefault(e.author, set()).add(e.seq)
+    found: dict[tuple[str, int], str] = {}
+    for author, seqs in wanted.items():
+        rows = LogEntry.objects.filter(author=author, seq__in=seqs).values_list("seq", "hash")
+        found.update({(author, s): h for s, h in rows})
+    return found
+
+
+def vector() -> dict[str, int]:
+    """What we hold: {author: highest seq}."""
+    return dict(Feed.objects.values_list("author", "seq"))
+
+
+def read_feed(author: str, after_seq: int = 0, *, chunk: int = CHUNK) -> Iterator[Entry]:
+    """The author's entries above `after_seq`, ascending, read `chunk` at a time."""
+    while True:
+        rows = list(
+            LogEntry.objects.filter(author=author, seq__gt=after_seq).order_by("seq").values_list("seq", "raw", "hash")[:chunk]
+        )
+        for seq, raw, hash_ in rows:
+            after_seq = seq
+            yield decode_stored(raw, hash_)
+        if len(rows) < chunk:
+            return
+
+
+def entries_since(cursor: int, limit: int = CHUNK) -> list[tuple[int, Entry]]:
+    """Entries that arrived after `cursor` (the arrival counter), ascending."""
+    rows = LogEntry.objects.filter(arrival__gt=cursor).order_by("arrival").values_list("arrival", "raw", "hash")[:limit]
+    return [(arrival, decode_stored(raw, hash_)) for arrival, raw, hash_ in rows]
+
+
+def all_entries(*, chunk: int = CHUNK) -> Iterator[Entry]:
+    """Every entry in arrival order, which is a valid order to replay them in."""
+    cursor = 0
+    while batch := entries_since(cursor, chunk):
+        cursor = batch[-1][0]
+        yield from (entry for _, entry in batch)
+
+
+def get_entries(hashes: Iterable[str]) -> list[Entry]:
+    rows = LogEntry.objects.filter(hash__in=list(hashes)).values_list("raw", "hash")
+    return [decode_stored(raw, hash_) for raw, hash_ in rows]
+
+
+def last_arrival() -> int:
+    return LogEntry.objects.order_by("-arrival").values_list("arrival", flat=True).first() or 0
+
+
+def fork_evidence() -> list[ForkEvidence]:
+    return list(ForkEvidence.objects.order_by("recorded_at"))
