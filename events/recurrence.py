@@ -19,6 +19,7 @@ occurrence falls, and expansion restarts from the nearest one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -317,16 +318,21 @@ class Expansion:
     capped: bool = False  # more occurrences exist in the window than returned
 
 
-def expand(
+class GaveUp(Exception):
+    """A COUNT rule would need too long a walk to reach the window."""
+
+
+def iter_starts(
     rule: Rule,
     dtstart: datetime,
     lo: datetime,
     hi: datetime,
     *,
     marks: list[tuple[int, datetime]] | None = None,
-    limit: int = MAX_OCCURRENCES,
-) -> Expansion:
-    """Occurrence starts (wall times) with lo <= start <= hi, at most `limit`."""
+) -> Iterator[datetime]:
+    """Occurrence starts (wall times) with lo <= start <= hi, ascending.
+    Raises GaveUp when a COUNT rule is more than WALK_BUDGET occurrences
+    past its nearest checkpoint."""
     if rule.count is None:
         source = rule.build(fast_forward(rule, dtstart, lo))
         budget = None
@@ -338,19 +344,36 @@ def expand(
             index, restart = n, start
         source = rule.build(restart, count=rule.count - index)
         budget = WALK_BUDGET
-    out: list[datetime] = []
     walked = 0
     for start in source:
         if start > hi:
-            break
+            return
         if start >= lo:
-            if len(out) == limit:
-                return Expansion(out, capped=True)
-            out.append(start)
+            yield start
         elif budget is not None:
             walked += 1
             if walked > budget:
+                raise GaveUp(f"more than {budget} occurrences to walk before {lo}")
+
+
+def expand(
+    rule: Rule,
+    dtstart: datetime,
+    lo: datetime,
+    hi: datetime,
+    *,
+    marks: list[tuple[int, datetime]] | None = None,
+    limit: int = MAX_OCCURRENCES,
+) -> Expansion:
+    """Occurrence starts (wall times) with lo <= start <= hi, at most `limit`."""
+    out: list[datetime] = []
+    try:
+        for start in iter_starts(rule, dtstart, lo, hi, marks=marks):
+            if len(out) == limit:
                 return Expansion(out, capped=True)
+            out.append(start)
+    except GaveUp:
+        return Expansion(out, capped=True)
     return Expansion(out)
 
 
