@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from events import index, log
 from events.entry import Entry
@@ -44,8 +44,10 @@ def event_from_draft(draft: dict) -> dict:
             value = format_local(value)
         elif isinstance(value, date):
             value = value.isoformat()
-        elif name == "exdates" and value:
-            value = [format_local(v) if isinstance(v, date) else v for v in value]
+        elif name in ("start", "end") and isinstance(value, str):
+            value = _normal(value)
+        elif name == "exdates" and isinstance(value, list | tuple):
+            value = [format_local(v) if isinstance(v, date) else _normal(v) for v in value]
         event[name] = value
     event.setdefault("all_day", False)
     for name in EVENT_FIELDS:
@@ -56,9 +58,27 @@ def event_from_draft(draft: dict) -> dict:
     return event
 
 
+def _normal(text):
+    """A local time in the protocol's form (seconds included); anything
+    unparseable is left for validation to name."""
+    try:
+        return format_local(parse_local(text))
+    except RecurrenceError:
+        return text
+
+
 def _merge(event: dict, changes: dict) -> dict:
     converted = event_from_draft(changes)
     return {**event, **{k: v for k, v in converted.items() if k in changes}}
+
+
+def _default_end(start: str) -> str | None:
+    """An hour after a start time; the next day after a start date."""
+    try:
+        value = parse_local(start)
+    except RecurrenceError:
+        return None  # _check says what is wrong with the start
+    return format_local(value + (timedelta(hours=1) if isinstance(value, datetime) else timedelta(days=1)))
 
 
 def _check(event: dict, *, override: bool = False) -> None:
@@ -100,6 +120,8 @@ def _rid(recurrence_id: str | None) -> str | None:
 def create_event(draft: dict | None = None, *, uid: str | None = None, **fields) -> Written:
     """Write a new event from a parser draft and/or fields; a uid is made up."""
     event = event_from_draft({**(draft or {}), **fields})
+    if event["end"] is None and isinstance(event["start"], str):
+        event["end"] = _default_end(event["start"])
     _check(event)
     uid = uid or new_uid()
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [])
