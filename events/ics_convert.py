@@ -521,6 +521,13 @@ def local_recurrence_id(rid: date | datetime, series: dict) -> str:
 # --- comparing -------------------------------------------------------------------
 
 
+def _plain(text) -> str | None:
+    """Text as iCalendar can carry it: line breaks are one \\n (RFC 5545 3.3.11)."""
+    if not text:
+        return None
+    return str(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _times(values) -> set[str]:
     out = set()
     for v in values or ():
@@ -549,11 +556,10 @@ def same_event(a: dict | None, b: dict | None) -> bool:
     exdates as sets, empty text as absent); unknown fields are ignored."""
     if a is None or b is None:
         return a is b
-    for name in ("title", "all_day"):
-        if a.get(name) != b.get(name):
-            return False
-    for name in ("location", "description"):
-        if (a.get(name) or None) != (b.get(name) or None):
+    if a.get("all_day") != b.get("all_day"):
+        return False
+    for name in ("title", "location", "description"):
+        if _plain(a.get(name)) != _plain(b.get(name)):
             return False
     if (None if a.get("all_day") else a.get("tz")) != (None if b.get("all_day") else b.get("tz")):
         return False
