@@ -215,6 +215,7 @@ class ReadResult:
 
 
 _BEGIN = re.compile(rb"\A(\xef\xbb\xbf)?\s*BEGIN:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
+_END_VCALENDAR = re.compile(rb"^END:VCALENDAR\s*\Z", re.IGNORECASE | re.MULTILINE)
 _END_VEVENT = re.compile(rb"^END:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -227,10 +228,15 @@ def read_calendar(data: bytes) -> ReadResult:
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            calendars = Calendar.from_ical(data, multiple=True)
-        except Exception as e:  # icalendar raises ValueError and friends on broken text
-            calendars = _salvage(data, e, notes)
+        if not _END_VCALENDAR.search(data[-4096:]):
+            # icalendar closes what is left open, so a cut-off file would
+            # otherwise give a half VEVENT: read only the complete ones.
+            calendars = _salvage(data, "it does not end with END:VCALENDAR", notes)
+        else:
+            try:
+                calendars = Calendar.from_ical(data, multiple=True)
+            except Exception as e:  # icalendar raises ValueError and friends on broken text
+                calendars = _salvage(data, _short(e), notes)
         vevents = []
         for cal in calendars:
             cal = _standardize(cal, notes)
@@ -238,17 +244,20 @@ def read_calendar(data: bytes) -> ReadResult:
     return ReadResult(vevents, notes)
 
 
-def _salvage(data: bytes, error: Exception, notes: list[str]) -> list[Calendar]:
+def _salvage(data: bytes, problem: str, notes: list[str]) -> list[Calendar]:
     """A file cut off in the middle: keep what precedes the last END:VEVENT."""
     ends = list(_END_VEVENT.finditer(data))
     if not ends:
-        raise NotICalendar(f"not a readable iCalendar file: {_short(error)}") from None
+        raise NotICalendar(f"not a readable iCalendar file ({problem}), and it holds no complete VEVENT")
     cut = ends[-1].end()
-    complete = Calendar.from_ical(data[:cut] + b"\r\nEND:VCALENDAR\r\n", multiple=True) if cut else []
+    try:
+        complete = Calendar.from_ical(data[:cut] + b"\r\nEND:VCALENDAR\r\n", multiple=True)
+    except Exception as e:
+        raise NotICalendar(f"not a readable iCalendar file: {problem}; {_short(e)}") from None
     count = sum(len(c.walk("VEVENT")) for c in complete)
     notes.append(
-        f"the file is broken or truncated after VEVENT #{count} ({_short(error)}); "
-        f"the {count} complete VEVENT(s) before that point were read, anything after was skipped"
+        f"the file is broken or truncated ({problem}); the {count} complete VEVENT(s) "
+        f"before the break were read, anything after VEVENT #{count} was skipped"
     )
     return complete
 
