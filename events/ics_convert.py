@@ -212,6 +212,7 @@ class Incoming:
 class ReadResult:
     vevents: list  # icalendar Event components, in file order
     notes: list[str] = field(default_factory=list)
+    problems: dict[int, str] = field(default_factory=dict)  # VEVENT position -> why it cannot be read
 
 
 _BEGIN = re.compile(rb"\A(\xef\xbb\xbf)?\s*BEGIN:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
@@ -237,11 +238,26 @@ def read_calendar(data: bytes) -> ReadResult:
                 calendars = Calendar.from_ical(data, multiple=True)
             except Exception as e:  # icalendar raises ValueError and friends on broken text
                 calendars = _salvage(data, _short(e), notes)
-        vevents = []
+        vevents: list = []
+        problems: dict[int, str] = {}
         for cal in calendars:
-            cal = _standardize(cal, notes)
-            vevents.extend(cal.walk("VEVENT"))
-    return ReadResult(vevents, notes)
+            # Before X-WR-TIMEZONE turns times it cannot place into that zone.
+            for n, component in enumerate(cal.walk("VEVENT"), len(vevents) + 1):
+                if problem := unknown_tzid(component):
+                    problems[n] = problem
+            vevents.extend(_standardize(cal, notes).walk("VEVENT"))
+    return ReadResult(vevents, notes, problems)
+
+
+def unknown_tzid(component) -> str | None:
+    """Why a VEVENT's times cannot be placed: a TZID we cannot map to a zone."""
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
+        props = component.get(name)
+        for prop in props if isinstance(props, list) else [props]:
+            tzid = getattr(prop, "params", {}).get("TZID") if prop is not None else None
+            if tzid and zone_name(str(tzid)) is None:
+                return f"{name} has an unknown time zone TZID={str(tzid)[:80]!r}"
+    return None
 
 
 def _salvage(data: bytes, problem: str, notes: list[str]) -> list[Calendar]:
