@@ -19,6 +19,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from operator import attrgetter
 
 from django.db import transaction
 
@@ -210,7 +212,7 @@ def _fill_view(row: IndexKey, timing: Timing) -> None:
         if timing.rule.until is not None:
             last = timing.rule.until
         elif timing.rule.count is not None:
-            marks, last = checkpoints(timing.rule, first)
+            marks, last = _checkpoints(timing.rule, first)
             row.marks = json.dumps([[n, format_local(m)] for n, m in marks])
         end = None
         if last is not None:
@@ -218,6 +220,9 @@ def _fill_view(row: IndexKey, timing: Timing) -> None:
             end = _utc_bounds(tail, timing.zone)[1] if tail else None
     row.span_start, row.span_end = start, end
     row.long = end is None or end - start > SHORT_SPAN
+
+
+_checkpoints = lru_cache(maxsize=4096)(checkpoints)  # edits that keep the rule cost nothing
 
 
 def _utc_naive(day: date) -> datetime:
@@ -242,6 +247,7 @@ class Occurrence:
     author: str
     floating: bool = False
     tz: str | None = None  # the event's own zone
+    order: tuple = ()  # (start, uid, recurrence_id): how results are sorted
 
     def as_dict(self) -> dict:
         return {
@@ -347,7 +353,7 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
         else:
             if _expand_series(out, prepared, lo, hi, viewer, base, skips.get(uid, set()), limit):
                 capped.append(uid)
-    out.sort(key=lambda o: (_sort_key(o.start, viewer), o.uid, o.recurrence_id or ""))
+    out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
 
 
@@ -367,36 +373,32 @@ def _keys_of(uids: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
     return kinds, skips
 
 
-def _sort_key(value: date | datetime, viewer: tzinfo) -> datetime:
-    return value if isinstance(value, datetime) else _as_viewer_time(value, viewer, viewer)
-
-
 def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: bool, recurring: bool = False) -> bool:
-    """Append the occurrence starting at wall time `wall` if it overlaps [lo, hi)."""
+    """Append the occurrence starting at wall time `wall` (a date for all-day
+    events) if it overlaps [lo, hi)."""
+    zone = timing.zone or viewer
     wall_end = wall + timing.duration
-    start = _as_viewer_time(wall, timing.zone, viewer)
-    end = _as_viewer_time(wall_end, timing.zone, viewer)
+    if timing.all_day:
+        start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
+        end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
+    else:
+        start = wall.replace(tzinfo=zone).astimezone(viewer)
+        end = wall_end.replace(tzinfo=zone).astimezone(viewer) if wall_end != wall else start
     if not (start < hi and (end > lo or (start == end and start >= lo))):
         return False
-    if timing.all_day:
-        start_v, end_v = (wall.date() if isinstance(wall, datetime) else wall), (
-            wall_end.date() if isinstance(wall_end, datetime) else wall_end
-        )
-    else:
-        start_v, end_v = start, max(start, end)
-    out.append(
-        Occurrence(
-            recurrence_id=rid,
-            start=start_v,
-            end=end_v,
-            all_day=timing.all_day,
-            is_override=override,
-            is_recurring=recurring or override,
-            floating=timing.floating,
-            tz=timing.zone.key if timing.zone else None,
-            **base,
-        )
+    occurrence = Occurrence(
+        recurrence_id=rid,
+        start=wall if timing.all_day else start,
+        end=wall_end if timing.all_day else max(start, end),
+        all_day=timing.all_day,
+        is_override=override,
+        is_recurring=recurring or override,
+        floating=timing.floating,
+        tz=timing.zone.key if timing.zone else None,
+        **base,
     )
+    occurrence.order = (start, base["uid"], rid or "")  # all in the viewer's zone: wall-clock order
+    out.append(occurrence)
     return True
 
 
@@ -410,15 +412,17 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     first = timing.start if isinstance(timing.start, datetime) else _utc_naive(timing.start)
     assert timing.rule is not None
     emitted = 0
+    exdates, all_day = timing.exdates, timing.all_day
     try:
         for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
-            if wall in timing.exdates:
+            if exdates and wall in exdates:
                 continue
-            rid = wall.date().isoformat() if timing.all_day else wall.isoformat()
-            if rid in skip:
+            if all_day:
+                wall = wall.date()
+            rid = wall.isoformat()
+            if skip and rid in skip:
                 continue
-            at = wall.date() if timing.all_day else wall
-            if _emit(out, timing, at, lo, hi, viewer, base, rid, override=False, recurring=True):
+            if _emit(out, timing, wall, lo, hi, viewer, base, rid, override=False, recurring=True):
                 if emitted == limit:
                     out.pop()
                     return True
