@@ -167,8 +167,11 @@ _cache: dict[str, Exported] = {}
 
 
 def log_state_etag() -> str:
-    """Changes whenever the log does (its last arrival and size)."""
-    return f'"ics{EXPORT_FORMAT}-{log.last_arrival()}-{LogEntry.objects.count()}"'
+    """Changes whenever the log does: its last arrival, its size and the
+    hash of its latest entry (arrival numbers of a rolled-back write can be
+    handed out again)."""
+    last = LogEntry.objects.order_by("-arrival").values_list("arrival", "hash").first() or (0, "")
+    return f'"ics{EXPORT_FORMAT}-{last[0]}-{LogEntry.objects.count()}-{last[1][:16]}"'
 
 
 def cached_export() -> Exported:
