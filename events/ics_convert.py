@@ -164,6 +164,10 @@ def build_calendar(vevents: Iterable[Event], *, name: str | None = None) -> Cale
             first_date=date(first.year, 1, 1),
             last_date=date(min(last.year + 1, 9998), 12, 31),
         )
+        # add_missing_timezones walks a set: put the VTIMEZONEs in TZID order
+        # so the bytes do not depend on the process's hash seed.
+        zones = sorted((c for c in cal.subcomponents if c.name == "VTIMEZONE"), key=lambda c: str(c["TZID"]))
+        cal.subcomponents = zones + [c for c in cal.subcomponents if c.name != "VTIMEZONE"]
     return cal
 
 
