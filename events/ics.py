@@ -311,7 +311,7 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     report.notes.extend(parsed.notes)
     if not parsed.vevents:
         report.notes.append("the file holds no VEVENT")
-    groups = _group(parsed.vevents, parsed.problems, report)
+    groups = _group(parsed.vevents, parsed.problems, parsed.zones, report)
     index.catch_up()
     pending = list(groups.values())
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
@@ -326,7 +326,7 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     return report
 
 
-def _group(vevents: list, problems: dict[int, str], report: ImportReport) -> dict[str, _Group]:
+def _group(vevents: list, problems: dict[int, str], zones: dict, report: ImportReport) -> dict[str, _Group]:
     groups: dict[str, _Group] = {}
     for position, component in enumerate(vevents, 1):
         try:
@@ -343,7 +343,7 @@ def _group(vevents: list, problems: dict[int, str], report: ImportReport) -> dic
         try:
             if position in problems:
                 raise ComponentSkipped(problems[position])
-            incoming = read_vevent(component, position)
+            incoming = read_vevent(component, position, zones)
         except ComponentSkipped as e:
             _fail(group, Skipped(what, str(e)), report)
             continue
