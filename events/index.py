@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -80,6 +81,7 @@ def catch_up(*, batch: int = BATCH) -> int:
                 return done
             apply_entries([entry for _, entry in entries])
             cursor.arrival = entries[-1][0]
+            cursor.version = uuid.uuid4().hex
             cursor.save(using=DB)
         done += len(entries)
         if len(entries) < batch:
@@ -327,6 +329,67 @@ def _aware(value: date | datetime) -> bool:
 _ROW_FIELDS = ("uid", "rid", "kind", "shown", "event", "marks", "conflict", "author")
 
 
+@dataclass(slots=True)
+class _Row:
+    uid: str
+    rid: str
+    kind: str
+    prepared: _Prepared
+    base: dict  # the fields every occurrence of this row shares
+    span_start: datetime | None = None
+    span_end: datetime | None = None
+
+
+@dataclass
+class _Snapshot:
+    """What every query needs whatever its range, read once per index version:
+    the long rows (mostly open-ended series), the occurrences each series must
+    leave out (overridden or cancelled), and which uids show as series."""
+
+    version: str
+    long: list[_Row]
+    skips: dict[str, set[str]]
+    series: set[str]
+
+
+_snapshot: _Snapshot | None = None
+
+
+def _rows(values: list[tuple]) -> list[_Row]:
+    """Rows from (uid, rid, kind, shown, event, marks, conflict, author, ...)
+    tuples, their events parsed once per process."""
+    out = []
+    for uid, rid, kind, shown, event, marks, conflict, author, *span in values:
+        prepared = _prepare(shown, event, marks, override=kind == "override")
+        base = dict(uid=uid, title=prepared.title, location=prepared.location, conflict=conflict, author=author)
+        out.append(_Row(uid, rid, kind, prepared, base, *span))
+    return out
+
+
+def _chunks(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _current_snapshot() -> _Snapshot:
+    global _snapshot
+    version = IndexCursor.objects.using(DB).filter(pk=1).values_list("version", flat=True).first() or ""
+    if _snapshot is not None and _snapshot.version == version and version:
+        return _snapshot
+    shown = IndexKey.objects.using(DB).exclude(kind="")
+    long = _rows(list(shown.filter(long=True).values_list(*_ROW_FIELDS, "span_start", "span_end")))
+    skips: dict[str, set[str]] = {}
+    overridden = IndexKey.objects.using(DB).exclude(rid="").values_list("uid", "rid", "kind", "deleted")
+    for uid, rid, kind, deleted in overridden:
+        if deleted or kind == "override":  # an override that cannot be shown changes nothing
+            skips.setdefault(uid, set()).add(rid)
+    series = set()
+    for chunk in _chunks(sorted(skips)):
+        series.update(shown.filter(uid__in=chunk, rid="", kind="series").values_list("uid", flat=True))
+    _snapshot = _Snapshot(version, long, skips, series)
+    return _snapshot
+
+
 def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limit: int = MAX_OCCURRENCES) -> QueryResult:
     """Occurrences overlapping [start, end) as seen from the zone `tz`.
 
@@ -335,42 +398,26 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     """
     viewer, lo, hi = _window(start, end, tz)
     lo_utc, hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
-    rows = IndexKey.objects.using(DB).exclude(kind="")
-    short = rows.filter(long=False, span_start__gte=lo_utc - SHORT_SPAN, span_start__lt=hi_utc, span_end__gte=lo_utc)
-    long = rows.filter(long=True, span_start__lt=hi_utc).exclude(span_end__lt=lo_utc)
-    candidates = list(short.values_list(*_ROW_FIELDS)) + list(long.values_list(*_ROW_FIELDS))
-    series_kind, skips = _keys_of({row[0] for row in candidates if row[2] != "single"})
+    snapshot = _current_snapshot()
+    short = IndexKey.objects.using(DB).exclude(kind="").filter(
+        long=False, span_start__gte=lo_utc - SHORT_SPAN, span_start__lt=hi_utc, span_end__gte=lo_utc
+    )
+    candidates = _rows(list(short.values_list(*_ROW_FIELDS)))
+    candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
     out: list[Occurrence] = []
     capped: list[str] = []
-    for uid, rid, kind, shown, event_json, marks_json, conflict, author in candidates:
-        prepared = _prepare(shown, event_json, marks_json, override=kind == "override")
-        base = dict(uid=uid, title=prepared.title, location=prepared.location, conflict=conflict, author=author)
-        if kind == "single":
-            _emit(out, prepared.timing, prepared.timing.start, lo, hi, viewer, base, None, override=False)
-        elif kind == "override":
-            if series_kind.get(uid) == "series":  # shown only while its series is
-                _emit(out, prepared.timing, prepared.timing.start, lo, hi, viewer, base, rid, override=True)
-        else:
-            if _expand_series(out, prepared, lo, hi, viewer, base, skips.get(uid, set()), limit):
-                capped.append(uid)
+    no_skips: set[str] = set()
+    for row in candidates:
+        timing = row.prepared.timing
+        if row.kind == "single":
+            _emit(out, timing, timing.start, lo, hi, viewer, row.base, None, override=False)
+        elif row.kind == "override":
+            if row.uid in snapshot.series:  # shown only while its series is
+                _emit(out, timing, timing.start, lo, hi, viewer, row.base, row.rid, override=True)
+        elif _expand_series(out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, no_skips), limit):
+            capped.append(row.uid)
     out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
-
-
-def _keys_of(uids: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """For these uids: the kind each series shows as, and the recurrence ids
-    its own expansion must leave out (overridden or cancelled occurrences)."""
-    kinds: dict[str, str] = {}
-    skips: dict[str, set[str]] = {}
-    ordered = sorted(uids)
-    for i in range(0, len(ordered), 500):
-        rows = IndexKey.objects.using(DB).filter(uid__in=ordered[i : i + 500])
-        for uid, rid, kind, deleted in rows.values_list("uid", "rid", "kind", "deleted"):
-            if not rid:
-                kinds[uid] = kind
-            elif deleted or kind == "override":  # an override that cannot be shown changes nothing
-                skips.setdefault(uid, set()).add(rid)
-    return kinds, skips
 
 
 def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: bool, recurring: bool = False) -> bool:
