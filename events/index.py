@@ -335,7 +335,7 @@ class _Row:
     rid: str
     kind: str
     prepared: _Prepared
-    base: dict  # the fields every occurrence of this row shares
+    base: tuple  # (uid, title, location, conflict, author): what every occurrence of the row shares
     span_start: datetime | None = None
     span_end: datetime | None = None
 
@@ -361,7 +361,7 @@ def _rows(values: list[tuple]) -> list[_Row]:
     out = []
     for uid, rid, kind, shown, event, marks, conflict, author, *span in values:
         prepared = _prepare(shown, event, marks, override=kind == "override")
-        base = dict(uid=uid, title=prepared.title, location=prepared.location, conflict=conflict, author=author)
+        base = (uid, prepared.title, prepared.location, conflict, author)
         out.append(_Row(uid, rid, kind, prepared, base, *span))
     return out
 
@@ -424,27 +424,42 @@ def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: boo
     """Append the occurrence starting at wall time `wall` (a date for all-day
     events) if it overlaps [lo, hi)."""
     zone = timing.zone or viewer
-    wall_end = wall + timing.duration
+    duration = timing.duration
+    wall_end = wall + duration
     if timing.all_day:
         start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
         end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
     else:
         start = wall.replace(tzinfo=zone).astimezone(viewer)
-        end = wall_end.replace(tzinfo=zone).astimezone(viewer) if wall_end != wall else start
+        if not duration:
+            end = start
+        else:
+            # no offset change in either zone between start and end: plain arithmetic is exact
+            end = start + duration
+            if zone.utcoffset(wall) != zone.utcoffset(wall_end) or end.utcoffset() != start.utcoffset():
+                end = wall_end.replace(tzinfo=zone).astimezone(viewer)
     if not (start < hi and (end > lo or (start == end and start >= lo))):
         return False
+    if rid is None and recurring:
+        rid = wall.isoformat()
+    uid, title, location, conflict, author = base
+    all_day = timing.all_day
     occurrence = Occurrence(
-        recurrence_id=rid,
-        start=wall if timing.all_day else start,
-        end=wall_end if timing.all_day else max(start, end),
-        all_day=timing.all_day,
-        is_override=override,
-        is_recurring=recurring or override,
-        floating=timing.floating,
-        tz=timing.zone.key if timing.zone else None,
-        **base,
+        uid,
+        rid,
+        title,
+        wall if all_day else start,
+        wall_end if all_day else max(start, end),
+        all_day,
+        location,
+        conflict,
+        override,
+        recurring or override,
+        author,
+        timing.floating,
+        timing.zone.key if timing.zone else None,
+        (start, uid, rid or ""),  # all in the viewer's zone: wall-clock order
     )
-    occurrence.order = (start, base["uid"], rid or "")  # all in the viewer's zone: wall-clock order
     out.append(occurrence)
     return True
 
@@ -466,10 +481,9 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
                 continue
             if all_day:
                 wall = wall.date()
-            rid = wall.isoformat()
-            if skip and rid in skip:
+            if skip and wall.isoformat() in skip:
                 continue
-            if _emit(out, timing, wall, lo, hi, viewer, base, rid, override=False, recurring=True):
+            if _emit(out, timing, wall, lo, hi, viewer, base, None, override=False, recurring=True):
                 if emitted == limit:
                     out.pop()
                     return True
