@@ -401,8 +401,7 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool) -> di
             if first == last and clock >= time(18) and end_clock <= time(6):
                 end = localize(last + timedelta(days=1), end_clock, zone)
             else:
-                raise DateProblem(f'the end is before the start in "{plan.time.data["first"]["text"]}'
-                                  f'...{plan.time.data["last"]["text"]}"')
+                raise DateProblem(f'the end is before the start in "{plan.time.data["text"]}"')
     elif duration is not None:
         end = add_elapsed(start, duration_delta(duration["amount"], duration["unit"]), zone)
     elif last != first:
@@ -465,6 +464,15 @@ def _recurring(plan: Plan, draft: dict[str, Any], now: datetime, zone: ZoneInfo,
     return draft
 
 
+def _join_lists(text: str, low: str, used: bytearray, raw: list[list[Any]]) -> None:
+    """Give "and", "," between two schedule parts ("dec 22 and dec 29") to the part before."""
+    for before, after in zip(raw, raw[1:], strict=False):
+        gap = low[before[1] : after[0]]
+        if gap and not any(used[before[1] : after[0]]) and LIST_GAP.fullmatch(gap) and gap.strip():
+            used[before[1] : after[0]] = b"\x01" * len(gap)
+            before[1] = after[0]
+
+
 def describe(text: str, low: str, plan: Plan) -> tuple[list[Span], str, str | None]:
     """Spans for every part, with connecting words ("on", "at", "um") joined to what follows."""
     used = bytearray(len(text))
@@ -478,6 +486,7 @@ def describe(text: str, low: str, plan: Plan) -> tuple[list[Span], str, str | No
                 break
             used[m.start() : span[0]] = b"\x01" * (span[0] - m.start())
             span[0] = m.start()
+    _join_lists(text, low, used, raw)
     spans = [Span(s, e, k) for s, e, k in raw]
     pieces: list[tuple[int, int]] = []
     i = 0
