@@ -57,6 +57,12 @@ CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
 STRIP = " \t,;:-–—.!?|/"
+# Title words that say whether a bare "at 7" is morning or evening.
+HINTS = re.compile(
+    r"(?<![\w])(?:dinner|supper|drinks|party|concert|movie|cinema|theatre|theater|bar|pub|gig|"
+    r"dîner|diner|soirée|abendessen|cena|breakfast|brunch|morning|petit-déjeuner|frühstück|desayuno)"
+    r"(?![\w])"
+)
 SPAN_KINDS = {"rec": "recurrence", "date": "date", "drange": "range", "time": "time",
               "trange": "range", "duration": "duration", "count": "recurrence", "allday": "date",
               "daypart": "time"}
@@ -160,7 +166,7 @@ def _parse(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseRe
     if not (plan.rec or plan.date or plan.time or plan.moment or plan.daypart):
         raise ScheduleError(f'no date or time found in "{text.strip()}"')
     try:
-        draft = make_draft(plan, now_aware, zone, day_first)
+        draft = make_draft(plan, now_aware, zone, day_first, low)
     except DateProblem as exc:
         raise ScheduleError(str(exc)) from None
     spans, title, location = describe(text, low, plan)
@@ -198,6 +204,8 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
                 phrase = Phrase(phrase.start, phrase.end, "date",
                                 dict(phrase.data, type="offset", text=low[phrase.start : phrase.end]))
         if kind == "rec":
+            if phrase.data.get("daypart"):
+                plan.daypart = phrase.data["daypart"]
             if plan.rec is None:
                 plan.rec = dict(phrase.data)
             else:
@@ -241,6 +249,13 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
         if span is not None and kind not in ("date", "drange"):
             plan.spans.append(span)
         previous = phrase
+    if len(times) == 2 and RANGE_GAP.fullmatch(low[times[0].end : times[1].start]) \
+            and times[0].kind == times[1].kind == "time":
+        first, last = times
+        times = [Phrase(first.start, last.end, "trange", {
+            "first": first.data, "last": last.data, "text": low[first.start : last.end].strip()})]
+        plan.spans = [s for s in plan.spans if s[0] not in (first.start, last.start)]
+        plan.spans.append([first.start, last.end, "range"])
     if len(times) > 1:
         raise ScheduleError(f'two times: "{_quote(low, times[0])}" and "{_quote(low, times[1])}"')
     plan.time = times[0] if times else None
@@ -322,12 +337,15 @@ def _quote(low: str, phrase: Phrase) -> str:
     return low[phrase.start : phrase.end].strip()
 
 
-def _pm_bias(plan: Plan) -> tuple[bool | None, int | None]:
+def _pm_bias(plan: Plan, low: str) -> tuple[bool | None, int | None]:
     """Whether bare hours are p.m., and the default hour, from "tonight", "friday evening"..."""
     part = plan.daypart
     for phrase in (plan.date, plan.anchor):
         if phrase is not None and phrase.data.get("daypart"):
             part = phrase.data["daypart"]
+    if part is None and (m := HINTS.search(low)):
+        return m.group(0) not in ("breakfast", "morning", "brunch", "petit-déjeuner", "frühstück",
+                                  "desayuno"), None
     found = daypart_of(part)
     if found is None:
         return None, None
@@ -354,9 +372,9 @@ def _date_range(plan: Plan, today: date, day_first: bool) -> tuple[date, date] |
     return first, last
 
 
-def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool) -> dict[str, Any]:
+def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: str) -> dict[str, Any]:
     today = now.date()
-    pm, default_hour = _pm_bias(plan)
+    pm, default_hour = _pm_bias(plan, low)
     clock: time | None = None
     end_clock: time | None = None
     if plan.time is not None and plan.time.kind == "trange":
@@ -387,6 +405,8 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool) -> di
         first = today if localize(today, clock, zone) > now else today + timedelta(days=1)
         days = (first, first)
     first, last = days
+    if clock is not None and clock < time(5) and pm and plan.date is not None and first == last:
+        first = last = first + timedelta(days=1)  # "tonight at midnight", "friday night at 1am"
     if clock is None:
         if duration and duration["unit"] in ("day", "week") and last == first:
             n = duration["amount"] * (7 if duration["unit"] == "week" else 1)

@@ -201,7 +201,7 @@ def resolve_clock_range(first: dict[str, Any], last: dict[str, Any], pm: bool | 
             start = resolve_clock(dict(first, mer="a" if last["mer"] == "p" else "p"), pm)
         return start, end
     start = resolve_clock(first, pm)
-    if not last["mer"] and not last["literal"] or (first["mer"] and not last["mer"] and last["h"] < 12):
+    if not last["mer"] and not last["literal"] or (first["mer"] and not last["mer"] and 1 <= last["h"] < 12):
         end = resolve_clock(dict(last, literal=True), None)
         if end <= start and end.hour < 12:
             end = end.replace(hour=end.hour + 12)

@@ -160,7 +160,11 @@ def rec_times_a_week(m: re.Match[str]) -> Phrase:
 def rec_every_weekday(m: re.Match[str]) -> Phrase:
     interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
     return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"])))
+        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"]), daypart=m["dp"]))
+
+
+def rec_every_daypart(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="DAILY", daypart=m["dp"]))
 
 
 def rec_every_unit(m: re.Match[str]) -> Phrase:
@@ -326,7 +330,8 @@ def time_range(m: re.Match[str]) -> Phrase | None:
     if first is None or last is None:
         return None
     marked = any(m[g] for g in ("asep", "ahh", "amer", "auhr", "bsep", "bhh", "bmer", "buhr"))
-    if not (marked or prefixed):
+    bare_dash = m["sep"] in ("-", "–") and first["h"] <= 12 and last["h"] <= 12
+    if not (marked or prefixed or bare_dash):
         return None
     return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last, "text": m.group(0).strip()})
 
@@ -340,7 +345,7 @@ def time_clock(m: re.Match[str]) -> Phrase | None:
 
 def time_word(m: re.Match[str]) -> Phrase:
     hour = NOON_WORDS[re.sub(r"\s+", " ", m["w"])]
-    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True,
+    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True, "marker": True,
                                                 "text": m.group(0)})
 
 
@@ -390,7 +395,9 @@ pattern("rec", word(rf"(?P<n>twice|once|thrice|\d+\s+times|(?:{NUMBER_WORD})\s+t
                     r"trois\s+fois|zweimal|dreimal|dos\s+veces|tres\s+veces)\s+(?:a|per|each|par|"
                     r"pro|por|la|in\s+der|a\s+la)\s+(?:week|semaine|woche|semana)"), rec_times_a_week)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+)?(?:(?P<n>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+)?"
-               rf"(?P<list>{WD_LIST})", rec_every_weekday)
+               rf"(?P<list>{WD_LIST})(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?", rec_every_weekday)
+pattern("rec", rf"{EVERY}\s+(?P<dp>morning|afternoon|evening|night|matin|soir|abend|mañana|manana|tarde|noche)"
+               r"(?![\w])", rec_every_daypart)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+|(?P<n>\d{{1,3}}|{NUMBER_WORD})"
                rf"(?:st|nd|rd|th|\.)?\s+)?(?P<unit>{UNIT})", rec_every_unit)
 pattern("rec", rf"{EVERY}(?=\s+(?:{MONTH}\s+\d|\d{{1,2}}{DAY_SUFFIX}\s+(?:of\s+|de\s+)?{MONTH}))",
