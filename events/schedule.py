@@ -438,7 +438,14 @@ def _recurring(plan: Plan, draft: dict[str, Any], now: datetime, zone: ZoneInfo,
     assert rec is not None
     today = now.date()
     naive_now = now.replace(tzinfo=None)
-    anchor = resolve_date(plan.anchor.data, today, day_first)[0] if plan.anchor else None
+    anchor = None
+    if plan.anchor is not None:
+        data = plan.anchor.data
+        if plan.anchor.kind == "drange":
+            data = data["first"]
+            if plan.until is None:
+                plan.until = plan.anchor
+        anchor = resolve_date(data, today, day_first)[0]
     if clock is None and rec["freq"] in ("HOURLY", "MINUTELY") and not plan.all_day:
         clock = naive_now.time().replace(second=0)
     base_day = anchor or today

@@ -167,6 +167,8 @@ def duration_delta(amount: float, unit: str) -> timedelta:
     hours = {"minute": 1 / 60, "hour": 1, "day": 24, "week": 168}.get(unit)
     if hours is None:
         raise DateProblem(f"a duration in {unit}s needs a date, not a time")
+    if amount <= 0:
+        raise DateProblem("the duration must be longer than zero")
     if amount * hours > 24 * 366:
         raise DateProblem("the event is longer than a year")
     return timedelta(hours=amount * hours)
