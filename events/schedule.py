@@ -150,6 +150,10 @@ def _parse(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseRe
         raise ScheduleError("there is nothing to schedule: the text is empty")
     if len(text) > MAX_LENGTH:
         raise ScheduleError(f"the text is too long ({len(text)} characters, at most {MAX_LENGTH})")
+    if not isinstance(now, datetime):
+        raise ScheduleError(f"now must be a datetime, not {type(now).__name__}")
+    if not isinstance(tz, str):
+        raise ScheduleError(f'unknown time zone "{tz}"')
     zone = load_zone(tz)
     if now.tzinfo is not None:
         now_aware = now.astimezone(zone)

@@ -238,6 +238,27 @@ OWN_CASES = [
     ("cena el 12 de diciembre a las 21:00", timed("cena", "2026-12-12T21:00:00", "2026-12-12T22:00:00")),
     ("clase todos los lunes a las 10",
      timed("clase", "2026-11-23T10:00:00", "2026-11-23T11:00:00", "FREQ=WEEKLY;BYDAY=MO")),
+    ("cours tous les jeudis de 18h à 20h",
+     timed("cours", "2026-11-26T18:00:00", "2026-11-26T20:00:00", "FREQ=WEEKLY;BYDAY=TH")),
+    ("réunion chaque lundi à 9h jusqu'au 15 décembre",
+     timed("réunion", "2026-11-23T09:00:00", "2026-11-23T10:00:00", "FREQ=WEEKLY;BYDAY=MO;UNTIL=20261215T235959")),
+    ("vacances du 20 au 27 décembre", allday("vacances", "2026-12-20", "2026-12-28")),
+    ("réunion dans 2 heures", timed("réunion", "2026-11-21T11:00:00", "2026-11-21T12:00:00")),
+    ("dîner samedi soir", timed("dîner", "2026-11-28T19:00:00", "2026-11-28T20:00:00")),
+    ("Training jeden Dienstag und Donnerstag um 19 Uhr",
+     timed("Training", "2026-11-24T19:00:00", "2026-11-24T20:00:00", "FREQ=WEEKLY;BYDAY=TU,TH")),
+    ("Teammeeting montags um 10 Uhr",
+     timed("Teammeeting", "2026-11-23T10:00:00", "2026-11-23T11:00:00", "FREQ=WEEKLY;BYDAY=MO")),
+    ("Urlaub vom 24. bis 26. Dezember", allday("Urlaub", "2026-12-24", "2026-12-27")),
+    ("Abendessen heute Abend um 8", timed("Abendessen", "2026-11-21T20:00:00", "2026-11-21T21:00:00")),
+    ("Meeting Freitag 14-15 Uhr", timed("Meeting", "2026-11-27T14:00:00", "2026-11-27T15:00:00")),
+    ("Termin in 2 Wochen", allday("Termin", "2026-12-05", "2026-12-06")),
+    ("gimnasio lunes, miércoles y viernes a las 7",
+     timed("gimnasio", "2026-11-23T07:00:00", "2026-11-23T08:00:00", "FREQ=WEEKLY;BYDAY=MO,WE,FR")),
+    ("reunión cada 2 semanas el miércoles",
+     allday("reunión", "2026-11-25", "2026-11-26", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE")),
+    ("reunión el lunes de 10 a 12", timed("reunión", "2026-11-23T10:00:00", "2026-11-23T12:00:00")),
+    ("llamada en 2 horas", timed("llamada", "2026-11-21T11:00:00", "2026-11-21T12:00:00")),
     ("yoga durante 90 minutos el jueves a las 8",
      timed("yoga", "2026-11-26T08:00:00", "2026-11-26T09:30:00")),
 ]
@@ -275,6 +296,11 @@ def test_it_refuses_with_a_message_quoting_the_problem(text, quoted):
     assert result.error
     if quoted:
         assert quoted in result.error
+
+
+def test_it_refuses_a_now_that_is_not_a_datetime():
+    result = parse_schedule("lunch tomorrow", now="2026-11-21", tz=BUCHAREST)
+    assert result.draft is None and result.error
 
 
 def test_it_refuses_an_unknown_zone():
