@@ -12,6 +12,7 @@ recognised by `events.schedule_phrases`, dates computed by
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -33,6 +34,8 @@ from events.schedule_dates import (
 from events.schedule_phrases import Phrase, PhraseError, find_phrases
 from events.schedule_rules import count_for, first_occurrence, rule_text, until_after
 from events.schedule_words import CONNECTORS, alternation
+
+logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 500
 ONE_HOUR = timedelta(hours=1)
@@ -118,6 +121,9 @@ def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None 
         return ParseResult(None, "that date is out of range", [])
     except ValueError as exc:
         return ParseResult(None, str(exc), [])
+    except Exception:
+        logger.exception("schedule parser failed on %r", text)
+        return ParseResult(None, f'internal error while reading "{text}"', [])
 
 
 def warm_up() -> None:
