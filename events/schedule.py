@@ -149,7 +149,26 @@ def lowered(text: str) -> str:
     return low.replace("’", "'")
 
 
+def _restore_case(message: str, low: str, text: str) -> str:
+    """Quote the user's own spelling: the phrases were matched in lower case."""
+
+    def original(m: re.Match[str]) -> str:
+        at = low.find(m.group(1))
+        return f'"{text[at : at + len(m.group(1))]}"' if at >= 0 else m.group(0)
+
+    return re.sub(r'"([^"]+)"', original, message)
+
+
 def _parse(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult:
+    try:
+        return _parse_lowered(text, now, tz, day_first)
+    except ScheduleError as exc:
+        if isinstance(text, str):
+            raise ScheduleError(_restore_case(str(exc), lowered(text), text)) from None
+        raise
+
+
+def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult:
     if not isinstance(text, str):
         raise ScheduleError("the text must be a string")
     if not text.strip():

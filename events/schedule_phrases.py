@@ -430,7 +430,7 @@ pattern("date", word(r"(?P<mod>this|next|this\s+coming|coming|ce|le|am|nächstes
                      r"el\s+pr[óo]ximo|este|pr[óo]ximo)?\s*(?:weekend|week-end|wochenende|"
                      r"fin\s+de\s+semana)"), date_weekend)
 pattern("date", rf"(?:(?<![\w'])(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", date_nth_weekday)
-pattern("date", rf"(?:(?<![\w'])(?P<mod>this\s+coming|this|next|coming|nächsten|nächster|nächste|naechsten|"
+pattern("date", rf"(?:(?<![\w'])(?P<mod>this\s+coming|next\s+week|n[äa]e?chste\s+woche|this|next|coming|nächsten|nächster|nächste|naechsten|"
                 rf"kommenden|kommender|diesen|dieser|ce|cette|el\s+pr[óo]ximo|pr[óo]ximo|este)\s+)?"
                 rf"(?P<wd>{WD})(?:\s+(?P<post>prochain|prochaine|qui\s+vient|que\s+viene|pr[óo]ximo|"
                 rf"next\s+week))?(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|am\s+)?(?P<dp>{DAYPART}))?",
@@ -447,6 +447,16 @@ pattern("daypart", rf"(?:(?<![\w'])(?:in\s+the|this|at|du|de\s+la|por\s+la|en\s+
         daypart)
 pattern("daypart", word(r"(?P<dp>abends|nachmittags|morgens|vormittags|nachts)"), daypart)
 pattern("adverb", word(rf"(?P<adv>{alternation(ADVERBS)})"), rec_adverb)
+
+
+def vague(m: re.Match[str]) -> Phrase:
+    raise PhraseError(f'"{m.group(0).strip()}" is not a day: please name the day', m.start(), m.end())
+
+
+pattern("vague", word(r"(?:next|this|coming)\s+(?:week|month|year)|later\s+(?:this|next)\s+(?:week|month)|"
+                      r"(?:la\s+)?semaine\s+prochaine|(?:le\s+)?mois\s+prochain|n[äa]e?chste\s+woche|"
+                      r"n[äa]e?chsten\s+monat|(?:la\s+)?pr[óo]xima\s+semana|(?:la\s+)?semana\s+que\s+viene|"
+                      r"(?:el\s+)?pr[óo]ximo\s+mes"), vague)
 
 
 def find_phrases(low: str) -> list[Phrase]:

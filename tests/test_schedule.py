@@ -287,6 +287,8 @@ def test_it_parses_more_phrases(text, expect):
         ("x" * 501, None),
         ("twice a week at 9", "twice"),
         ("lunch tomorrow except dec 5", "dec 5"),
+        ("review Next Week", "Next Week"),
+        ("Meeting Feb 30", "Feb 30"),
         ("every tuesday until nov 1 2026", "nov 1"),
     ],
 )
