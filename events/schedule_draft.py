@@ -114,7 +114,8 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
             if first == last and clock >= time(18) and end_clock <= time(6):
                 end = localize(last + timedelta(days=1), end_clock, zone)
             else:
-                raise DateProblem(f'the end is before the start in "{plan.time.data["text"]}"')
+                shown = plan.time.data["text"] if plan.time else ""
+                raise DateProblem(f'the end is before the start in "{shown}"')
     elif duration is not None:
         end = add_elapsed(start, duration_delta(duration["amount"], duration["unit"]), zone)
     elif last != first:

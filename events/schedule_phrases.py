@@ -127,7 +127,7 @@ def _weekdays_in(text: str) -> list[int]:
 
 
 def _rec(**data: Any) -> dict[str, Any]:
-    base = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
+    base: dict[str, Any] = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
     base.update(data)
     return base
 

@@ -77,12 +77,14 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
     for phrase in phrases:
         lead_start = previous.end if previous else 0
         lead = low[lead_start : phrase.start]
-        span = [phrase.start, phrase.end, SPAN_KINDS.get(phrase.kind, "date")]
         kind = phrase.kind
+        span_kind = SPAN_KINDS.get(kind, "date")
+        if kind == "offset" and phrase.data["unit"] in ("minute", "hour"):
+            span_kind = "time"
+        span: list[Any] | None = [phrase.start, phrase.end, span_kind]
         if kind == "offset":
             if phrase.data["unit"] in ("minute", "hour"):
                 plan.moment = phrase
-                span[2] = "time"
             else:
                 kind = "date"
                 phrase = Phrase(phrase.start, phrase.end, "date",
@@ -135,11 +137,11 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
         previous = phrase
     if len(times) == 2 and RANGE_GAP.fullmatch(low[times[0].end : times[1].start]) \
             and times[0].kind == times[1].kind == "time":
-        first, last = times
-        times = [Phrase(first.start, last.end, "trange", {
-            "first": first.data, "last": last.data, "text": low[first.start : last.end].strip()})]
-        plan.spans = [s for s in plan.spans if s[0] not in (first.start, last.start)]
-        plan.spans.append([first.start, last.end, "range"])
+        early, late = times
+        times = [Phrase(early.start, late.end, "trange", {
+            "first": early.data, "last": late.data, "text": low[early.start : late.end].strip()})]
+        plan.spans = [s for s in plan.spans if s[0] not in (early.start, late.start)]
+        plan.spans.append([early.start, late.end, "range"])
     if len(times) > 1:
         raise PlanProblem(f'two times: "{_quote(low, times[0])}" and "{_quote(low, times[1])}"')
     plan.time = times[0] if times else None
