@@ -187,7 +187,13 @@ def rec_every_date(m: re.Match[str]) -> Phrase:
 
 
 def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0))))
+    """"mondays and wednesdays": weak, so "biweekly" may still set the interval."""
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0)), weak=True))
+
+
+def rec_every_nth_weekday(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
 
 
 ADVERBS = {
@@ -384,7 +390,7 @@ pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|el|am|de
                rf"(?:(?:every|each|the|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT}",
         rec_day_of_month)
 pattern("rec", rf"{EVERY}\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)(?![\w])"
-               rf"(?!\s+(?:{UNIT}|{MONTH}))", rec_day_of_month)
+               rf"(?!\s+(?:{UNIT}|{MONTH}|{WD_ANY}))", rec_day_of_month)
 pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?(?:weekdays|weekday|work\s?days?|business\s+days?|"
                     r"werktags|werktäglich|jours\s+ouvrables|en\s+semaine|d[ií]as\s+laborables|"
                     r"entre\s+semana|d[ií]as\s+h[áa]biles)"), rec_weekdays)
@@ -396,6 +402,7 @@ pattern("rec", word(rf"(?P<n>twice|once|thrice|\d+\s+times|(?:{NUMBER_WORD})\s+t
                     r"pro|por|la|in\s+der|a\s+la)\s+(?:week|semaine|woche|semana)"), rec_times_a_week)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+)?(?:(?P<n>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+)?"
                rf"(?P<list>{WD_LIST})(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?", rec_every_weekday)
+pattern("rec", rf"{EVERY}\s+(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", rec_every_nth_weekday)
 pattern("rec", rf"{EVERY}\s+(?P<dp>morning|afternoon|evening|night|matin|soir|abend|mañana|manana|tarde|noche)"
                r"(?![\w])", rec_every_daypart)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+|(?P<n>\d{{1,3}}|{NUMBER_WORD})"
@@ -464,7 +471,7 @@ def find_phrases(low: str) -> list[Phrase]:
     work = low
     found: list[Phrase] = []
     for group, regex, handler in PATTERNS:
-        if group == "adverb" and any(p.kind == "rec" for p in found):
+        if group == "adverb" and any(p.kind == "rec" and not p.data.get("weak") for p in found):
             continue
         for m in regex.finditer(work):
             if not m.group(0).strip():

@@ -64,6 +64,7 @@ def _merge_rec(rec: dict[str, Any], other: dict[str, Any], text: str) -> None:
         raise PlanProblem(f'"{text}" repeats in two different ways')
     rec["byday"] = rec["byday"] + [d for d in other["byday"] if d not in rec["byday"]]
     rec["interval"] = max(rec["interval"], other["interval"])
+    rec.pop("weak", None)
     for key in ("bymonthday", "bymonth", "nth"):
         if rec.get(key) is None and other.get(key) is not None:
             rec[key] = other[key]
