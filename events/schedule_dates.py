@@ -113,10 +113,17 @@ def resolve_date(data: dict[str, Any], today: date, day_first: bool) -> tuple[da
                 return candidate, candidate
         raise DateProblem(f'"{text}" is not a valid day of the month')
     if kind == "nth":
-        for months in range(0, 13):
+        if data.get("y") and data.get("m"):
+            found = nth_weekday(data["y"], data["m"], data["n"], data["wd"])
+            if found is None:
+                raise DateProblem(f'"{text}" is not a valid date')
+            return found, found
+        for months in range(0, 60):
             first = today.replace(day=1) + relativedelta(months=months)
+            if data.get("m") and first.month != data["m"] or data.get("y") and first.year != data["y"]:
+                continue
             candidate = nth_weekday(first.year, first.month, data["n"], data["wd"])
-            if candidate and candidate >= today:
+            if candidate and (candidate >= today or data.get("y")):
                 return candidate, candidate
         raise DateProblem(f'"{text}" is not a valid date')
     if kind == "weekend":

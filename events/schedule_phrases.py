@@ -316,8 +316,9 @@ def date_weekday(m: re.Match[str]) -> Phrase:
 
 
 def date_nth_weekday(m: re.Match[str]) -> Phrase:
-    return _date(m, type="nth", n=NTH[m["nth"]], wd=ALL_WEEKDAYS[m["wd"].rstrip(".")],
-                 text=m.group(0))
+    month = MONTHS[m["mon"].rstrip(".")] if m["mon"] else None
+    return _date(m, type="nth", n=NTH[m["nth"]], wd=ALL_WEEKDAYS[m["wd"].rstrip(".")], m=month,
+                 y=_year(m["y"]), text=m.group(0))
 
 
 def date_ordinal(m: re.Match[str]) -> Phrase:
@@ -436,7 +437,8 @@ pattern("date", rf"(?<![\w'])(?<!la )(?P<rel>{REL_WORDS})(?![\w'])(?:\s+(?:in\s+
 pattern("date", word(r"(?P<mod>this|next|this\s+coming|coming|ce|le|am|nächstes|naechstes|dieses|"
                      r"el\s+pr[óo]ximo|este|pr[óo]ximo)?\s*(?:weekend|week-end|wochenende|"
                      r"fin\s+de\s+semana)"), date_weekend)
-pattern("date", rf"(?:(?<![\w'])(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", date_nth_weekday)
+pattern("date", rf"(?:(?<![\w'])(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})"
+                rf"(?:\s+(?:of|in|du|de|en|im)\s+(?P<mon>{MONTH}){YEAR})?", date_nth_weekday)
 pattern("date", rf"(?:(?<![\w'])(?P<mod>this\s+coming|next\s+week|n[äa]e?chste\s+woche|this|next|coming|nächsten|nächster|nächste|naechsten|"
                 rf"kommenden|kommender|diesen|dieser|ce|cette|el\s+pr[óo]ximo|pr[óo]ximo|este)\s+)?"
                 rf"(?P<wd>{WD})(?:\s+(?P<post>prochain|prochaine|qui\s+vient|que\s+viene|pr[óo]ximo|"

@@ -218,6 +218,15 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
     if normal:
         plan.date = normal[0][0]
         plan.date_end = ends.get(id(plan.date))
+        if plan.time and plan.date_end and plan.date.data.get("type") == plan.date_end.data.get("type") == "weekday":
+            # "standup mon-fri 9am": a time on a span of weekdays is every one of those days.
+            first, last = plan.date.data["wd"], plan.date_end.data["wd"]
+            days = [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+            plan.rec = {"freq": "WEEKLY", "interval": 1, "byday": days, "bymonthday": None, "bymonth": None}
+            plan.date = plan.date_end = None
+            for span in plan.spans:
+                if span[2] == "range" and span[0] <= normal[0][0].start < span[1]:
+                    span[2] = "recurrence"
 
 
 def _quote(low: str, phrase: Phrase) -> str:

@@ -213,6 +213,11 @@ OWN_CASES = [
      allday("Mom's birthday", "2027-03-03", "2027-03-04", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3")),
     ("Vacation from December 20 to January 3", allday("Vacation", "2026-12-20", "2027-01-04")),
     ("Conference from Dec 10-12", allday("Conference", "2026-12-10", "2026-12-13")),
+    ("meeting 3rd monday of march", allday("meeting", "2027-03-15", "2027-03-16")),
+    ("meeting 3rd monday of march 2026", allday("meeting", "2026-03-16", "2026-03-17")),
+    ("standup mon-fri 9am",
+     timed("standup", "2026-11-23T09:00:00", "2026-11-23T10:00:00", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR")),
+    ("retreat fri-sun", allday("retreat", "2026-11-27", "2026-11-30")),
     # title and location
     ("Lunch tomorrow at 12:30pm with Sarah",
      timed("Lunch with Sarah", "2026-11-22T12:30:00", "2026-11-22T13:30:00")),
