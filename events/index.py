@@ -454,9 +454,10 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
     out: list[Occurrence] = []
     capped: list[str] = []
+    shifts = _Shifts(lo, hi, viewer)
     with _no_cycle_collection():
         for row in candidates:
-            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit)
+            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit, shifts)
         out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
 
@@ -477,14 +478,72 @@ def _no_cycle_collection():
 _NO_SKIPS: set[str] = set()
 
 
-def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit) -> None:
+class _Shifts:
+    """Per query and zone: the stretches of the window where neither the
+    zone's nor the viewer's UTC offset changes, so a wall time in the zone is
+    the viewer's wall time plus a constant and occurrences can skip the zone
+    arithmetic. Offsets are sampled hourly (no zone changes its offset and
+    back within an hour); each stretch keeps three hours' distance from any
+    change, so gaps and repeated hours always take the exact path."""
+
+    MAX_WINDOW = timedelta(days=62)
+    MARGIN = timedelta(days=2)
+    KEEP_OFF = timedelta(hours=3)
+
+    def __init__(self, lo: datetime, hi: datetime, viewer: tzinfo):
+        self.lo, self.hi, self.viewer = lo, hi, viewer
+        self.known: dict[tzinfo, list[tuple[datetime, datetime, datetime, datetime]]] = {}
+        self.usable = hi - lo <= self.MAX_WINDOW
+        if self.usable:
+            self.viewer_changes = self._changes(viewer)  # in UTC (naive)
+
+    def _changes(self, zone: tzinfo) -> list[datetime]:
+        """UTC instants (naive) near which the zone's offset changes."""
+        wall = self.lo.astimezone(zone).replace(tzinfo=None) - self.MARGIN
+        stop = self.hi.astimezone(zone).replace(tzinfo=None) + self.MARGIN
+        offset = zone.utcoffset(wall)
+        hour = timedelta(hours=1)
+        changes = []
+        while wall <= stop:
+            wall += hour
+            now = zone.utcoffset(wall)
+            if now != offset:
+                changes.append(wall - now)
+                offset = now
+        return changes
+
+    def of(self, zone: tzinfo) -> list[tuple[datetime, datetime, datetime, datetime]]:
+        """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's
+        wall time: within one, the occurrence at wall w starts at
+        anchor + (w - anchor_wall) in the viewer's zone."""
+        if not self.usable:
+            return []
+        if zone not in self.known:
+            utc_lo = self.lo.astimezone(UTC).replace(tzinfo=None) - self.MARGIN
+            utc_hi = self.hi.astimezone(UTC).replace(tzinfo=None) + self.MARGIN
+            cuts = sorted({utc_lo, utc_hi, *self.viewer_changes, *self._changes(zone)})
+            stretches = []
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                a, b = a + self.KEEP_OFF, b - self.KEEP_OFF
+                if b <= a:
+                    continue
+                anchor = a.replace(tzinfo=UTC)
+                wall = anchor.astimezone(zone).replace(tzinfo=None)
+                stretches.append((wall, wall + (b - a), wall, anchor.astimezone(self.viewer)))
+            self.known[zone] = stretches
+        return self.known[zone]
+
+
+def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, shifts: _Shifts) -> None:
     timing = row.prepared.timing
     if row.kind == "single":
         _emit(out, timing, timing.start, lo, hi, viewer, row.base, None, override=False)
     elif row.kind == "override":
         if row.uid in snapshot.series:  # shown only while its series is
             _emit(out, timing, timing.start, lo, hi, viewer, row.base, row.rid, override=True)
-    elif _expand_series(out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit):
+    elif _expand_series(
+        out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, shifts
+    ):
         capped.append(row.uid)
 
 
@@ -532,7 +591,7 @@ def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: boo
     return True
 
 
-def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int) -> bool:
+def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
     """Append a series' occurrences in [lo, hi); True if it hit the cap.
     (The per-occurrence work of `_emit`, inlined: this loop is the hot path.)"""
     timing = prepared.timing
@@ -547,6 +606,8 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     all_day, floating, exdates = timing.all_day, timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
+    stretches = shifts.of(zone) if duration <= _Shifts.MARGIN / 2 else []
+    at = 0  # occurrences come in order: walk the stretches along with them
     emitted = 0
     try:
         for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
@@ -561,10 +622,16 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
             else:
                 if skip:
                     rid = wall.isoformat()
-                start = wall.replace(tzinfo=zone).astimezone(viewer)
-                end = start + duration  # exact unless an offset changes in between
-                if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
-                    end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
+                while at < len(stretches) and stretches[at][1] <= wall:
+                    at += 1
+                if at < len(stretches) and stretches[at][0] <= wall and wall_end < stretches[at][1]:
+                    start = stretches[at][3] + (wall - stretches[at][2])
+                    end = start + duration
+                else:
+                    start = wall.replace(tzinfo=zone).astimezone(viewer)
+                    end = start + duration  # exact unless an offset changes in between
+                    if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
+                        end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
             if skip and rid in skip:
                 continue
             if not (start < hi and (end > lo or (start == end and start >= lo))):
