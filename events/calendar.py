@@ -35,6 +35,9 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@calendar-p2p"
 
 
+UNTITLED = "(No title)"
+
+
 def event_from_draft(draft: dict) -> dict:
     """A PROTOCOL 5 `event` from a parser draft or loose fields (dates and
     datetimes are written as local wall-time strings)."""
@@ -120,6 +123,8 @@ def _rid(recurrence_id: str | None) -> str | None:
 def create_event(draft: dict | None = None, *, uid: str | None = None, **fields) -> Written:
     """Write a new event from a parser draft and/or fields; a uid is made up."""
     event = event_from_draft({**(draft or {}), **fields})
+    if draft is not None and isinstance(event["title"], str) and not event["title"].strip():
+        event["title"] = UNTITLED  # "tomorrow 3pm" typed alone is an event, as in other calendars
     if event["end"] is None and isinstance(event["start"], str):
         event["end"] = _default_end(event["start"])
     _check(event)

@@ -63,31 +63,21 @@ def test_rebuild_index_regenerates_the_same_rows():
     assert list(IndexKey.objects.using("index").values_list("uid", "state", "event")) == before
 
 
-class FakeResult:
-    def __init__(self, draft=None, error=None):
-        self.draft, self.error = draft, error
-
-
-def fake_parser(monkeypatch, result):
-    import sys
-    import types
-
-    module = types.ModuleType("events.schedule")
-    module.parse_schedule = lambda text, *, now, tz: result
-    monkeypatch.setitem(sys.modules, "events.schedule", module)
-
-
-def test_add_text_goes_through_the_parser(monkeypatch):
-    fake_parser(monkeypatch, FakeResult({"title": "lunch", "start": "2026-01-06T12:00:00", "end": "2026-01-06T13:00:00",
-                                         "all_day": False, "tz": "Europe/Bucharest", "rrule": "FREQ=WEEKLY;BYDAY=TU",
-                                         "location": None, "exdates": []}))
-    made = json.loads(run("add", "lunch every tuesday at noon", "--tz", "Europe/Bucharest", "--json"))
+def test_add_text_goes_through_the_parser():
+    made = json.loads(run("add", "lunch every tuesday at noon", "--tz", "Europe/Bucharest",
+                          "--now", "2025-12-31T09:00", "--json"))
     assert made["rrule"] == "FREQ=WEEKLY;BYDAY=TU" and made["uid"]
     rows = json.loads(run("query", "2026-01-01", "2026-01-15", "--tz", "Europe/Bucharest", "--json"))
     assert [r["start"] for r in rows] == ["2026-01-06T12:00:00+02:00", "2026-01-13T12:00:00+02:00"]
+    assert {r["title"] for r in rows} == {"lunch"}
 
 
-def test_add_text_reports_what_the_parser_did_not_understand(monkeypatch):
-    fake_parser(monkeypatch, FakeResult(error='did not understand "blurgh"'))
+def test_add_text_without_a_title_makes_an_untitled_event():
+    made = json.loads(run("add", "tomorrow 3pm", "--tz", "UTC", "--now", "2026-01-05T09:00", "--json"))
+    assert (made["title"], made["start"]) == ("(No title)", "2026-01-06T15:00:00")
+
+
+def test_add_text_reports_what_the_parser_did_not_understand():
     with pytest.raises(CommandError, match="blurgh"):
         run("add", "blurgh")
+    assert IndexKey.objects.count() == 0

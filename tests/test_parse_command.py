@@ -39,14 +39,8 @@ def test_it_prints_json():
                                "tz": "Europe/Bucharest", "location": None, "exdates": []}
 
 
-def test_it_defaults_to_the_current_time_and_utc(monkeypatch):
-    monkeypatch.delenv("TIME_ZONE", raising=False)
-    out, _ = run("ping in 2 hours", "--json")
-    assert json.loads(out)["tz"] == "UTC"
-
-
-def test_it_takes_the_zone_from_the_environment(monkeypatch):
-    monkeypatch.setenv("TIME_ZONE", "Europe/Berlin")
+def test_it_defaults_to_the_current_time_in_the_instance_zone(settings):
+    settings.CALENDAR_TIME_ZONE = "Europe/Berlin"
     out, _ = run("ping in 2 hours", "--json")
     assert json.loads(out)["tz"] == "Europe/Berlin"
 

@@ -5,18 +5,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from events import calendar
+from events.schedule import ScheduleError, load_zone, parse_schedule
 
 FIELDS = ("title", "start", "end", "rrule", "location")
 
 
 def parse_text(text: str, *, now: datetime, tz: str) -> dict:
-    try:
-        from events.schedule import parse_schedule
-    except ImportError:
-        raise CommandError("the schedule parser is not installed; use --title/--start/--end instead") from None
     result = parse_schedule(text, now=now, tz=tz)
-    if getattr(result, "error", None):
-        raise CommandError(str(result.error))
+    if result.error:
+        raise CommandError(result.error)
     return dict(result.draft)
 
 
@@ -25,7 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("text", nargs="?", metavar="TEXT", help='e.g. "lunch every tuesday at noon"')
-        parser.add_argument("--tz", default=settings.TIME_ZONE, help="IANA time zone of the times given")
+        parser.add_argument("--tz", default=settings.CALENDAR_TIME_ZONE, help="IANA time zone of the times given")
         parser.add_argument("--now", help="ISO datetime TEXT is relative to (default: now)")
         parser.add_argument("--json", action="store_true", help="print the event as JSON")
         parser.add_argument("--title")
@@ -40,7 +37,9 @@ class Command(BaseCommand):
         draft: dict = {}
         if options["text"]:
             try:
-                now = datetime.fromisoformat(options["now"]) if options["now"] else datetime.now()
+                now = datetime.fromisoformat(options["now"]) if options["now"] else datetime.now(load_zone(tz))
+            except ScheduleError as e:
+                raise CommandError(str(e)) from None
             except ValueError:
                 raise CommandError(f"--now {options['now']!r} is not an ISO datetime") from None
             draft = parse_text(options["text"], now=now, tz=tz)

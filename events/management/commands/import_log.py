@@ -2,6 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from events import index
 from events.bundle import import_bundle, summarize
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         except OSError as e:
             raise CommandError(f"cannot read {path}: {e.strerror}") from None
         with stream:
-            report = import_bundle(stream)
+            report = import_bundle(stream, after_batch=index.catch_up)
         lines = list(summarize(report))
         self.stdout.write(lines[0])
         for line in lines[1:]:

@@ -8,7 +8,6 @@ phrase by phrase.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import datetime
 from typing import Any, NoReturn
@@ -23,7 +22,7 @@ DRAFT_FIELDS = ("title", "start", "end", "all_day", "rrule", "tz", "location", "
 
 
 def default_zone() -> str:
-    return os.environ.get("TIME_ZONE") or getattr(settings, "CALENDAR_TIME_ZONE", None) or "UTC"
+    return settings.CALENDAR_TIME_ZONE
 
 
 def read_now(value: Any, zone: ZoneInfo) -> datetime:
@@ -94,7 +93,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("text", nargs="?", help='the phrase, e.g. "lunch every tuesday at noon"')
         parser.add_argument("--now", help="reference time, ISO 8601 (default: the current time in --tz)")
-        parser.add_argument("--tz", help="IANA time zone (default: $TIME_ZONE or UTC)")
+        parser.add_argument("--tz", help="IANA time zone (default: the instance zone, $TIME_ZONE or the system zone)")
         parser.add_argument("--json", action="store_true", help="print the draft as one JSON object")
         parser.add_argument("--jsonl", action="store_true",
                             help='read {"text", "now", "tz"} objects from stdin, one per line')

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("start", metavar="FROM", help="ISO date or datetime (in --tz unless it has an offset)")
         parser.add_argument("end", metavar="TO", help="ISO date or datetime, exclusive")
-        parser.add_argument("--tz", default=settings.TIME_ZONE, help="viewer's IANA time zone")
+        parser.add_argument("--tz", default=settings.CALENDAR_TIME_ZONE, help="viewer's IANA time zone")
         parser.add_argument("--json", action="store_true", help="print a JSON list of occurrences")
 
     def handle(self, *args, **options):
