@@ -86,6 +86,7 @@ def test_concatenated_bundles_of_two_instances_give_a_third_the_union(tmp_path):
     for d in dirs:
         d.mkdir()
         manage(d, "migrate", "-v0")
+        manage(d, "migrate", "--database", "index", "-v0")
     for d in dirs[:2]:
         subprocess.run([sys.executable, "-c", script], cwd=REPO, env={"DATA_DIR": str(d), "DJANGO_SETTINGS_MODULE": "calendar_p2p.settings"}, check=True)
     a, b = (manage(d, "export_log").stdout for d in dirs[:2])
