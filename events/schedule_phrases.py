@@ -10,9 +10,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from events.schedule_clock import (
+    RANGE_PREFIX,
+    RANGE_SEP,
+    TIME_PREFIX,
+    clock,
+    daypart,
+    time_clock,
+    time_range,
+    time_word,
+)
+from events.schedule_repeats import (
+    ADVERBS,
+    rec_adverb,
+    rec_day_of_month,
+    rec_every_date,
+    rec_every_daypart,
+    rec_every_nth_weekday,
+    rec_every_unit,
+    rec_every_weekday,
+    rec_last_day,
+    rec_nth_of_month,
+    rec_plural_weekdays,
+    rec_times_a_week,
+    rec_weekdays,
+    rec_weekends,
+)
 from events.schedule_words import (
     ALL_WEEKDAYS,
     AMOUNT,
@@ -21,8 +46,6 @@ from events.schedule_words import (
     EVERY,
     HALF_WORDS,
     LIST_SEP,
-    MERIDIEM,
-    MERIDIEM_WORDS,
     MONTH,
     MONTH_UNIT,
     MONTHS,
@@ -33,75 +56,22 @@ from events.schedule_words import (
     NUMBERS,
     OF,
     OTHER,
-    PM_WORDS,
     RELATIVE_DAYS,
     UNIT,
-    UNITS,
     WD,
     WD_ANY,
     WD_PLURAL,
     WEEKDAYS,
+    Phrase,
+    PhraseError,
     alternation,
+    unit_of,
     word,
 )
 
 BLANK = "\x00"
 
 
-class PhraseError(ValueError):
-    """A phrase was recognised but is impossible ("feb 30", "25:00")."""
-
-    def __init__(self, message: str, start: int, end: int) -> None:
-        super().__init__(message)
-        self.start = start
-        self.end = end
-
-
-@dataclass
-class Phrase:
-    start: int
-    end: int
-    kind: str  # rec, date, time, trange, drange, duration, count, allday, offset, daypart
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def clock(p: str) -> str:
-    """A clock time with groups named p+h, p+m, p+hh (French h), p+mer, p+uhr."""
-    return (
-        rf"(?<![\d/:.,])(?P<{p}h>\d{{1,2}})"
-        rf"(?:(?P<{p}sep>[:.])(?P<{p}m>\d{{2}})(?::\d{{2}})?|\s?(?P<{p}hh>h)(?P<{p}hm>\d{{2}})?(?![\w]))?"
-        rf"(?:\s*(?P<{p}mer>{MERIDIEM})|\s*(?P<{p}uhr>uhr)(?![\w]))?"
-        rf"(?:\s+(?P<{p}mw>{MERIDIEM_WORDS}))?"
-    )
-
-
-def clock_data(m: re.Match[str], p: str, prefixed: bool = False) -> dict[str, Any] | None:
-    """The clock in match `m` (groups prefixed `p`), or None when it is only a number."""
-    hour_text = m.group(p + "h")
-    minute = m.group(p + "m") or m.group(p + "hm")
-    mer = m.group(p + "mer")
-    marker = bool(m.group(p + "hh") or m.group(p + "uhr"))
-    if m.group(p + "sep") == "." and not (mer or marker or prefixed):
-        return None
-    words = m.group(p + "mw") or ""
-    if not (minute or mer or marker or prefixed or words):
-        return None
-    data: dict[str, Any] = {
-        "h": int(hour_text),
-        "m": int(minute) if minute else 0,
-        "mer": (mer[0] if mer else None),
-        "literal": bool(marker or minute or hour_text.startswith("0") or int(hour_text) > 12),
-        "marker": marker,
-        "text": m.group(0),
-    }
-    if words:
-        data["mer"] = "p" if any(w in words for w in PM_WORDS) else "a"
-    return data
-
-
-TIME_PREFIX = r"(?:(?<![\w'])(?P<pre>at|@|um|à|a\s+las?|vers|gegen|around|about|sobre\s+las?|hacia\s+las?|by)\s*)?"
-RANGE_PREFIX = r"(?:(?<![\w'])(?P<pre>from|between|de|von|desde|entre|zwischen|du)\s+(?:las?\s+)?)?"
-RANGE_SEP = r"\s*(?P<sep>-|–|—|to|till|til|until|through|thru|à|a|au|bis|hasta|and|y|und)\s*(?:las?\s+)?"
 DATE_RANGE_SEP = r"\s*(?:-|–|—|to|through|thru|until|till|au|bis|al|a|hasta)\s*"
 
 
@@ -114,114 +84,12 @@ def _amount(text: str) -> float:
     return float(text.replace(",", "."))
 
 
-def _unit(text: str) -> str:
-    return UNITS[re.sub(r"\s+", " ", text)]
-
-
-# ---- recurrences -------------------------------------------------------------
-
-
-def _weekdays_in(text: str) -> list[int]:
-    found = [ALL_WEEKDAYS[w] for w in re.findall(WD_ANY.replace(r"\.?", ""), text)]
-    return sorted(set(found), key=found.index)
-
-
-def _rec(**data: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
-    base.update(data)
-    return base
-
-
-def rec_nth_of_month(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
-
-
-def rec_last_day(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=-1))
-
-
-def rec_day_of_month(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=int(m["d"])))
-
-
-def rec_weekdays(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[0, 1, 2, 3, 4]))
-
-
-def rec_weekends(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[5, 6]))
-
-
-def rec_times_a_week(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", per_week=m["n"]))
-
-
-def rec_every_weekday(m: re.Match[str]) -> Phrase:
-    interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
-    return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"]), daypart=m["dp"]))
-
-
-def rec_every_daypart(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="DAILY", daypart=m["dp"]))
-
-
-def rec_every_unit(m: re.Match[str]) -> Phrase:
-    if m["other"]:
-        interval = 2
-    elif m["n"]:
-        interval = int(m["n"]) if m["n"].isdigit() else NUMBERS[m["n"]]
-    else:
-        interval = 1
-    if interval < 1:
-        raise PhraseError(f'"{m.group(0)}" is not a valid repetition', m.start(), m.end())
-    freq = {"minute": "MINUTELY", "hour": "HOURLY", "day": "DAILY", "week": "WEEKLY",
-            "month": "MONTHLY", "year": "YEARLY"}[_unit(m["unit"])]
-    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval))
-
-
-def rec_every_date(m: re.Match[str]) -> Phrase:
-    """"every" before a month and day: yearly, the date follows as its own phrase."""
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="YEARLY"))
-
-
-def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
-    """"mondays and wednesdays": weak, so "biweekly" may still set the interval."""
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0)), weak=True))
-
-
-def rec_every_nth_weekday(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
-
-
-ADVERBS = {
-    "daily": ("DAILY", 1), "weekly": ("WEEKLY", 1), "monthly": ("MONTHLY", 1),
-    "yearly": ("YEARLY", 1), "annually": ("YEARLY", 1), "hourly": ("HOURLY", 1),
-    "biweekly": ("WEEKLY", 2), "bi-weekly": ("WEEKLY", 2), "fortnightly": ("WEEKLY", 2),
-    "quarterly": ("MONTHLY", 3), "täglich": ("DAILY", 1), "taeglich": ("DAILY", 1),
-    "wöchentlich": ("WEEKLY", 1), "woechentlich": ("WEEKLY", 1), "monatlich": ("MONTHLY", 1),
-    "jährlich": ("YEARLY", 1), "jaehrlich": ("YEARLY", 1), "quotidien": ("DAILY", 1),
-    "quotidienne": ("DAILY", 1), "hebdomadaire": ("WEEKLY", 1), "mensuel": ("MONTHLY", 1),
-    "mensuelle": ("MONTHLY", 1), "annuel": ("YEARLY", 1), "annuelle": ("YEARLY", 1),
-    "diario": ("DAILY", 1), "diaria": ("DAILY", 1), "diariamente": ("DAILY", 1),
-    "semanal": ("WEEKLY", 1), "semanalmente": ("WEEKLY", 1), "mensual": ("MONTHLY", 1),
-    "mensualmente": ("MONTHLY", 1), "anual": ("YEARLY", 1), "anualmente": ("YEARLY", 1),
-}
-
-
-def rec_adverb(m: re.Match[str]) -> Phrase:
-    freq, interval = ADVERBS[m["adv"]]
-    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval, adverb=True))
-
-
 # ---- durations, counts, offsets ---------------------------------------------
 
 
 def _span_amount(m: re.Match[str]) -> tuple[float, str]:
     amount = _amount(m["amt"])
-    unit = _unit(m["unit"])
+    unit = unit_of(m["unit"])
     if m.groupdict().get("half"):
         amount += 0.5
     extra = m.groupdict().get("amt2") or m.groupdict().get("amt3")
@@ -328,36 +196,6 @@ def date_ordinal(m: re.Match[str]) -> Phrase:
 # ---- times -----------------------------------------------------------------------
 
 
-def time_range(m: re.Match[str]) -> Phrase | None:
-    prefixed = bool(m["pre"])
-    if m["sep"] in ("and", "y", "und") and m["pre"] not in ("between", "entre", "zwischen"):
-        return None
-    first = clock_data(m, "a", prefixed=True)
-    last = clock_data(m, "b", prefixed=True)
-    if first is None or last is None:
-        return None
-    marked = any(m[g] for g in ("asep", "ahh", "amer", "auhr", "bsep", "bhh", "bmer", "buhr"))
-    bare_dash = m["sep"] in ("-", "–") and first["h"] <= 12 and last["h"] <= 12
-    if not (marked or prefixed or bare_dash):
-        return None
-    return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last, "text": m.group(0).strip()})
-
-
-def time_clock(m: re.Match[str]) -> Phrase | None:
-    data = clock_data(m, "t", prefixed=bool(m["pre"] or m["oclock"]))
-    if data is None:
-        return None
-    return Phrase(m.start(), m.end(), "time", data)
-
-
-def time_word(m: re.Match[str]) -> Phrase:
-    hour = NOON_WORDS[re.sub(r"\s+", " ", m["w"])]
-    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True, "marker": True,
-                                                "text": m.group(0)})
-
-
-def daypart(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "daypart", {"part": m["dp"]})
 
 
 # ---- the pattern list ------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 WEEKDAYS: dict[str, int] = {}
 for _index, _names in enumerate(
@@ -139,6 +141,11 @@ CONNECTORS = (
 ).split()
 
 
+def unit_of(text: str) -> str:
+    """The unit ("hour", "week"...) a spelling such as "hrs" or "semaines" names."""
+    return UNITS[re.sub(r"\s+", " ", text)]
+
+
 def alternation(words: Iterable[str]) -> str:
     """A regex alternation of `words`, longest first, whitespace flexible."""
     ordered = sorted(set(words), key=len, reverse=True)
@@ -176,3 +183,20 @@ MERIDIEM_WORDS = (
 )
 PM_WORDS = ("afternoon", "evening", "night", "soir", "après", "apres", "tarde", "noche",
             "abends", "nachmittags", "nachts")
+
+
+class PhraseError(ValueError):
+    """A phrase was recognised but is impossible ("feb 30", "25:00")."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.start = start
+        self.end = end
+
+
+@dataclass
+class Phrase:
+    start: int
+    end: int
+    kind: str  # rec, date, time, trange, drange, duration, count, allday, offset, daypart
+    data: dict[str, Any] = field(default_factory=dict)
