@@ -13,13 +13,21 @@ from collections.abc import Callable
 from typing import Any
 
 from events.schedule_clock import (
+    MILITARY,
     RANGE_PREFIX,
     RANGE_SEP,
+    SPOKEN_FRACTION,
+    SPOKEN_HOUR,
+    SPOKEN_PAST_TO,
     TIME_PREFIX,
     clock,
     daypart,
     time_clock,
+    time_fraction,
+    time_military,
+    time_past_to,
     time_range,
+    time_spoken_hour,
     time_word,
 )
 from events.schedule_repeats import (
@@ -263,6 +271,8 @@ pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(
                   rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
                   rf"{YEAR}", date_month_range)
 pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])", date_iso)
+pattern("time", SPOKEN_PAST_TO, time_past_to)
+pattern("time", SPOKEN_FRACTION, time_fraction)
 pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)
 pattern("date", rf"(?:{WD},?\s+)?(?P<mon>{MONTH})\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})"
                 rf"(?:st|nd|rd|th)?(?!\d){NOT_TIME}{YEAR}", date_month_day)
@@ -287,6 +297,8 @@ pattern("date", rf"(?<![\w])(?:le|el|am|den)\s+(?P<d>\d{{1,2}})(?:er|\.|º)?(?![
                 r"(?!\s*(?:de\s+la|du|in\s+the))", date_ordinal)
 pattern("time", word(rf"(?P<w>{alternation(NOON_WORDS)})"), time_word)
 pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])", time_clock)
+pattern("time", SPOKEN_HOUR, time_spoken_hour)
+pattern("time", MILITARY, time_military)
 pattern("duration", r"(?<![\w.,:])(?P<amt>\d+(?:[.,]\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|"
                     r"stunden?|std|heures?|horas?|minuten|minutos)(?:(?<=h)(?P<amt2>\d{2}))?(?![\w])",
         duration)
