@@ -187,6 +187,8 @@ def resolve_clock(data: dict[str, Any], pm: bool | None) -> time:
     text = data.get("text", "").strip()
     if minute > 59:
         raise DateProblem(f'"{text}" is not a valid time')
+    if hour == 24 and minute == 0 and not mer:
+        return time(0)  # "24:00", the midnight that ends the day
     if mer:
         if hour == 0 or hour > 12:
             raise DateProblem(f'"{text}" is not a valid time')

@@ -98,7 +98,9 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
         first = today if localize(today, clock, zone) > now else today + timedelta(days=1)
         days = (first, first)
     first, last = days
-    if clock is not None and clock < time(5) and pm and plan.date is not None and first == last:
+    if plan.time is not None and plan.time.data.get("h") == 24 and plan.date is not None and first == last:
+        first = last = first + timedelta(days=1)  # "dec 5 at 24:00" ends Dec 5
+    elif clock is not None and clock < time(5) and pm and plan.date is not None and first == last:
         first = last = first + timedelta(days=1)  # "tonight at midnight", "friday night at 1am"
     if clock is None:
         if duration and duration["unit"] in ("day", "week") and last == first:

@@ -171,10 +171,18 @@ def date_relative(m: re.Match[str]) -> Phrase:
     return _date(m, type="rel", days=days, daypart=part, text=m.group(0))
 
 
+def date_tom(m: re.Match[str]) -> Phrase:
+    return _date(m, type="rel", days=1, daypart=None, text=m.group(0))
+
+
 def date_weekend(m: re.Match[str]) -> Phrase:
     nxt = bool(m["mod"]) and any(w in m["mod"] for w in ("next", "chstes", "ximo"))
     return _date(m, type="weekend", next=nxt, text=m.group(0))
 
+
+# Words after which "tom" is a name, not tomorrow.
+NAME_TAKERS = ("with", "call", "meet", "ask", "tell", "text", "email", "see", "visit", "and", "to", "for",
+               "from", "ping", "remind", "help", "&", "+", "w/", "by", "pick up", "thank", "at", "dear")
 
 NEXT_WORDS = ("next", "nächsten", "nächster", "nächste", "naechsten", "naechster", "próximo",
               "proximo", "prochain", "prochaine", "que viene", "qui vient", "next week")
@@ -240,7 +248,8 @@ pattern("rec", rf"{EVERY}\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)(?!
                rf"(?!\s+(?:{UNIT}|{MONTH}|{WD_ANY}))", rec_day_of_month)
 pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?(?:weekdays|weekday|work\s?days?|business\s+days?|"
                     r"werktags|werktäglich|jours\s+ouvrables|en\s+semaine|d[ií]as\s+laborables|"
-                    r"entre\s+semana|d[ií]as\s+h[áa]biles)"), rec_weekdays)
+                    r"entre\s+semana|d[ií]as\s+h[áa]biles)"
+                    rf"(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?"), rec_weekdays)
 pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?weekends|{EVERY}\s+(?:weekend|week-end|wochenende|"
                     r"fin\s+de\s+semana)|los\s+fines\s+de\s+semana|les\s+week-ends|wochenenden"),
         rec_weekends)
@@ -282,6 +291,9 @@ pattern("date", r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2})
 pattern("date", r"(?<![\d/.:])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?:(?P<y>\d{4}|\d{2})(?!\d))?", date_dots)
 pattern("date", rf"(?<![\w'])(?<!la )(?P<rel>{REL_WORDS})(?![\w'])(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|"
                 rf"am\s+)?(?P<dp>{DAYPART}))?", date_relative)
+pattern("date", r"(?<=[\w.,]\s)" + "".join(f"(?<!{re.escape(w)} )" for w in NAME_TAKERS)
+        + r"(?P<rel>tom)(?=\s*$|\s+(?:at\s+|@\s*)?\d|\s+(?:morning|afternoon|evening|night|noon)(?![\w]))",
+        date_tom)
 pattern("date", word(r"(?P<mod>this|next|this\s+coming|coming|ce|le|am|nächstes|naechstes|dieses|"
                      r"el\s+pr[óo]ximo|este|pr[óo]ximo)?\s*(?:weekend|week-end|wochenende|"
                      r"fin\s+de\s+semana)"), date_weekend)
@@ -296,7 +308,8 @@ pattern("date", r"(?:(?<![\w'])(?:on\s+)?the\s+)?(?<![\d.:/])(?P<d>\d{1,2})(?:st
 pattern("date", rf"(?<![\w])(?:le|el|am|den)\s+(?P<d>\d{{1,2}})(?:er|\.|º)?(?![\d.:/]){NOT_TIME}"
                 r"(?!\s*(?:de\s+la|du|in\s+the))", date_ordinal)
 pattern("time", word(rf"(?P<w>{alternation(NOON_WORDS)})"), time_word)
-pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])", time_clock)
+pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])"
+                r"(?:\s*(?:-|–|—|to|till|til|until)\s*late(?![\w]))?", time_clock)
 pattern("time", SPOKEN_HOUR, time_spoken_hour)
 pattern("time", MILITARY, time_military)
 pattern("duration", r"(?<![\w.,:])(?P<amt>\d+(?:[.,]\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|"

@@ -45,7 +45,7 @@ def rec_day_of_month(m: re.Match[str]) -> Phrase:
 
 
 def rec_weekdays(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[0, 1, 2, 3, 4]))
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[0, 1, 2, 3, 4], daypart=m["dp"]))
 
 
 def rec_weekends(m: re.Match[str]) -> Phrase:

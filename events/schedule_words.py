@@ -132,7 +132,8 @@ for _part, _names in {
 
 NOON_WORDS = {"noon": 12, "midday": 12, "12 noon": 12, "midi": 12, "mittag": 12, "mittags": 12,
               "mediodía": 12, "mediodia": 12, "midnight": 0, "minuit": 0, "mitternacht": 0,
-              "medianoche": 0}
+              "medianoche": 0, "eod": 17, "end of day": 17, "end of the day": 17, "cob": 17,
+              "close of business": 17}
 
 # Words that introduce a date or time and belong to it when it follows.
 CONNECTORS = (
