@@ -108,7 +108,7 @@ def _span_amount(m: re.Match[str]) -> tuple[float, str]:
 
 def duration(m: re.Match[str]) -> Phrase:
     amount, unit = _span_amount(m)
-    return Phrase(m.start(), m.end(), "duration", {"amount": amount, "unit": unit})
+    return Phrase(m.start(), m.end(), "duration", {"amount": amount, "unit": unit, "text": m.group(0).strip()})
 
 
 def count(m: re.Match[str]) -> Phrase:
@@ -322,7 +322,8 @@ pattern("adverb", word(rf"(?P<adv>{alternation(ADVERBS)})"), rec_adverb)
 
 
 def vague(m: re.Match[str]) -> Phrase:
-    raise PhraseError(f'"{m.group(0).strip()}" is not a day: please name the day', m.start(), m.end())
+    raise PhraseError(f'"{m.group(0).strip()}" is not a day: please name the day, '
+                      'for example "next monday" or "dec 5"', m.start(), m.end())
 
 
 pattern("vague", word(r"(?:next|this|coming)\s+(?:week|month|year)|later\s+(?:this|next)\s+(?:week|month)|"

@@ -56,6 +56,8 @@ class Plan:
     moment: Phrase | None = None
     all_day: bool = False
     daypart: str | None = None
+    except_days: list[int] = field(default_factory=list)
+    except_starts: list[int] = field(default_factory=list)
     spans: list[list[Any]] = field(default_factory=list)
 
 
@@ -90,7 +92,16 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
                 kind = "date"
                 phrase = Phrase(phrase.start, phrase.end, "date",
                                 dict(phrase.data, type="offset", text=low[phrase.start : phrase.end]))
-        if kind == "rec":
+        if kind == "rec" and phrase.data["byday"] and not phrase.data.get("nth") and (
+            (m := EXCEPT_LEAD.search(lead))
+            or previous is not None and previous.start in plan.except_starts and LIST_GAP.fullmatch(lead)
+        ):
+            # "every weekday except fridays": those days leave the set.
+            plan.except_days += phrase.data["byday"]
+            plan.except_starts.append(phrase.start)
+            span[0] = lead_start + m.start() if m else span[0]
+            span[2] = "recurrence"
+        elif kind == "rec":
             if phrase.data.get("daypart"):
                 plan.daypart = phrase.data["daypart"]
             if plan.rec is None:
@@ -171,6 +182,13 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
         rec = plan.rec = {"freq": "WEEKLY", "interval": 1, "byday": [], "bymonthday": None,
                           "bymonth": None}
     if rec is not None:
+        for phrase, role, _span in dates:
+            data = phrase.data
+            if role == "except" and data.get("type") == "weekday" and data["mode"] == "after":
+                plan.exdates.remove(phrase)  # "except friday" with a repetition: every friday
+                plan.except_days.append(data["wd"])
+        if plan.except_days:
+            _drop_days(rec, plan.except_days, low)
         kept = []
         for entry in normal:
             phrase, role, span = entry
@@ -213,6 +231,9 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
         return
     if len(normal) > 1:
         raise PlanProblem(f'two dates: "{_quote(low, normal[0][0])}" and "{_quote(low, normal[1][0])}"')
+    if plan.except_starts:
+        shown = low[plan.except_starts[0]:].split()[0]
+        raise PlanProblem(f'"{shown}" is an exception, but nothing repeats')
     if plan.exdates:
         raise PlanProblem(f'"{_quote(low, plan.exdates[0])}" is an exception, but nothing repeats')
     if normal:
@@ -227,6 +248,16 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
             for span in plan.spans:
                 if span[2] == "range" and span[0] <= normal[0][0].start < span[1]:
                     span[2] = "recurrence"
+
+
+def _drop_days(rec: dict[str, Any], days: list[int], low: str) -> None:
+    if rec["freq"] == "DAILY" and rec["interval"] == 1 and not rec["byday"]:
+        rec["freq"], rec["byday"] = "WEEKLY", list(range(7))
+    if rec["freq"] != "WEEKLY" or not rec["byday"] or rec.get("nth"):
+        raise PlanProblem(f'"{low.strip()}": only days of a weekly repetition can be left out')
+    rec["byday"] = [d for d in rec["byday"] if d not in days]
+    if not rec["byday"]:
+        raise PlanProblem(f'"{low.strip()}": every day is left out')
 
 
 def _quote(low: str, phrase: Phrase) -> str:
