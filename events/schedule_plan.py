@@ -72,8 +72,42 @@ def _merge_rec(rec: dict[str, Any], other: dict[str, Any], text: str) -> None:
             rec[key] = other[key]
 
 
+NEAR_GAP = re.compile(r"[\s,]*(?:(?:at|on|um|à|am|el)\s+)?")
+
+
+def _timed_ranges(phrases: list[Phrase], low: str) -> list[Phrase]:
+    """"fri 6pm to sun 2pm": a date and a time on both sides of a range become one range.
+
+    The end date is marked `range_end` and the two times become one "trange"
+    that has no span of its own (the start date's span covers it all).
+    """
+    if any(p.kind == "rec" for p in phrases):
+        return phrases
+    out: list[Phrase] = []
+    i = 0
+    while i < len(phrases):
+        group = phrases[i : i + 4]
+        kinds = [p.kind for p in group]
+        if kinds in (["date", "time", "date", "time"], ["time", "date", "time", "date"]):
+            a, b, c, d = group
+            if NEAR_GAP.fullmatch(low[a.end : b.start]) and RANGE_GAP.fullmatch(low[b.end : c.start]) \
+                    and NEAR_GAP.fullmatch(low[c.end : d.start]):
+                first_day, first_time, last_day, last_time = (a, b, c, d) if a.kind == "date" else (b, a, d, c)
+                out.append(Phrase(a.start, d.end, "date", dict(first_day.data, timed_range=True)))
+                out.append(Phrase(last_day.start, last_day.end, "date", dict(last_day.data, range_end=True)))
+                out.append(Phrase(a.start, d.end, "trange", {
+                    "first": first_time.data, "last": last_time.data, "text": low[a.start : d.end].strip(),
+                    "no_span": True}))
+                i += 4
+                continue
+        out.append(phrases[i])
+        i += 1
+    return out
+
+
 def make_plan(phrases: list[Phrase], low: str) -> Plan:
     plan = Plan()
+    phrases = _timed_ranges(phrases, low)
     dates: list[list[Any]] = []  # [phrase, role, span]
     previous: Phrase | None = None
     times: list[Phrase] = []
@@ -111,7 +145,10 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
         elif kind in ("date", "drange"):
             role = "normal"
             last = dates[-1] if dates else None
-            if (m := UNTIL_LEAD.search(lead)) and plan.rec:
+            if phrase.data.get("range_end") and last is not None:
+                role, m, span = "end", None, None
+                last[2][2] = "range"
+            elif (m := UNTIL_LEAD.search(lead)) and plan.rec:
                 role = "until"
             elif m := EXCEPT_LEAD.search(lead):
                 role = "except"
@@ -144,7 +181,7 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
             plan.all_day = True
         elif kind == "daypart":
             plan.daypart = phrase.data["part"]
-        if span is not None and kind not in ("date", "drange"):
+        if span is not None and kind not in ("date", "drange") and not phrase.data.get("no_span"):
             plan.spans.append(span)
         previous = phrase
     if len(times) == 2 and RANGE_GAP.fullmatch(low[times[0].end : times[1].start]) \
@@ -239,7 +276,8 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
     if normal:
         plan.date = normal[0][0]
         plan.date_end = ends.get(id(plan.date))
-        if plan.time and plan.date_end and plan.date.data.get("type") == plan.date_end.data.get("type") == "weekday":
+        if plan.time and plan.date_end and not plan.date.data.get("timed_range") \
+                and plan.date.data.get("type") == plan.date_end.data.get("type") == "weekday":
             # "standup mon-fri 9am": a time on a span of weekdays is every one of those days.
             first, last = plan.date.data["wd"], plan.date_end.data["wd"]
             days = [(first + i) % 7 for i in range((last - first) % 7 + 1)]
