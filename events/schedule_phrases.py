@@ -41,6 +41,7 @@ from events.schedule_repeats import (
     rec_every_weekday,
     rec_last_day,
     rec_nth_of_month,
+    rec_nths_of_month,
     rec_plural_weekdays,
     rec_times_a_week,
     rec_weekdays,
@@ -237,6 +238,10 @@ def pattern(group: str, regex: str, handler: Handler) -> None:
 
 pattern("allday", word(r"all[\s-]?day(?:\s+long)?|toute\s+la\s+journ[ée]e|ganzt[äa]gig|ganztags|"
                        r"den\s+ganzen\s+tag|todo\s+el\s+d[ií]a"), all_day)
+pattern("rec", rf"(?:(?P<every>{EVERY})\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?"
+               rf"(?P<nths>{NTH_WORD}(?:{LIST_SEP}(?:the\s+)?{NTH_WORD})+)\s+(?P<wd>{WD_ANY})"
+               rf"(?P<month>\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT})?",
+        rec_nths_of_month)
 pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+"
                rf"(?P<wd>{WD_ANY})\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?"
                rf"{MONTH_UNIT}", rec_nth_of_month)

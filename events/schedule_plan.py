@@ -237,13 +237,18 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
                     rec["byday"].append(data["wd"])
                     rec["from_days"] = True
                     taken = True
-                elif rec["freq"] == "MONTHLY" and not rec["byday"] and rec["bymonthday"] is None:
-                    if kind == "ord":
-                        rec["bymonthday"] = data["d"]
-                        taken = True
-                    elif kind == "nth":
-                        rec["byday"], rec["nth"] = [data["wd"]], data["n"]
-                        taken = True
+                elif rec["freq"] == "MONTHLY" and not rec["byday"] and kind == "ord" \
+                        and rec["bymonthday"] != -1:
+                    # "monthly on the 1st and 15th", "the 1st and the 15th of every month"
+                    days = rec["bymonthday"] if isinstance(rec["bymonthday"], list) else \
+                        [rec["bymonthday"]] if rec["bymonthday"] is not None else []
+                    days = sorted(set(days + [data["d"]]))
+                    rec["bymonthday"] = days[0] if len(days) == 1 else days
+                    taken = True
+                elif rec["freq"] == "MONTHLY" and not rec["byday"] and rec["bymonthday"] is None \
+                        and kind == "nth":
+                    rec["byday"], rec["nth"] = [data["wd"]], data["n"]
+                    taken = True
                 elif rec["freq"] == "YEARLY" and rec["bymonth"] is None and kind == "abs" \
                         and data["y"] is None:
                     rec["bymonth"], rec["bymonthday"] = data["m"], data["d"]

@@ -12,6 +12,7 @@ from typing import Any
 from events.schedule_words import (
     ALL_WEEKDAYS,
     NTH,
+    NTH_WORD,
     NUMBERS,
     WD_ANY,
     Phrase,
@@ -113,3 +114,13 @@ ADVERBS = {
 def rec_adverb(m: re.Match[str]) -> Phrase:
     freq, interval = ADVERBS[m["adv"]]
     return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval, adverb=True))
+
+
+def rec_nths_of_month(m: re.Match[str]) -> Phrase | None:
+    """"every 2nd and 4th thursday", "the first and third monday of the month"."""
+    if not (m["every"] or m["month"]):
+        return None
+    day = ALL_WEEKDAYS[m["wd"].rstrip(".")]
+    nths = [NTH[w] for w in re.findall(NTH_WORD, m["nths"])]
+    pairs = [(n, day) for n in sorted(set(nths), key=lambda n: (n < 0, n))]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", byday=[day], pairs=pairs))
