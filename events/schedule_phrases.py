@@ -172,6 +172,13 @@ def date_relative(m: re.Match[str]) -> Phrase:
     return _date(m, type="rel", days=days, daypart=part, text=m.group(0))
 
 
+def date_period_end(m: re.Match[str]) -> Phrase:
+    """"the end of the year", "end of march", "(until) january": the last day of that period."""
+    if m["mon"]:
+        return _date(m, type="month_end", m=MONTHS[m["mon"].rstrip(".")], y=_year(m["y"]), text=m.group(0))
+    return _date(m, type="period_end", unit=m["unit"], text=m.group(0))
+
+
 def date_tom(m: re.Match[str]) -> Phrase:
     return _date(m, type="rel", days=1, daypart=None, text=m.group(0))
 
@@ -292,6 +299,10 @@ pattern("date", rf"(?:{WD},?\s+)?(?P<mon>{MONTH})\s+(?:the\s+)?(?<!\d)(?P<d>\d{{
                 rf"(?:st|nd|rd|th)?(?!\d){NOT_TIME}{YEAR}", date_month_day)
 pattern("date", rf"(?:{WD},?\s+)?(?:(?<![\w'])(?:the|le|el|den|am)\s+)?{ORD_DAY}\s*(?:of\s+|de\s+)?"
                 rf"(?P<mon>{MONTH}){YEAR}", date_month_day)
+pattern("date", rf"(?<![\w'])(?:the\s+)?end\s+of\s+(?:the\s+)?(?:(?P<unit>year|month)|(?P<mon>{MONTH}))"
+                rf"(?:\s+(?P<y>\d{{4}}))?(?![\w])", date_period_end)
+pattern("date", rf"(?:(?<=until\s)|(?<=till\s)|(?<=through\s)|(?<=thru\s)|(?<=bis\s)|(?<=hasta\s)|"
+                rf"(?<=jusqu'en\s))(?P<mon>{MONTH})(?:\s+(?P<y>\d{{4}}))?(?![\w])(?P<unit>)", date_period_end)
 pattern("date", r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])", date_slash)
 pattern("date", r"(?<![\d/.:])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?:(?P<y>\d{4}|\d{2})(?!\d))?", date_dots)
 pattern("date", rf"(?<![\w'])(?<!la )(?P<rel>{REL_WORDS})(?![\w'])(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|"
