@@ -32,6 +32,9 @@ MAX_LENGTH = 500
 CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s*$")
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
+# Places that need no capital letter or article after "in": "in room 204", "in office 3".
+PLACE_WORDS = ("room ", "rm ", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
+               "studio ", "salle ", "raum ", "sala ", "aula ", "zimmer ")
 STRIP = " \t,;:-–—.!?|/"
 # Title words that say whether a bare "at 7" is morning or evening.
 
@@ -193,7 +196,7 @@ def describe(text: str, low: str, plan: Plan) -> tuple[list[Span], str, str | No
                 continue
             lower_place = low[place_start:b]
             if m["mark"] not in ("@", "at") and not (text[place_start].isupper()
-                                                    or lower_place.startswith(ARTICLES)):
+                                                    or lower_place.startswith(ARTICLES + PLACE_WORDS)):
                 continue
             location = place
             offset = text.index(place, place_start)
@@ -204,6 +207,8 @@ def describe(text: str, low: str, plan: Plan) -> tuple[list[Span], str, str | No
             break
     title_parts = []
     for a, b in pieces:
+        if a > 0 and used[a - 1] and (m := re.match(r"\s*on\s+(?=\S)", low[a:b])):
+            a += m.end()  # "every year on my birthday march 3": "on" belongs to the schedule
         chunk = text[a:b]
         stripped = chunk.strip(STRIP)
         if stripped:

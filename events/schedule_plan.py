@@ -271,6 +271,11 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
             if id(kept[0][0]) in ends:
                 plan.until = ends[id(kept[0][0])]
         return
+    bare = [d for d in normal if d[0].data.get("type") == "ord" and d[0].data["text"][:1].isdigit()]
+    if len(normal) > 1 and bare and len(bare) < len(normal):
+        # "at Starbucks on 5th tomorrow": a bare "5th" beside another date is part of the text.
+        normal = [d for d in normal if d not in bare]
+        plan.spans = [s for s in plan.spans if all(s is not d[2] for d in bare)]
     if len(normal) > 1:
         raise PlanProblem(f'two dates: "{_quote(low, normal[0][0])}" and "{_quote(low, normal[1][0])}"')
     if plan.except_starts:
