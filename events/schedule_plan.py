@@ -271,6 +271,18 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
             if id(kept[0][0]) in ends:
                 plan.until = ends[id(kept[0][0])]
         return
+    for weekday, absolute in zip(normal, normal[1:], strict=False):
+        pair = {weekday[0].data.get("type"), absolute[0].data.get("type")}
+        if len(pair) == 2 and pair <= {"weekday", "abs", "slash"} and "weekday" in pair \
+                and re.fullmatch(r"[\s,]*", low[weekday[0].end : absolute[0].start]):
+            # "thursday 12/3", "12/3 (thu)": the date says it; the weekday only confirms it.
+            if weekday[0].data["type"] != "weekday":
+                weekday, absolute = absolute, weekday
+            absolute[2][0] = min(absolute[2][0], weekday[0].start)
+            absolute[2][1] = max(absolute[2][1], weekday[0].end)
+            normal.remove(weekday)
+            plan.spans = [s for s in plan.spans if s is not weekday[2]]
+            break
     bare = [d for d in normal if d[0].data.get("type") == "ord" and d[0].data["text"][:1].isdigit()]
     if len(normal) > 1 and bare and len(bare) < len(normal):
         # "at Starbucks on 5th tomorrow": a bare "5th" beside another date is part of the text.

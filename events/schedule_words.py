@@ -117,6 +117,11 @@ RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
     "uebermorgen": (2, None),
     "hoy": (0, None), "esta noche": (0, "evening"), "mañana": (1, None), "manana": (1, None),
     "pasado mañana": (2, None), "pasado manana": (2, None),
+    "mañana por la mañana": (1, "morning"), "manana por la manana": (1, "morning"),
+    "esta mañana": (0, "morning"), "esta manana": (0, "morning"), "esta tarde": (0, "tarde"),
+    "this morning": (0, "morning"), "this afternoon": (0, "afternoon"), "this evening": (0, "evening"),
+    "ce matin": (0, "matin"), "cet après-midi": (0, "après-midi"), "cet apres-midi": (0, "apres-midi"),
+    "heute morgen": (0, "morning"), "heute nachmittag": (0, "nachmittag"),
 }
 
 # Parts of the day: their default hour and whether a bare hour in them is p.m.

@@ -59,6 +59,8 @@ MORE_CASES = [
     ("call this afternoon", timed("call", "2026-11-21T15:00:00", "2026-11-21T16:00:00")),
     ("drinks this evening", timed("drinks", "2026-11-21T19:00:00", "2026-11-21T20:00:00")),
     ("drinks tomorrow night", timed("drinks", "2026-11-22T19:00:00", "2026-11-22T20:00:00")),
+    ("appointment 10am thursday 3/12", timed("appointment", "2026-12-03T10:00:00", "2026-12-03T11:00:00")),
+    ("llamada mañana por la mañana", timed("llamada", "2026-11-22T09:00:00", "2026-11-22T10:00:00")),
     # "eod" is five in the afternoon
     ("report eod", timed("report", "2026-11-21T17:00:00", "2026-11-21T18:00:00")),
     ("report due eod friday", timed("report due", "2026-11-27T17:00:00", "2026-11-27T18:00:00")),
