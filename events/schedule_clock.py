@@ -59,6 +59,10 @@ RANGE_PREFIX = r"(?:(?<![\w'])(?P<pre>from|between|de|von|desde|entre|zwischen|d
 RANGE_SEP = r"\s*(?P<sep>-|–|—|to|till|til|until|through|thru|à|a|au|bis|hasta|and|y|und)\s*(?:las?\s+)?"
 
 
+NOT_CLOCK_AFTER = re.compile(r"\s*(?:days?|weeks?|months?|years?|hours?|hrs?|minutes?|mins?|people|persons|"
+                             r"guests|times|of|x)(?![\w])")
+
+
 def time_range(m: re.Match[str]) -> Phrase | None:
     prefixed = bool(m["pre"])
     if m["sep"] in ("and", "y", "und") and m["pre"] not in ("between", "entre", "zwischen"):
@@ -69,7 +73,10 @@ def time_range(m: re.Match[str]) -> Phrase | None:
         return None
     marked = any(m[g] for g in ("asep", "ahh", "amer", "auhr", "bsep", "bhh", "bmer", "buhr"))
     bare_dash = m["sep"] in ("-", "–") and first["h"] <= 12 and last["h"] <= 12
-    if not (marked or prefixed or bare_dash):
+    # "monday 10 to 11", but not "2 to 3 days"
+    bare_to = m["sep"] in ("to", "till", "until") and 1 <= first["h"] <= 12 and 1 <= last["h"] <= 12 \
+        and not NOT_CLOCK_AFTER.match(m.string, m.end())
+    if not (marked or prefixed or bare_dash or bare_to):
         return None
     return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last, "text": m.group(0).strip()})
 

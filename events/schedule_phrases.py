@@ -291,7 +291,7 @@ pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?P<mon>{MO
 pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(?P<d1>\d{{1,2}}){DAY_SUFFIX}"
                   rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
                   rf"{YEAR}", date_month_range)
-pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])", date_iso)
+pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])(?:t(?=\d{1,2}:))?", date_iso)
 pattern("time", SPOKEN_PAST_TO, time_past_to)
 pattern("time", SPOKEN_FRACTION, time_fraction)
 pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)

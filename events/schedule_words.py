@@ -181,7 +181,7 @@ OTHER = word(r"other|second|alternate|zweiten|zweite|autre|otro|otra")
 MONTH_UNIT = word(r"month|mois|monat|monats|mes")
 OF = word(r"of|du|de|des|im|in|del")
 DAY_SUFFIX = r"(?:st|nd|rd|th|er|e|\.|º)?"
-MERIDIEM = r"(?:a\.\s?m\.?|p\.\s?m\.?|am|pm)(?![\w])"
+MERIDIEM = r"(?:a\.\s?m\.?|p\.\s?m\.?|am|pm|(?<=\d)[ap](?![\w'.]))(?![\w])"
 MERIDIEM_WORDS = (
     r"in\s+the\s+morning|in\s+the\s+afternoon|in\s+the\s+evening|at\s+night|du\s+matin|"
     r"du\s+soir|de\s+l'après-midi|de\s+l'apres-midi|de\s+la\s+mañana|de\s+la\s+manana|"
