@@ -71,6 +71,7 @@ from events.schedule_words import (
     WD_ANY,
     WD_PLURAL,
     WEEKDAYS,
+    ZONE_NAMES,
     Phrase,
     PhraseError,
     alternation,
@@ -179,6 +180,10 @@ def date_period_end(m: re.Match[str]) -> Phrase:
     return _date(m, type="period_end", unit=m["unit"], text=m.group(0))
 
 
+def zone_name(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "zone", {"zone": ZONE_NAMES[m["z"]]})
+
+
 def date_tom(m: re.Match[str]) -> Phrase:
     return _date(m, type="rel", days=1, daypart=None, text=m.group(0))
 
@@ -243,6 +248,8 @@ def pattern(group: str, regex: str, handler: Handler) -> None:
     PATTERNS.append((group, re.compile(regex), handler))
 
 
+pattern("zone", rf"(?:(?<=\d)|(?<=[ap]m)|(?<=[ap]\.m\.)|(?<=uhr))\s*(?P<z>{alternation(ZONE_NAMES)})"
+                r"(?:\s+time)?(?![\w])", zone_name)
 pattern("allday", word(r"all[\s-]?day(?:\s+long)?|toute\s+la\s+journ[ée]e|ganzt[äa]gig|ganztags|"
                        r"den\s+ganzen\s+tag|todo\s+el\s+d[ií]a"), all_day)
 pattern("rec", rf"(?:(?P<every>{EVERY})\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?"

@@ -36,7 +36,7 @@ RANGE_GAP = re.compile(
 LIST_GAP = re.compile(r"[\s,/&+]*(?:(?:and|et|und|y|or)[\s,]*)?")
 SPAN_KINDS = {"rec": "recurrence", "date": "date", "drange": "range", "time": "time",
               "trange": "range", "duration": "duration", "count": "recurrence", "allday": "date",
-              "daypart": "time"}
+              "daypart": "time", "zone": "time"}
 
 
 
@@ -56,6 +56,7 @@ class Plan:
     moment: Phrase | None = None
     all_day: bool = False
     daypart: str | None = None
+    zone: str | None = None
     except_days: list[int] = field(default_factory=list)
     except_starts: list[int] = field(default_factory=list)
     spans: list[list[Any]] = field(default_factory=list)
@@ -179,6 +180,8 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
             plan.count = phrase
         elif kind == "allday":
             plan.all_day = True
+        elif kind == "zone":
+            plan.zone = phrase.data["zone"]
         elif kind == "daypart":
             plan.daypart = phrase.data["part"]
         if span is not None and kind not in ("date", "drange") and not phrase.data.get("no_span"):

@@ -206,3 +206,15 @@ class Phrase:
     end: int
     kind: str  # rec, date, time, trange, drange, duration, count, allday, offset, daypart
     data: dict[str, Any] = field(default_factory=dict)
+
+# Zone names said after a time ("3pm EST"): the time is read in that zone.
+ZONE_NAMES = {
+    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York",
+    "eastern": "America/New_York", "cst": "America/Chicago", "cdt": "America/Chicago",
+    "ct": "America/Chicago", "central": "America/Chicago", "mst": "America/Denver",
+    "mdt": "America/Denver", "mt": "America/Denver", "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles", "pacific": "America/Los_Angeles",
+    "gmt": "UTC", "utc": "UTC", "bst": "Europe/London", "cet": "Europe/Paris", "cest": "Europe/Paris",
+    "mez": "Europe/Berlin", "mesz": "Europe/Berlin", "ist": "Asia/Kolkata", "jst": "Asia/Tokyo",
+    "aest": "Australia/Sydney", "aedt": "Australia/Sydney",
+}

@@ -65,6 +65,9 @@ MORE_CASES = [
     ("meeting 2026-12-05T10:00", timed("meeting", "2026-12-05T10:00:00", "2026-12-05T11:00:00")),
     ("meeting monday 10 to 11", timed("meeting", "2026-11-23T10:00:00", "2026-11-23T11:00:00")),
     ("party 8 to 11 tonight", timed("party", "2026-11-21T20:00:00", "2026-11-21T23:00:00")),
+    # a zone after the time: the days are the user's, the clock is read in that zone
+    ("webinar dec 8 2pm-3pm EST", timed("webinar", "2026-12-08T21:00:00", "2026-12-08T22:00:00")),
+    ("call at 9am PST tomorrow", timed("call", "2026-11-22T19:00:00", "2026-11-22T20:00:00")),
     # "eod" is five in the afternoon
     ("report eod", timed("report", "2026-11-21T17:00:00", "2026-11-21T18:00:00")),
     ("report due eod friday", timed("report due", "2026-11-27T17:00:00", "2026-11-27T18:00:00")),
