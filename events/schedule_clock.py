@@ -101,7 +101,7 @@ def daypart(m: re.Match[str]) -> Phrase:
 # ---- spoken clock times: "half past 3", "quarter to five", "seven thirty", "halb drei" ----
 
 HOUR_WORDS: dict[str, int] = {}
-for _hour, _names in enumerate(
+for _hour_value, _names in enumerate(
     [
         "one une eins una", "two deux zwei dos", "three trois drei tres", "four quatre vier cuatro",
         "five cinq fünf fuenf cinco", "six seis sechs", "seven sept sieben siete",
@@ -111,7 +111,7 @@ for _hour, _names in enumerate(
     start=1,
 ):
     for _name in _names.split():
-        HOUR_WORDS[_name] = _hour
+        HOUR_WORDS[_name] = _hour_value
 
 MINUTE_WORDS: dict[str, int] = {"oh five": 5, "o five": 5, "ten": 10, "fifteen": 15, "twenty": 20,
                                 "thirty": 30, "forty": 40, "fifty": 50}

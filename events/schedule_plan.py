@@ -127,7 +127,8 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
                 kind = "date"
                 phrase = Phrase(phrase.start, phrase.end, "date",
                                 dict(phrase.data, type="offset", text=low[phrase.start : phrase.end]))
-        if kind == "rec" and phrase.data["byday"] and not phrase.data.get("nth") and (
+        if kind == "rec" and span is not None and phrase.data["byday"] and not phrase.data.get("nth") \
+                and not phrase.data.get("pairs") and (
             (m := EXCEPT_LEAD.search(lead))
             or previous is not None and previous.start in plan.except_starts and LIST_GAP.fullmatch(lead)
         ):
