@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from events.schedule_dates import DateProblem, localize
+from events.schedule_dates import DateProblem, localize, wall
 from events.schedule_draft import make_draft
 from events.schedule_phrases import PhraseError, find_phrases
 from events.schedule_plan import LIST_GAP, Plan, PlanProblem, make_plan
@@ -32,6 +32,9 @@ MAX_LENGTH = 500
 CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s*$")
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
+# Places that need no capital letter or article after "in": "in room 204", "in office 3".
+PLACE_WORDS = ("room ", "rm ", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
+               "studio ", "salle ", "raum ", "sala ", "aula ", "zimmer ")
 STRIP = " \t,;:-–—.!?|/"
 # Title words that say whether a bare "at 7" is morning or evening.
 
@@ -140,13 +143,33 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     if not (plan.rec or plan.date or plan.time or plan.moment or plan.daypart):
         raise ScheduleError(f'no date or time found in "{text.strip()}"')
     try:
-        draft = make_draft(plan, now_aware, zone, day_first, low)
+        if plan.zone and plan.zone != zone.key and (plan.time or plan.moment):
+            draft = _in_other_zone(plan, now_aware, zone, ZoneInfo(plan.zone), day_first, low)
+        else:
+            draft = make_draft(plan, now_aware, zone, day_first, low)
     except DateProblem as exc:
         raise ScheduleError(str(exc)) from None
     spans, title, location = describe(text, low, plan)
     draft["title"] = title
     draft["location"] = location
     return ParseResult(draft, None, spans)
+
+
+def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, said: ZoneInfo, day_first: bool,
+                   low: str) -> dict[str, Any]:
+    """"3pm EST": read the phrase in the zone it names, then give the wall times in `zone`."""
+    # The days ("tomorrow", "monday") are the user's own; only the clock is read in `said`.
+    draft = make_draft(plan, localize(now.date(), now.time(), said), said, day_first, low)
+    if draft["all_day"]:
+        return draft
+
+    def moved(text: str) -> str:
+        return wall(localize(datetime.fromisoformat(text).date(), datetime.fromisoformat(text).time(),
+                             said).astimezone(zone))
+
+    draft.update(start=moved(draft["start"]), end=moved(draft["end"]), tz=zone.key,
+                 exdates=[moved(d) for d in draft["exdates"]])
+    return draft
 
 
 def _join_lists(text: str, low: str, used: bytearray, raw: list[list[Any]]) -> None:
@@ -193,7 +216,7 @@ def describe(text: str, low: str, plan: Plan) -> tuple[list[Span], str, str | No
                 continue
             lower_place = low[place_start:b]
             if m["mark"] not in ("@", "at") and not (text[place_start].isupper()
-                                                    or lower_place.startswith(ARTICLES)):
+                                                    or lower_place.startswith(ARTICLES + PLACE_WORDS)):
                 continue
             location = place
             offset = text.index(place, place_start)
@@ -204,6 +227,8 @@ def describe(text: str, low: str, plan: Plan) -> tuple[list[Span], str, str | No
             break
     title_parts = []
     for a, b in pieces:
+        if a > 0 and used[a - 1] and (m := re.match(r"\s*on\s+(?=\S)", low[a:b])):
+            a += m.end()  # "every year on my birthday march 3": "on" belongs to the schedule
         chunk = text[a:b]
         stripped = chunk.strip(STRIP)
         if stripped:

@@ -134,6 +134,16 @@ def resolve_date(data: dict[str, Any], today: date, day_first: bool) -> tuple[da
         else:
             saturday = next_weekday(5, today, "this")
         return saturday, saturday + timedelta(days=1)
+    if kind == "period_end":
+        if data["unit"] == "year":
+            found = date(today.year, 12, 31)
+        else:
+            found = today.replace(day=1) + relativedelta(months=1, days=-1)
+        return found, found
+    if kind == "month_end":
+        year = data["y"] or (today.year if data["m"] >= today.month else today.year + 1)
+        found = date(year, data["m"], 1) + relativedelta(months=1, days=-1)
+        return found, found
     if kind == "offset":
         found = today + offset_delta(data["amount"], data["unit"], text)
         return found, found
@@ -187,6 +197,8 @@ def resolve_clock(data: dict[str, Any], pm: bool | None) -> time:
     text = data.get("text", "").strip()
     if minute > 59:
         raise DateProblem(f'"{text}" is not a valid time')
+    if hour == 24 and minute == 0 and not mer:
+        return time(0)  # "24:00", the midnight that ends the day
     if mer:
         if hour == 0 or hour > 12:
             raise DateProblem(f'"{text}" is not a valid time')

@@ -81,6 +81,11 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
     duration = plan.duration.data if plan.duration else None
     draft: dict[str, Any] = {"title": "", "start": None, "end": None, "all_day": False, "tz": zone.key,
                              "rrule": None, "location": None, "exdates": []}
+    if duration is not None and duration["unit"] in ("minute", "hour") and clock is None \
+            and plan.moment is None and not plan.all_day \
+            and not (plan.rec is not None and plan.rec["freq"] in ("HOURLY", "MINUTELY")):
+        # "meeting tomorrow for 90 minutes": ask for the time rather than guess one.
+        raise DateProblem(f'"{duration.get("text", "")}" needs a start time, for example "at 10am"')
     if plan.rec is not None:
         return _recurring(plan, draft, now, zone, day_first, clock, end_clock, duration)
     if plan.moment is not None:
@@ -98,7 +103,9 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
         first = today if localize(today, clock, zone) > now else today + timedelta(days=1)
         days = (first, first)
     first, last = days
-    if clock is not None and clock < time(5) and pm and plan.date is not None and first == last:
+    if plan.time is not None and plan.time.data.get("h") == 24 and plan.date is not None and first == last:
+        first = last = first + timedelta(days=1)  # "dec 5 at 24:00" ends Dec 5
+    elif clock is not None and clock < time(5) and pm and plan.date is not None and first == last:
         first = last = first + timedelta(days=1)  # "tonight at midnight", "friday night at 1am"
     if clock is None:
         if duration and duration["unit"] in ("day", "week") and last == first:

@@ -10,9 +10,43 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from events.schedule_clock import (
+    MILITARY,
+    RANGE_PREFIX,
+    RANGE_SEP,
+    SPOKEN_FRACTION,
+    SPOKEN_HOUR,
+    SPOKEN_PAST_TO,
+    TIME_PREFIX,
+    clock,
+    daypart,
+    time_clock,
+    time_fraction,
+    time_military,
+    time_past_to,
+    time_range,
+    time_spoken_hour,
+    time_word,
+)
+from events.schedule_repeats import (
+    ADVERBS,
+    rec_adverb,
+    rec_day_of_month,
+    rec_every_date,
+    rec_every_daypart,
+    rec_every_nth_weekday,
+    rec_every_unit,
+    rec_every_weekday,
+    rec_last_day,
+    rec_nth_of_month,
+    rec_nths_of_month,
+    rec_plural_weekdays,
+    rec_times_a_week,
+    rec_weekdays,
+    rec_weekends,
+)
 from events.schedule_words import (
     ALL_WEEKDAYS,
     AMOUNT,
@@ -21,8 +55,6 @@ from events.schedule_words import (
     EVERY,
     HALF_WORDS,
     LIST_SEP,
-    MERIDIEM,
-    MERIDIEM_WORDS,
     MONTH,
     MONTH_UNIT,
     MONTHS,
@@ -33,75 +65,23 @@ from events.schedule_words import (
     NUMBERS,
     OF,
     OTHER,
-    PM_WORDS,
     RELATIVE_DAYS,
     UNIT,
-    UNITS,
     WD,
     WD_ANY,
     WD_PLURAL,
     WEEKDAYS,
+    ZONE_NAMES,
+    Phrase,
+    PhraseError,
     alternation,
+    unit_of,
     word,
 )
 
 BLANK = "\x00"
 
 
-class PhraseError(ValueError):
-    """A phrase was recognised but is impossible ("feb 30", "25:00")."""
-
-    def __init__(self, message: str, start: int, end: int) -> None:
-        super().__init__(message)
-        self.start = start
-        self.end = end
-
-
-@dataclass
-class Phrase:
-    start: int
-    end: int
-    kind: str  # rec, date, time, trange, drange, duration, count, allday, offset, daypart
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def clock(p: str) -> str:
-    """A clock time with groups named p+h, p+m, p+hh (French h), p+mer, p+uhr."""
-    return (
-        rf"(?<![\d/:.,])(?P<{p}h>\d{{1,2}})"
-        rf"(?:(?P<{p}sep>[:.])(?P<{p}m>\d{{2}})(?::\d{{2}})?|\s?(?P<{p}hh>h)(?P<{p}hm>\d{{2}})?(?![\w]))?"
-        rf"(?:\s*(?P<{p}mer>{MERIDIEM})|\s*(?P<{p}uhr>uhr)(?![\w]))?"
-        rf"(?:\s+(?P<{p}mw>{MERIDIEM_WORDS}))?"
-    )
-
-
-def clock_data(m: re.Match[str], p: str, prefixed: bool = False) -> dict[str, Any] | None:
-    """The clock in match `m` (groups prefixed `p`), or None when it is only a number."""
-    hour_text = m.group(p + "h")
-    minute = m.group(p + "m") or m.group(p + "hm")
-    mer = m.group(p + "mer")
-    marker = bool(m.group(p + "hh") or m.group(p + "uhr"))
-    if m.group(p + "sep") == "." and not (mer or marker or prefixed):
-        return None
-    words = m.group(p + "mw") or ""
-    if not (minute or mer or marker or prefixed or words):
-        return None
-    data: dict[str, Any] = {
-        "h": int(hour_text),
-        "m": int(minute) if minute else 0,
-        "mer": (mer[0] if mer else None),
-        "literal": bool(marker or minute or hour_text.startswith("0") or int(hour_text) > 12),
-        "marker": marker,
-        "text": m.group(0),
-    }
-    if words:
-        data["mer"] = "p" if any(w in words for w in PM_WORDS) else "a"
-    return data
-
-
-TIME_PREFIX = r"(?:(?<![\w'])(?P<pre>at|@|um|à|a\s+las?|vers|gegen|around|about|sobre\s+las?|hacia\s+las?|by)\s*)?"
-RANGE_PREFIX = r"(?:(?<![\w'])(?P<pre>from|between|de|von|desde|entre|zwischen|du)\s+(?:las?\s+)?)?"
-RANGE_SEP = r"\s*(?P<sep>-|–|—|to|till|til|until|through|thru|à|a|au|bis|hasta|and|y|und)\s*(?:las?\s+)?"
 DATE_RANGE_SEP = r"\s*(?:-|–|—|to|through|thru|until|till|au|bis|al|a|hasta)\s*"
 
 
@@ -114,114 +94,12 @@ def _amount(text: str) -> float:
     return float(text.replace(",", "."))
 
 
-def _unit(text: str) -> str:
-    return UNITS[re.sub(r"\s+", " ", text)]
-
-
-# ---- recurrences -------------------------------------------------------------
-
-
-def _weekdays_in(text: str) -> list[int]:
-    found = [ALL_WEEKDAYS[w] for w in re.findall(WD_ANY.replace(r"\.?", ""), text)]
-    return sorted(set(found), key=found.index)
-
-
-def _rec(**data: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
-    base.update(data)
-    return base
-
-
-def rec_nth_of_month(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
-
-
-def rec_last_day(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=-1))
-
-
-def rec_day_of_month(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=int(m["d"])))
-
-
-def rec_weekdays(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[0, 1, 2, 3, 4]))
-
-
-def rec_weekends(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[5, 6]))
-
-
-def rec_times_a_week(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", per_week=m["n"]))
-
-
-def rec_every_weekday(m: re.Match[str]) -> Phrase:
-    interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
-    return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"]), daypart=m["dp"]))
-
-
-def rec_every_daypart(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="DAILY", daypart=m["dp"]))
-
-
-def rec_every_unit(m: re.Match[str]) -> Phrase:
-    if m["other"]:
-        interval = 2
-    elif m["n"]:
-        interval = int(m["n"]) if m["n"].isdigit() else NUMBERS[m["n"]]
-    else:
-        interval = 1
-    if interval < 1:
-        raise PhraseError(f'"{m.group(0)}" is not a valid repetition', m.start(), m.end())
-    freq = {"minute": "MINUTELY", "hour": "HOURLY", "day": "DAILY", "week": "WEEKLY",
-            "month": "MONTHLY", "year": "YEARLY"}[_unit(m["unit"])]
-    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval))
-
-
-def rec_every_date(m: re.Match[str]) -> Phrase:
-    """"every" before a month and day: yearly, the date follows as its own phrase."""
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="YEARLY"))
-
-
-def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
-    """"mondays and wednesdays": weak, so "biweekly" may still set the interval."""
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0)), weak=True))
-
-
-def rec_every_nth_weekday(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
-
-
-ADVERBS = {
-    "daily": ("DAILY", 1), "weekly": ("WEEKLY", 1), "monthly": ("MONTHLY", 1),
-    "yearly": ("YEARLY", 1), "annually": ("YEARLY", 1), "hourly": ("HOURLY", 1),
-    "biweekly": ("WEEKLY", 2), "bi-weekly": ("WEEKLY", 2), "fortnightly": ("WEEKLY", 2),
-    "quarterly": ("MONTHLY", 3), "täglich": ("DAILY", 1), "taeglich": ("DAILY", 1),
-    "wöchentlich": ("WEEKLY", 1), "woechentlich": ("WEEKLY", 1), "monatlich": ("MONTHLY", 1),
-    "jährlich": ("YEARLY", 1), "jaehrlich": ("YEARLY", 1), "quotidien": ("DAILY", 1),
-    "quotidienne": ("DAILY", 1), "hebdomadaire": ("WEEKLY", 1), "mensuel": ("MONTHLY", 1),
-    "mensuelle": ("MONTHLY", 1), "annuel": ("YEARLY", 1), "annuelle": ("YEARLY", 1),
-    "diario": ("DAILY", 1), "diaria": ("DAILY", 1), "diariamente": ("DAILY", 1),
-    "semanal": ("WEEKLY", 1), "semanalmente": ("WEEKLY", 1), "mensual": ("MONTHLY", 1),
-    "mensualmente": ("MONTHLY", 1), "anual": ("YEARLY", 1), "anualmente": ("YEARLY", 1),
-}
-
-
-def rec_adverb(m: re.Match[str]) -> Phrase:
-    freq, interval = ADVERBS[m["adv"]]
-    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval, adverb=True))
-
-
 # ---- durations, counts, offsets ---------------------------------------------
 
 
 def _span_amount(m: re.Match[str]) -> tuple[float, str]:
     amount = _amount(m["amt"])
-    unit = _unit(m["unit"])
+    unit = unit_of(m["unit"])
     if m.groupdict().get("half"):
         amount += 0.5
     extra = m.groupdict().get("amt2") or m.groupdict().get("amt3")
@@ -232,7 +110,7 @@ def _span_amount(m: re.Match[str]) -> tuple[float, str]:
 
 def duration(m: re.Match[str]) -> Phrase:
     amount, unit = _span_amount(m)
-    return Phrase(m.start(), m.end(), "duration", {"amount": amount, "unit": unit})
+    return Phrase(m.start(), m.end(), "duration", {"amount": amount, "unit": unit, "text": m.group(0).strip()})
 
 
 def count(m: re.Match[str]) -> Phrase:
@@ -295,10 +173,29 @@ def date_relative(m: re.Match[str]) -> Phrase:
     return _date(m, type="rel", days=days, daypart=part, text=m.group(0))
 
 
+def date_period_end(m: re.Match[str]) -> Phrase:
+    """"the end of the year", "end of march", "(until) january": the last day of that period."""
+    if m["mon"]:
+        return _date(m, type="month_end", m=MONTHS[m["mon"].rstrip(".")], y=_year(m["y"]), text=m.group(0))
+    return _date(m, type="period_end", unit=m["unit"], text=m.group(0))
+
+
+def zone_name(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "zone", {"zone": ZONE_NAMES[m["z"]]})
+
+
+def date_tom(m: re.Match[str]) -> Phrase:
+    return _date(m, type="rel", days=1, daypart=None, text=m.group(0))
+
+
 def date_weekend(m: re.Match[str]) -> Phrase:
     nxt = bool(m["mod"]) and any(w in m["mod"] for w in ("next", "chstes", "ximo"))
     return _date(m, type="weekend", next=nxt, text=m.group(0))
 
+
+# Words after which "tom" is a name, not tomorrow.
+NAME_TAKERS = ("with", "call", "meet", "ask", "tell", "text", "email", "see", "visit", "and", "to", "for",
+               "from", "ping", "remind", "help", "&", "+", "w/", "by", "pick up", "thank", "at", "dear")
 
 NEXT_WORDS = ("next", "nächsten", "nächster", "nächste", "naechsten", "naechster", "próximo",
               "proximo", "prochain", "prochaine", "que viene", "qui vient", "next week")
@@ -328,36 +225,6 @@ def date_ordinal(m: re.Match[str]) -> Phrase:
 # ---- times -----------------------------------------------------------------------
 
 
-def time_range(m: re.Match[str]) -> Phrase | None:
-    prefixed = bool(m["pre"])
-    if m["sep"] in ("and", "y", "und") and m["pre"] not in ("between", "entre", "zwischen"):
-        return None
-    first = clock_data(m, "a", prefixed=True)
-    last = clock_data(m, "b", prefixed=True)
-    if first is None or last is None:
-        return None
-    marked = any(m[g] for g in ("asep", "ahh", "amer", "auhr", "bsep", "bhh", "bmer", "buhr"))
-    bare_dash = m["sep"] in ("-", "–") and first["h"] <= 12 and last["h"] <= 12
-    if not (marked or prefixed or bare_dash):
-        return None
-    return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last, "text": m.group(0).strip()})
-
-
-def time_clock(m: re.Match[str]) -> Phrase | None:
-    data = clock_data(m, "t", prefixed=bool(m["pre"] or m["oclock"]))
-    if data is None:
-        return None
-    return Phrase(m.start(), m.end(), "time", data)
-
-
-def time_word(m: re.Match[str]) -> Phrase:
-    hour = NOON_WORDS[re.sub(r"\s+", " ", m["w"])]
-    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True, "marker": True,
-                                                "text": m.group(0)})
-
-
-def daypart(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "daypart", {"part": m["dp"]})
 
 
 # ---- the pattern list ------------------------------------------------------------
@@ -381,8 +248,14 @@ def pattern(group: str, regex: str, handler: Handler) -> None:
     PATTERNS.append((group, re.compile(regex), handler))
 
 
+pattern("zone", rf"(?:(?<=\d)|(?<=[ap]m)|(?<=[ap]\.m\.)|(?<=uhr))\s*(?P<z>{alternation(ZONE_NAMES)})"
+                r"(?:\s+time)?(?![\w])", zone_name)
 pattern("allday", word(r"all[\s-]?day(?:\s+long)?|toute\s+la\s+journ[ée]e|ganzt[äa]gig|ganztags|"
                        r"den\s+ganzen\s+tag|todo\s+el\s+d[ií]a"), all_day)
+pattern("rec", rf"(?:(?P<every>{EVERY})\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?"
+               rf"(?P<nths>{NTH_WORD}(?:{LIST_SEP}(?:the\s+)?{NTH_WORD})+)\s+(?P<wd>{WD_ANY})"
+               rf"(?P<month>\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT})?",
+        rec_nths_of_month)
 pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+"
                rf"(?P<wd>{WD_ANY})\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?"
                rf"{MONTH_UNIT}", rec_nth_of_month)
@@ -394,7 +267,8 @@ pattern("rec", rf"{EVERY}\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)(?!
                rf"(?!\s+(?:{UNIT}|{MONTH}|{WD_ANY}))", rec_day_of_month)
 pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?(?:weekdays|weekday|work\s?days?|business\s+days?|"
                     r"werktags|werktäglich|jours\s+ouvrables|en\s+semaine|d[ií]as\s+laborables|"
-                    r"entre\s+semana|d[ií]as\s+h[áa]biles)"), rec_weekdays)
+                    r"entre\s+semana|d[ií]as\s+h[áa]biles)"
+                    rf"(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?"), rec_weekdays)
 pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?weekends|{EVERY}\s+(?:weekend|week-end|wochenende|"
                     r"fin\s+de\s+semana)|los\s+fines\s+de\s+semana|les\s+week-ends|wochenenden"),
         rec_weekends)
@@ -424,16 +298,25 @@ pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?P<mon>{MO
 pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(?P<d1>\d{{1,2}}){DAY_SUFFIX}"
                   rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
                   rf"{YEAR}", date_month_range)
-pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])", date_iso)
+pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])(?:t(?=\d{1,2}:))?", date_iso)
+pattern("time", SPOKEN_PAST_TO, time_past_to)
+pattern("time", SPOKEN_FRACTION, time_fraction)
 pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)
 pattern("date", rf"(?:{WD},?\s+)?(?P<mon>{MONTH})\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})"
                 rf"(?:st|nd|rd|th)?(?!\d){NOT_TIME}{YEAR}", date_month_day)
 pattern("date", rf"(?:{WD},?\s+)?(?:(?<![\w'])(?:the|le|el|den|am)\s+)?{ORD_DAY}\s*(?:of\s+|de\s+)?"
                 rf"(?P<mon>{MONTH}){YEAR}", date_month_day)
+pattern("date", rf"(?<![\w'])(?:the\s+)?end\s+of\s+(?:the\s+)?(?:(?P<unit>year|month)|(?P<mon>{MONTH}))"
+                rf"(?:\s+(?P<y>\d{{4}}))?(?![\w])", date_period_end)
+pattern("date", rf"(?:(?<=until\s)|(?<=till\s)|(?<=through\s)|(?<=thru\s)|(?<=bis\s)|(?<=hasta\s)|"
+                rf"(?<=jusqu'en\s))(?P<mon>{MONTH})(?:\s+(?P<y>\d{{4}}))?(?![\w])(?P<unit>)", date_period_end)
 pattern("date", r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])", date_slash)
 pattern("date", r"(?<![\d/.:])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?:(?P<y>\d{4}|\d{2})(?!\d))?", date_dots)
 pattern("date", rf"(?<![\w'])(?<!la )(?P<rel>{REL_WORDS})(?![\w'])(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|"
                 rf"am\s+)?(?P<dp>{DAYPART}))?", date_relative)
+pattern("date", r"(?<=[\w.,]\s)" + "".join(f"(?<!{re.escape(w)} )" for w in NAME_TAKERS)
+        + r"(?P<rel>tom)(?=\s*$|\s+(?:at\s+|@\s*)?\d|\s+(?:morning|afternoon|evening|night|noon)(?![\w]))",
+        date_tom)
 pattern("date", word(r"(?P<mod>this|next|this\s+coming|coming|ce|le|am|nächstes|naechstes|dieses|"
                      r"el\s+pr[óo]ximo|este|pr[óo]ximo)?\s*(?:weekend|week-end|wochenende|"
                      r"fin\s+de\s+semana)"), date_weekend)
@@ -448,7 +331,10 @@ pattern("date", r"(?:(?<![\w'])(?:on\s+)?the\s+)?(?<![\d.:/])(?P<d>\d{1,2})(?:st
 pattern("date", rf"(?<![\w])(?:le|el|am|den)\s+(?P<d>\d{{1,2}})(?:er|\.|º)?(?![\d.:/]){NOT_TIME}"
                 r"(?!\s*(?:de\s+la|du|in\s+the))", date_ordinal)
 pattern("time", word(rf"(?P<w>{alternation(NOON_WORDS)})"), time_word)
-pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])", time_clock)
+pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])"
+                r"(?:\s*(?:-|–|—|to|till|til|until)\s*late(?![\w]))?", time_clock)
+pattern("time", SPOKEN_HOUR, time_spoken_hour)
+pattern("time", MILITARY, time_military)
 pattern("duration", r"(?<![\w.,:])(?P<amt>\d+(?:[.,]\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|"
                     r"stunden?|std|heures?|horas?|minuten|minutos)(?:(?<=h)(?P<amt2>\d{2}))?(?![\w])",
         duration)
@@ -459,7 +345,8 @@ pattern("adverb", word(rf"(?P<adv>{alternation(ADVERBS)})"), rec_adverb)
 
 
 def vague(m: re.Match[str]) -> Phrase:
-    raise PhraseError(f'"{m.group(0).strip()}" is not a day: please name the day', m.start(), m.end())
+    raise PhraseError(f'"{m.group(0).strip()}" is not a day: please name the day, '
+                      'for example "next monday" or "dec 5"', m.start(), m.end())
 
 
 pattern("vague", word(r"(?:next|this|coming)\s+(?:week|month|year)|later\s+(?:this|next)\s+(?:week|month)|"

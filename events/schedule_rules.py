@@ -24,7 +24,9 @@ UNIT_FREQ = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEAR
 
 def _rule(rec: dict[str, Any], dtstart: datetime, interval: int, **limits: Any) -> du.rrule:
     kwargs: dict[str, Any] = {}
-    if rec["byday"]:
+    if rec.get("pairs"):
+        kwargs["byweekday"] = [du.weekday(d, n) for n, d in rec["pairs"]]
+    elif rec["byday"]:
         nth = rec.get("nth")
         kwargs["byweekday"] = [du.weekday(d, nth) if nth else du.weekday(d) for d in rec["byday"]]
     if rec["bymonthday"] is not None:
@@ -34,6 +36,11 @@ def _rule(rec: dict[str, Any], dtstart: datetime, interval: int, **limits: Any) 
     return du.rrule(FREQS[rec["freq"]], dtstart=dtstart, interval=interval, **kwargs, **limits)
 
 
+def month_days(rec: dict[str, Any]) -> list[int]:
+    days = rec["bymonthday"]
+    return [] if days is None else list(days) if isinstance(days, list) else [days]
+
+
 def check_rule(rec: dict[str, Any]) -> None:
     """Refuse rules that can never happen ("every feb 30")."""
     if rec["bymonth"] is not None and rec["bymonthday"] is not None:
@@ -41,7 +48,7 @@ def check_rule(rec: dict[str, Any]) -> None:
             date(2028, rec["bymonth"], rec["bymonthday"])
         except ValueError:
             raise DateProblem("that date never happens") from None
-    if rec["bymonthday"] is not None and not (1 <= abs(rec["bymonthday"]) <= 31):
+    if any(not 1 <= abs(d) <= 31 for d in month_days(rec)):
         raise DateProblem("that day of the month never happens")
 
 
@@ -77,14 +84,16 @@ def rule_text(rec: dict[str, Any], *, count: int | None, until: date | None, all
     parts = [f"FREQ={rec['freq']}"]
     if rec["interval"] > 1:
         parts.append(f"INTERVAL={rec['interval']}")
-    if rec["byday"]:
+    if rec.get("pairs"):
+        parts.append("BYDAY=" + ",".join(f"{n}{DAY_CODES[d]}" for n, d in rec["pairs"]))
+    elif rec["byday"]:
         nth = rec.get("nth")
         prefix = str(nth) if nth else ""
         parts.append("BYDAY=" + ",".join(prefix + DAY_CODES[d] for d in rec["byday"]))
     if rec["bymonth"] is not None:
         parts.append(f"BYMONTH={rec['bymonth']}")
     if rec["bymonthday"] is not None:
-        parts.append(f"BYMONTHDAY={rec['bymonthday']}")
+        parts.append("BYMONTHDAY=" + ",".join(str(d) for d in month_days(rec)))
     if count is not None:
         parts.append(f"COUNT={count}")
     elif until is not None:

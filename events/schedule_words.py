@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 WEEKDAYS: dict[str, int] = {}
 for _index, _names in enumerate(
@@ -115,6 +117,11 @@ RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
     "uebermorgen": (2, None),
     "hoy": (0, None), "esta noche": (0, "evening"), "mañana": (1, None), "manana": (1, None),
     "pasado mañana": (2, None), "pasado manana": (2, None),
+    "mañana por la mañana": (1, "morning"), "manana por la manana": (1, "morning"),
+    "esta mañana": (0, "morning"), "esta manana": (0, "morning"), "esta tarde": (0, "tarde"),
+    "this morning": (0, "morning"), "this afternoon": (0, "afternoon"), "this evening": (0, "evening"),
+    "ce matin": (0, "matin"), "cet après-midi": (0, "après-midi"), "cet apres-midi": (0, "apres-midi"),
+    "heute morgen": (0, "morning"), "heute nachmittag": (0, "nachmittag"),
 }
 
 # Parts of the day: their default hour and whether a bare hour in them is p.m.
@@ -130,13 +137,19 @@ for _part, _names in {
 
 NOON_WORDS = {"noon": 12, "midday": 12, "12 noon": 12, "midi": 12, "mittag": 12, "mittags": 12,
               "mediodía": 12, "mediodia": 12, "midnight": 0, "minuit": 0, "mitternacht": 0,
-              "medianoche": 0}
+              "medianoche": 0, "eod": 17, "end of day": 17, "end of the day": 17, "cob": 17,
+              "close of business": 17}
 
 # Words that introduce a date or time and belong to it when it follows.
 CONNECTORS = (
     "on at from the le la les l' à au aux am um el los las a las a la de del du dès des "
     "vom von ab starting beginning between entre zwischen by den ce cette este"
 ).split()
+
+
+def unit_of(text: str) -> str:
+    """The unit ("hour", "week"...) a spelling such as "hrs" or "semaines" names."""
+    return UNITS[re.sub(r"\s+", " ", text)]
 
 
 def alternation(words: Iterable[str]) -> str:
@@ -168,7 +181,7 @@ OTHER = word(r"other|second|alternate|zweiten|zweite|autre|otro|otra")
 MONTH_UNIT = word(r"month|mois|monat|monats|mes")
 OF = word(r"of|du|de|des|im|in|del")
 DAY_SUFFIX = r"(?:st|nd|rd|th|er|e|\.|º)?"
-MERIDIEM = r"(?:a\.\s?m\.?|p\.\s?m\.?|am|pm)(?![\w])"
+MERIDIEM = r"(?:a\.\s?m\.?|p\.\s?m\.?|am|pm|(?<=\d)[ap](?![\w'.]))(?![\w])"
 MERIDIEM_WORDS = (
     r"in\s+the\s+morning|in\s+the\s+afternoon|in\s+the\s+evening|at\s+night|du\s+matin|"
     r"du\s+soir|de\s+l'après-midi|de\s+l'apres-midi|de\s+la\s+mañana|de\s+la\s+manana|"
@@ -176,3 +189,32 @@ MERIDIEM_WORDS = (
 )
 PM_WORDS = ("afternoon", "evening", "night", "soir", "après", "apres", "tarde", "noche",
             "abends", "nachmittags", "nachts")
+
+
+class PhraseError(ValueError):
+    """A phrase was recognised but is impossible ("feb 30", "25:00")."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.start = start
+        self.end = end
+
+
+@dataclass
+class Phrase:
+    start: int
+    end: int
+    kind: str  # rec, date, time, trange, drange, duration, count, allday, offset, daypart
+    data: dict[str, Any] = field(default_factory=dict)
+
+# Zone names said after a time ("3pm EST"): the time is read in that zone.
+ZONE_NAMES = {
+    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York",
+    "eastern": "America/New_York", "cst": "America/Chicago", "cdt": "America/Chicago",
+    "ct": "America/Chicago", "central": "America/Chicago", "mst": "America/Denver",
+    "mdt": "America/Denver", "mt": "America/Denver", "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles", "pacific": "America/Los_Angeles",
+    "gmt": "UTC", "utc": "UTC", "bst": "Europe/London", "cet": "Europe/Paris", "cest": "Europe/Paris",
+    "mez": "Europe/Berlin", "mesz": "Europe/Berlin", "ist": "Asia/Kolkata", "jst": "Asia/Tokyo",
+    "aest": "Australia/Sydney", "aedt": "Australia/Sydney",
+}

@@ -440,7 +440,9 @@ SCHEDULE_WORDS = ["every", "tuesday", "dec", "5", "at", "3pm", "-", "to", "until
                   "month", "first", "last", "all", "day", "from", "à", "14h", "um", "Uhr", "lunes",
                   "31", "feb", "30", ":", "99", "twice", "a", "week", "on", "and", "@", "x", "days", "weeks", "months", "times",
                   "0", "24:00", "12am", "tonight", "midnight", "weekend", "next", "mondays", "daily",
-                  "hourly", "1.5", "tomorrow", "2026-02-30", "jeden", "todos", "los", "tous", "les"]
+                  "hourly", "1.5", "tomorrow", "2026-02-30", "jeden", "todos", "los", "tous", "les",
+                  "half", "past", "quarter", "late", "eod", "EST", "tom", "weekends", "fridays", "1930",
+                  "2nd", "4th", "end", "year", "halb", "y", "media", "5p", "0930", "sun", "2pm"]
 
 
 @settings(max_examples=400, deadline=None)
