@@ -60,7 +60,7 @@ def test_garbage_lines_are_reported_by_number():
     assert "longer than" in report.problems[1]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=["default", "index"])
 def test_the_import_command_reports_counts_and_fails_on_damage(tmp_path, capsys):
     path = tmp_path / "b.jsonl"
     path.write_bytes(bundle(make_feed(3)) + b"{not json\n")
