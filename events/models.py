@@ -56,3 +56,4 @@ class OwnFeedClaim(models.Model):
 
     class Meta:
         db_table = "log_own_feed_claim"
+from events.preference_models import *  # noqa: E402,F401,F403
