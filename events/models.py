@@ -56,4 +56,5 @@ class OwnFeedClaim(models.Model):
 
     class Meta:
         db_table = "log_own_feed_claim"
+from events.index_models import *  # noqa: E402,F401,F403
 from events.preference_models import *  # noqa: E402,F401,F403
