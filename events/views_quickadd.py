@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from events import calendar, schedule
+from events import calendar
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz
 from events.rrules import describe_rrule
@@ -46,6 +46,8 @@ def _when(draft: dict) -> str:
 
 
 def _parse(text: str):
+    from events import schedule  # the parser; imported here so the rest of the UI loads without it
+
     tz = viewer_tz()
     return schedule.parse_schedule(text, now=datetime.now(ZoneInfo(tz)), tz=tz)
 
