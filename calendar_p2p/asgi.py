@@ -8,7 +8,26 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_http = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-application = ProtocolTypeRouter({"http": ASGIStaticFilesHandler(django_http)})
+from sync import runtime  # noqa: E402
+from sync.routing import websocket_urlpatterns as sync_routes  # noqa: E402
+
+# Peers: no origin check and no session middleware; the key handshake authenticates.
+peer_websockets = URLRouter(sync_routes)
+
+# The owner's browser route (/ws/live/) goes here, wrapped in
+# AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(live_routes))),
+# and is dispatched by path below, never around the peer route.
+websockets = peer_websockets
+
+application = ProtocolTypeRouter(
+    {
+        "http": ASGIStaticFilesHandler(django_http),
+        "websocket": websockets,
+    }
+)
+
+# daphne has no ASGI lifespan: start the dialer when Twisted's reactor runs.
+runtime.hook_reactor()
