@@ -6,7 +6,6 @@ from events import (
     views_conflicts,
     views_event,
     views_ics,
-    views_peers,
     views_quickadd,
     views_settings,
 )
@@ -26,6 +25,5 @@ urlpatterns = [
     path("conflicts/", views_conflicts.conflicts, name="conflicts"),
     path("conflicts/resolve/", views_conflicts.resolve, name="conflict_resolve"),
     path("settings/", views_settings.settings_page, name="settings"),
-    path("peers/", views_peers.peers, name="peers"),
     path("calendar/", views_ics.ics_page, name="ics"),
 ]

@@ -122,6 +122,7 @@ def month(request):
     last_of_month = shown.replace(day=pycal.monthrange(shown.year, shown.month)[1])
     last = last_of_month + timedelta(days=6 - last_of_month.weekday())
     days = {first + timedelta(days=i): Day(first + timedelta(days=i), False) for i in range((last - first).days + 1)}
+    index.catch_up()
     result = index.query(first, last + timedelta(days=1), tz)
     names = author_names()
     for occ in result.occurrences:
@@ -189,6 +190,7 @@ def week(request):
     last = first + timedelta(days=6)
     days = [Day(first + timedelta(days=i), first + timedelta(days=i) == today) for i in range(7)]
     all_day = [Day(d.day, d.today) for d in days]
+    index.catch_up()
     result = index.query(first, last + timedelta(days=1), tz)
     names = author_names()
     timed: dict[date, list[tuple[float, float, Chip]]] = {d.day: [] for d in days}
@@ -244,6 +246,7 @@ def agenda(request):
     today = _today(tz)
     first = parse_day(request.GET.get("d"), today)
     last = first + timedelta(days=AGENDA_DAYS - 1)
+    index.catch_up()
     result = index.query(first, last + timedelta(days=1), tz)
     names = author_names()
     days: dict[date, Day] = {}

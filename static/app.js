@@ -229,5 +229,6 @@
     setupLive();
     setupCopyButtons();
     setupEventForm();
+    if (document.body.classList.contains("poll")) setInterval(refreshView, 2000);
   });
 })();
