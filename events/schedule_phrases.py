@@ -1,0 +1,461 @@
+"""Recognise the schedule phrases in a line of text.
+
+`find_phrases` runs a fixed list of patterns, most specific first, over the
+lower-cased text. Each match becomes a `Phrase` (its character span, a kind
+and what it means) and is blanked out so later patterns cannot reuse it.
+Meaning is left unresolved here: no dates are computed, no `now` is needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from events.schedule_words import (
+    ALL_WEEKDAYS,
+    AMOUNT,
+    DAY_SUFFIX,
+    DAYPART,
+    EVERY,
+    HALF_WORDS,
+    LIST_SEP,
+    MERIDIEM,
+    MERIDIEM_WORDS,
+    MONTH,
+    MONTH_UNIT,
+    MONTHS,
+    NOON_WORDS,
+    NTH,
+    NTH_WORD,
+    NUMBER_WORD,
+    NUMBERS,
+    OF,
+    OTHER,
+    PM_WORDS,
+    RELATIVE_DAYS,
+    UNIT,
+    UNITS,
+    WD,
+    WD_ANY,
+    WD_PLURAL,
+    WEEKDAYS,
+    alternation,
+    word,
+)
+
+BLANK = "\x00"
+
+
+class PhraseError(ValueError):
+    """A phrase was recognised but is impossible ("feb 30", "25:00")."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.start = start
+        self.end = end
+
+
+@dataclass
+class Phrase:
+    start: int
+    end: int
+    kind: str  # rec, date, time, trange, drange, duration, count, allday, offset, daypart
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def clock(p: str) -> str:
+    """A clock time with groups named p+h, p+m, p+hh (French h), p+mer, p+uhr."""
+    return (
+        rf"(?<![\d/:.,])(?P<{p}h>\d{{1,2}})"
+        rf"(?:(?P<{p}sep>[:.])(?P<{p}m>\d{{2}})(?::\d{{2}})?|\s?(?P<{p}hh>h)(?P<{p}hm>\d{{2}})?(?![\w]))?"
+        rf"(?:\s*(?P<{p}mer>{MERIDIEM})|\s*(?P<{p}uhr>uhr)(?![\w]))?"
+        rf"(?:\s+(?P<{p}mw>{MERIDIEM_WORDS}))?"
+    )
+
+
+def clock_data(m: re.Match[str], p: str, prefixed: bool = False) -> dict[str, Any] | None:
+    """The clock in match `m` (groups prefixed `p`), or None when it is only a number."""
+    hour_text = m.group(p + "h")
+    minute = m.group(p + "m") or m.group(p + "hm")
+    mer = m.group(p + "mer")
+    marker = bool(m.group(p + "hh") or m.group(p + "uhr"))
+    if m.group(p + "sep") == "." and not (mer or marker or prefixed):
+        return None
+    words = m.group(p + "mw") or ""
+    if not (minute or mer or marker or prefixed or words):
+        return None
+    data: dict[str, Any] = {
+        "h": int(hour_text),
+        "m": int(minute) if minute else 0,
+        "mer": (mer[0] if mer else None),
+        "literal": bool(marker or minute or hour_text.startswith("0") or int(hour_text) > 12),
+        "marker": marker,
+        "text": m.group(0),
+    }
+    if words:
+        data["mer"] = "p" if any(w in words for w in PM_WORDS) else "a"
+    return data
+
+
+TIME_PREFIX = r"(?:(?P<pre>at|@|um|à|a\s+las?|vers|gegen|around|about|sobre\s+las?|hacia\s+las?|by)\s*)?"
+RANGE_PREFIX = r"(?:(?P<pre>from|between|de|von|desde|entre|zwischen|du)\s+(?:las?\s+)?)?"
+RANGE_SEP = r"\s*(?P<sep>-|–|—|to|till|til|until|through|thru|à|a|au|bis|hasta|and|y|und)\s*(?:las?\s+)?"
+DATE_RANGE_SEP = r"\s*(?:-|–|—|to|through|thru|until|till|au|bis|al|a|hasta)\s*"
+
+
+def _amount(text: str) -> float:
+    text = text.strip()
+    if text in HALF_WORDS or re.sub(r"\s+", " ", text) in HALF_WORDS:
+        return 0.5
+    if text in NUMBERS:
+        return NUMBERS[text]
+    return float(text.replace(",", "."))
+
+
+def _unit(text: str) -> str:
+    return UNITS[re.sub(r"\s+", " ", text)]
+
+
+# ---- recurrences -------------------------------------------------------------
+
+
+def _weekdays_in(text: str) -> list[int]:
+    found = [ALL_WEEKDAYS[w] for w in re.findall(WD_ANY.replace(r"\.?", ""), text)]
+    return sorted(set(found), key=found.index)
+
+
+def _rec(**data: Any) -> dict[str, Any]:
+    base = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
+    base.update(data)
+    return base
+
+
+def rec_nth_of_month(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
+
+
+def rec_last_day(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=-1))
+
+
+def rec_day_of_month(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=int(m["d"])))
+
+
+def rec_weekdays(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[0, 1, 2, 3, 4]))
+
+
+def rec_weekends(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[5, 6]))
+
+
+def rec_times_a_week(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", per_week=m["n"]))
+
+
+def rec_every_weekday(m: re.Match[str]) -> Phrase:
+    interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"])))
+
+
+def rec_every_unit(m: re.Match[str]) -> Phrase:
+    if m["other"]:
+        interval = 2
+    elif m["n"]:
+        interval = int(m["n"]) if m["n"].isdigit() else NUMBERS[m["n"]]
+    else:
+        interval = 1
+    if interval < 1:
+        raise PhraseError(f'"{m.group(0)}" is not a valid repetition', m.start(), m.end())
+    freq = {"minute": "MINUTELY", "hour": "HOURLY", "day": "DAILY", "week": "WEEKLY",
+            "month": "MONTHLY", "year": "YEARLY"}[_unit(m["unit"])]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval))
+
+
+def rec_every_date(m: re.Match[str]) -> Phrase:
+    """"every" before a month and day: yearly, the date follows as its own phrase."""
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="YEARLY"))
+
+
+def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0))))
+
+
+ADVERBS = {
+    "daily": ("DAILY", 1), "weekly": ("WEEKLY", 1), "monthly": ("MONTHLY", 1),
+    "yearly": ("YEARLY", 1), "annually": ("YEARLY", 1), "hourly": ("HOURLY", 1),
+    "biweekly": ("WEEKLY", 2), "bi-weekly": ("WEEKLY", 2), "fortnightly": ("WEEKLY", 2),
+    "quarterly": ("MONTHLY", 3), "täglich": ("DAILY", 1), "taeglich": ("DAILY", 1),
+    "wöchentlich": ("WEEKLY", 1), "woechentlich": ("WEEKLY", 1), "monatlich": ("MONTHLY", 1),
+    "jährlich": ("YEARLY", 1), "jaehrlich": ("YEARLY", 1), "quotidien": ("DAILY", 1),
+    "quotidienne": ("DAILY", 1), "hebdomadaire": ("WEEKLY", 1), "mensuel": ("MONTHLY", 1),
+    "mensuelle": ("MONTHLY", 1), "annuel": ("YEARLY", 1), "annuelle": ("YEARLY", 1),
+    "diario": ("DAILY", 1), "diaria": ("DAILY", 1), "diariamente": ("DAILY", 1),
+    "semanal": ("WEEKLY", 1), "semanalmente": ("WEEKLY", 1), "mensual": ("MONTHLY", 1),
+    "mensualmente": ("MONTHLY", 1), "anual": ("YEARLY", 1), "anualmente": ("YEARLY", 1),
+}
+
+
+def rec_adverb(m: re.Match[str]) -> Phrase:
+    freq, interval = ADVERBS[m["adv"]]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval, adverb=True))
+
+
+# ---- durations, counts, offsets ---------------------------------------------
+
+
+def _span_amount(m: re.Match[str]) -> tuple[float, str]:
+    amount = _amount(m["amt"])
+    unit = _unit(m["unit"])
+    if m.groupdict().get("half"):
+        amount += 0.5
+    extra = m.groupdict().get("amt2") or m.groupdict().get("amt3")
+    if extra and unit == "hour":
+        amount += int(extra) / 60
+    return amount, unit
+
+
+def duration(m: re.Match[str]) -> Phrase:
+    amount, unit = _span_amount(m)
+    return Phrase(m.start(), m.end(), "duration", {"amount": amount, "unit": unit})
+
+
+def count(m: re.Match[str]) -> Phrase:
+    n = m["n"]
+    return Phrase(m.start(), m.end(), "count", {"count": int(n) if n.isdigit() else NUMBERS[n]})
+
+
+def offset(m: re.Match[str]) -> Phrase:
+    amount, unit = _span_amount(m)
+    return Phrase(m.start(), m.end(), "offset", {"amount": amount, "unit": unit})
+
+
+def all_day(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "allday")
+
+
+# ---- dates ---------------------------------------------------------------------
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def _date(match: re.Match[str], **data: Any) -> Phrase:
+    return Phrase(match.start(), match.end(), "date", data)
+
+
+def date_month_range(m: re.Match[str]) -> Phrase:
+    month = MONTHS[m["mon"].rstrip(".")]
+    year = _year(m["y"])
+    first = {"type": "abs", "y": year, "m": month, "d": int(m["d1"])}
+    last = {"type": "abs", "y": year, "m": month, "d": int(m["d2"])}
+    return Phrase(m.start(), m.end(), "drange", {"first": first, "last": last, "text": m.group(0)})
+
+
+def date_iso(m: re.Match[str]) -> Phrase:
+    return _date(m, type="abs", y=int(m["y"]), m=int(m["mo"]), d=int(m["d"]), text=m.group(0))
+
+
+def date_month_day(m: re.Match[str]) -> Phrase:
+    return _date(m, type="abs", y=_year(m["y"]), m=MONTHS[m["mon"].rstrip(".")], d=int(m["d"]),
+                 text=m.group(0))
+
+
+def date_slash(m: re.Match[str]) -> Phrase:
+    return _date(m, type="slash", a=int(m["a"]), b=int(m["b"]), y=_year(m["y"]), text=m.group(0))
+
+
+def date_dots(m: re.Match[str]) -> Phrase:
+    return _date(m, type="abs", y=_year(m["y"]), m=int(m["b"]), d=int(m["a"]), text=m.group(0))
+
+
+def date_relative(m: re.Match[str]) -> Phrase:
+    days, part = RELATIVE_DAYS[re.sub(r"\s+", " ", m["rel"])]
+    if m["dp"]:
+        part = m["dp"]
+    return _date(m, type="rel", days=days, daypart=part, text=m.group(0))
+
+
+def date_weekend(m: re.Match[str]) -> Phrase:
+    nxt = bool(m["mod"]) and any(w in m["mod"] for w in ("next", "chstes", "ximo"))
+    return _date(m, type="weekend", next=nxt, text=m.group(0))
+
+
+NEXT_WORDS = ("next", "nächsten", "nächster", "nächste", "naechsten", "naechster", "próximo",
+              "proximo", "prochain", "prochaine", "que viene", "qui vient", "next week")
+
+
+def date_weekday(m: re.Match[str]) -> Phrase:
+    mod = " ".join(filter(None, [m["mod"], m["post"]]))
+    mode = "after"
+    if any(w in mod for w in NEXT_WORDS):
+        mode = "next"
+    elif mod:
+        mode = "this"
+    return _date(m, type="weekday", wd=WEEKDAYS[m["wd"].rstrip(".")], mode=mode,
+                 daypart=m["dp"], text=m.group(0))
+
+
+def date_nth_weekday(m: re.Match[str]) -> Phrase:
+    return _date(m, type="nth", n=NTH[m["nth"]], wd=ALL_WEEKDAYS[m["wd"].rstrip(".")],
+                 text=m.group(0))
+
+
+def date_ordinal(m: re.Match[str]) -> Phrase:
+    return _date(m, type="ord", d=int(m["d"]), text=m.group(0))
+
+
+# ---- times -----------------------------------------------------------------------
+
+
+def time_range(m: re.Match[str]) -> Phrase | None:
+    prefixed = bool(m["pre"])
+    if m["sep"] in ("and", "y", "und") and m["pre"] not in ("between", "entre", "zwischen"):
+        return None
+    first = clock_data(m, "a", prefixed=True)
+    last = clock_data(m, "b", prefixed=True)
+    if first is None or last is None:
+        return None
+    marked = any(m[g] for g in ("asep", "ahh", "amer", "auhr", "bsep", "bhh", "bmer", "buhr"))
+    if not (marked or prefixed):
+        return None
+    return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last})
+
+
+def time_clock(m: re.Match[str]) -> Phrase | None:
+    data = clock_data(m, "t", prefixed=bool(m["pre"] or m["oclock"]))
+    if data is None:
+        return None
+    return Phrase(m.start(), m.end(), "time", data)
+
+
+def time_word(m: re.Match[str]) -> Phrase:
+    hour = NOON_WORDS[re.sub(r"\s+", " ", m["w"])]
+    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True,
+                                                "text": m.group(0)})
+
+
+def daypart(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "daypart", {"part": m["dp"]})
+
+
+# ---- the pattern list ------------------------------------------------------------
+
+WD_LIST = rf"{WD_ANY}(?:{LIST_SEP}{WD_ANY})*"
+ORD_DAY = rf"(?<!\d)(?P<d>\d{{1,2}}){DAY_SUFFIX}"
+YEAR = r"(?:,?\s+(?:de\s+)?(?P<y>\d{4})(?![\d:]))?"
+NOT_TIME = r"(?!\s*(?:[:h]\d|h(?![\w])|uhr|am(?![\w])|pm(?![\w])|a\.m|p\.m|o'clock))"
+UNIT_AMOUNT = (
+    rf"(?P<amt>{AMOUNT})\s*-?\s*(?P<unit>{UNIT})"
+    r"(?:(?<=h)(?P<amt2>\d{2})(?![\w])|\s*(?:and\s+)?(?P<amt3>\d{1,2})\s*(?:minutes|mins?|m)(?![\w]))?"
+    r"(?P<half>\s+(?:and\s+a\s+half|et\s+demie?|y\s+media|und\s+eine\s+halbe))?"
+)
+REL_WORDS = alternation(RELATIVE_DAYS)
+
+Handler = Callable[[re.Match[str]], Phrase | None]
+PATTERNS: list[tuple[str, re.Pattern[str], Handler]] = []
+
+
+def pattern(group: str, regex: str, handler: Handler) -> None:
+    PATTERNS.append((group, re.compile(regex), handler))
+
+
+pattern("allday", word(r"all[\s-]?day(?:\s+long)?|toute\s+la\s+journ[ée]e|ganzt[äa]gig|ganztags|"
+                       r"den\s+ganzen\s+tag|todo\s+el\s+d[ií]a"), all_day)
+pattern("rec", rf"(?:{EVERY}\s+|on\s+)?(?:(?:the|le|la|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+"
+               rf"(?P<wd>{WD_ANY})\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?"
+               rf"{MONTH_UNIT}", rec_nth_of_month)
+pattern("rec", r"(?:(?:on\s+)?the\s+)?last\s+day\s+of\s+(?:the|every|each)\s+month", rec_last_day)
+pattern("rec", rf"(?:{EVERY}\s+|on\s+)?(?:(?:the|le|el|am|den)\s+)?{ORD_DAY}\s+{OF}\s+"
+               rf"(?:(?:every|each|the|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT}",
+        rec_day_of_month)
+pattern("rec", rf"{EVERY}\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)(?![\w])"
+               rf"(?!\s+(?:{UNIT}|{MONTH}))", rec_day_of_month)
+pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?(?:weekdays|weekday|work\s?days?|business\s+days?|"
+                    r"werktags|werktäglich|jours\s+ouvrables|en\s+semaine|d[ií]as\s+laborables|"
+                    r"entre\s+semana|d[ií]as\s+h[áa]biles)"), rec_weekdays)
+pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?weekends|{EVERY}\s+(?:weekend|week-end|wochenende|"
+                    r"fin\s+de\s+semana)|los\s+fines\s+de\s+semana|les\s+week-ends|wochenenden"),
+        rec_weekends)
+pattern("rec", word(rf"(?P<n>twice|once|thrice|\d+\s+times|(?:{NUMBER_WORD})\s+times|deux\s+fois|"
+                    r"trois\s+fois|zweimal|dreimal|dos\s+veces|tres\s+veces)\s+(?:a|per|each|par|"
+                    r"pro|por|la|in\s+der|a\s+la)\s+(?:week|semaine|woche|semana)"), rec_times_a_week)
+pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+)?(?:(?P<n>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+)?"
+               rf"(?P<list>{WD_LIST})", rec_every_weekday)
+pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+|(?P<n>\d{{1,3}}|{NUMBER_WORD})"
+               rf"(?:st|nd|rd|th|\.)?\s+)?(?P<unit>{UNIT})", rec_every_unit)
+pattern("rec", rf"{EVERY}(?=\s+(?:{MONTH}\s+\d|\d{{1,2}}{DAY_SUFFIX}\s+(?:of\s+|de\s+)?{MONTH}))",
+        rec_every_date)
+pattern("rec", rf"(?:(?:on|les|the)\s+)?{WD_PLURAL}(?:{LIST_SEP}(?:{WD_PLURAL}|{WD}))*", rec_plural_weekdays)
+pattern("rec", rf"\blos\s+{WD_LIST}", rec_plural_weekdays)
+pattern("offset", rf"(?<![\w])(?:in|dans|en|dentro\s+de|within)\s+{UNIT_AMOUNT}", offset)
+pattern("offset", rf"(?<![\w]){UNIT_AMOUNT}\s+(?:from\s+now|later)", offset)
+pattern("duration", rf"(?<![\w])(?:for|pendant|pour|für|fuer|durante|por|lasting)\s+"
+                    rf"(?:about\s+|around\s+|environ\s+|etwa\s+|unos\s+|unas\s+)?{UNIT_AMOUNT}",
+        duration)
+pattern("count", word(rf"(?:for\s+)?(?P<n>\d+|{NUMBER_WORD})\s+(?:times|fois|mal|veces)"), count)
+pattern("drange", rf"(?:(?:from|du|vom|del|desde\s+el)\s+)?(?P<mon>{MONTH})\s+(?P<d1>\d{{1,2}})"
+                  rf"(?:st|nd|rd|th)?{DATE_RANGE_SEP}(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d){NOT_TIME}"
+                  rf"{YEAR}", date_month_range)
+pattern("drange", rf"(?:(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(?P<d1>\d{{1,2}}){DAY_SUFFIX}"
+                  rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
+                  rf"{YEAR}", date_month_range)
+pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])", date_iso)
+pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)
+pattern("date", rf"(?:{WD},?\s+)?(?P<mon>{MONTH})\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})"
+                rf"(?:st|nd|rd|th)?(?!\d){NOT_TIME}{YEAR}", date_month_day)
+pattern("date", rf"(?:{WD},?\s+)?(?:(?:the|le|el|den|am)\s+)?{ORD_DAY}\s*(?:of\s+|de\s+)?"
+                rf"(?P<mon>{MONTH}){YEAR}", date_month_day)
+pattern("date", r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])", date_slash)
+pattern("date", r"(?<![\d/.:])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?:(?P<y>\d{4}|\d{2})(?!\d))?", date_dots)
+pattern("date", rf"(?<![\w'])(?<!la )(?P<rel>{REL_WORDS})(?![\w'])(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|"
+                rf"am\s+)?(?P<dp>{DAYPART}))?", date_relative)
+pattern("date", word(r"(?P<mod>this|next|this\s+coming|coming|ce|le|am|nächstes|naechstes|dieses|"
+                     r"el\s+pr[óo]ximo|este|pr[óo]ximo)?\s*(?:weekend|week-end|wochenende|"
+                     r"fin\s+de\s+semana)"), date_weekend)
+pattern("date", rf"(?:(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", date_nth_weekday)
+pattern("date", rf"(?:(?P<mod>this\s+coming|this|next|coming|nächsten|nächster|nächste|naechsten|"
+                rf"kommenden|kommender|diesen|dieser|ce|cette|el\s+pr[óo]ximo|pr[óo]ximo|este)\s+)?"
+                rf"(?P<wd>{WD})(?:\s+(?P<post>prochain|prochaine|qui\s+vient|que\s+viene|pr[óo]ximo|"
+                rf"next\s+week))?(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|am\s+)?(?P<dp>{DAYPART}))?",
+        date_weekday)
+pattern("date", r"(?:(?:on\s+)?the\s+)?(?<![\d.:/])(?P<d>\d{1,2})(?:st|nd|rd|th)(?![\w])", date_ordinal)
+pattern("date", rf"(?<![\w])(?:le|el|am|den)\s+(?P<d>\d{{1,2}})(?:er|\.|º)?(?![\d.:/]){NOT_TIME}"
+                r"(?!\s*(?:de\s+la|du|in\s+the))", date_ordinal)
+pattern("time", word(rf"(?P<w>{alternation(NOON_WORDS)})"), time_word)
+pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])", time_clock)
+pattern("duration", r"(?<![\w.,:])(?P<amt>\d+(?:[.,]\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|"
+                    r"stunden?|std|heures?|horas?|minuten|minutos)(?:(?<=h)(?P<amt2>\d{2}))?(?![\w])",
+        duration)
+pattern("daypart", rf"(?:(?:in\s+the|this|at|du|de\s+la|por\s+la|en\s+la|le|am|la)\s+)(?P<dp>{DAYPART})",
+        daypart)
+pattern("daypart", word(r"(?P<dp>abends|nachmittags|morgens|vormittags|nachts)"), daypart)
+pattern("adverb", word(rf"(?P<adv>{alternation(ADVERBS)})"), rec_adverb)
+
+
+def find_phrases(low: str) -> list[Phrase]:
+    """Every schedule phrase in `low` (lower-cased text), in text order."""
+    work = low
+    found: list[Phrase] = []
+    for group, regex, handler in PATTERNS:
+        if group == "adverb" and any(p.kind == "rec" for p in found):
+            continue
+        for m in regex.finditer(work):
+            if not m.group(0).strip():
+                continue
+            phrase = handler(m)
+            if phrase is None:
+                continue
+            found.append(phrase)
+            work = work[: m.start()] + BLANK * (m.end() - m.start()) + work[m.end():]
+    found.sort(key=lambda p: p.start)
+    return found
