@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from events import (
+    ics_views,
     views_auth,
     views_calendar,
     views_conflicts,
@@ -26,4 +27,12 @@ urlpatterns = [
     path("conflicts/resolve/", views_conflicts.resolve, name="conflict_resolve"),
     path("settings/", views_settings.settings_page, name="settings"),
     path("calendar/", views_ics.ics_page, name="ics"),
+]
+
+# iCalendar: export (owner), one event (owner), import (owner), subscription (secret URL).
+urlpatterns += [
+    path("calendar.ics", ics_views.calendar_ics, name="ics-calendar"),
+    re_path(r"^events/(?P<uid>[^/]+)\.ics$", ics_views.event_ics, name="ics-event"),
+    path("import.ics", ics_views.import_ics, name="ics-import"),
+    re_path(r"^feed/(?P<token>[A-Za-z0-9_-]{16,100})\.ics$", ics_views.feed_ics, name="ics-feed"),
 ]

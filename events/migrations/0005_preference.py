@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0003_index'),
+        ('events', '0004_ics_feed'),
     ]
 
     operations = [
