@@ -27,6 +27,7 @@ urlpatterns = [
     path("conflicts/resolve/", views_conflicts.resolve, name="conflict_resolve"),
     path("settings/", views_settings.settings_page, name="settings"),
     path("calendar/", views_ics.ics_page, name="ics"),
+    path("calendar/feed/", views_ics.feed, name="ics_feed_url"),
 ]
 
 # iCalendar: export (owner), one event (owner), import (owner), subscription (secret URL).
