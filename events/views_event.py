@@ -75,6 +75,11 @@ def _load(request) -> dict:
     return found
 
 
+def _label(rid: str) -> str:
+    value = _local(rid)
+    return f"{value:%a %-d %b %Y, %H:%M}" if isinstance(value, datetime) else f"{value:%a %-d %b %Y}"
+
+
 def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
     changes = index.history(uid, None) + (index.history(uid, rid) if rid else [])
     out = []
@@ -146,6 +151,7 @@ def detail(request):
         "form": form,
         "uid": uid,
         "rid": rid or "",
+        "rid_label": _label(rid) if rid else "",
         "event": event,
         "repeat_text": describe_rrule(found["series"].get("rrule")),
         "recurring": bool(found["series"].get("rrule")),

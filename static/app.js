@@ -224,7 +224,21 @@
     sync();
   }
 
+  // The week view opens at 07:00, as paper diaries do; later refreshes keep the scroll.
+  function scrollWeek(keep) {
+    var body = document.querySelector(".wk-body");
+    if (!body) return;
+    var hour = body.querySelector(".hour");
+    body.scrollTop = keep !== undefined ? keep : (hour ? hour.offsetHeight * 7 : 0);
+  }
+  var weekScroll;
+  document.addEventListener("view:refreshed", function () { scrollWeek(weekScroll); });
+  document.addEventListener("scroll", function (event) {
+    if (event.target.classList && event.target.classList.contains("wk-body")) weekScroll = event.target.scrollTop;
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollWeek();
     setupQuickAdd();
     setupLive();
     setupCopyButtons();

@@ -33,7 +33,7 @@ def _peer_rows(peers: list[dict], my_entries: int) -> list[dict]:
     rows = []
     for p in peers:
         total = max(my_entries, 1)
-        they_have = max(my_entries - p["peer_lacks"], 0)
+        they_have = max(my_entries - p["peer_lacks"], 0) if my_entries else total
         rows.append({
             **p,
             "hue": author_hue(p["author"]),
