@@ -21,7 +21,7 @@ from events.preferences import viewer_tz
 from events.views_auth import owner_required
 from events.views_common import page_context, parse_day
 
-MAX_CHIPS_PER_DAY = 4
+MAX_CHIPS_PER_DAY = 6
 AGENDA_DAYS = 30
 AGENDA_LIMIT = 400
 
