@@ -113,10 +113,17 @@ def resolve_date(data: dict[str, Any], today: date, day_first: bool) -> tuple[da
                 return candidate, candidate
         raise DateProblem(f'"{text}" is not a valid day of the month')
     if kind == "nth":
-        for months in range(0, 13):
+        if data.get("y") and data.get("m"):
+            found = nth_weekday(data["y"], data["m"], data["n"], data["wd"])
+            if found is None:
+                raise DateProblem(f'"{text}" is not a valid date')
+            return found, found
+        for months in range(0, 60):
             first = today.replace(day=1) + relativedelta(months=months)
+            if data.get("m") and first.month != data["m"] or data.get("y") and first.year != data["y"]:
+                continue
             candidate = nth_weekday(first.year, first.month, data["n"], data["wd"])
-            if candidate and candidate >= today:
+            if candidate and (candidate >= today or data.get("y")):
                 return candidate, candidate
         raise DateProblem(f'"{text}" is not a valid date')
     if kind == "weekend":
@@ -167,6 +174,8 @@ def duration_delta(amount: float, unit: str) -> timedelta:
     hours = {"minute": 1 / 60, "hour": 1, "day": 24, "week": 168}.get(unit)
     if hours is None:
         raise DateProblem(f"a duration in {unit}s needs a date, not a time")
+    if amount <= 0:
+        raise DateProblem("the duration must be longer than zero")
     if amount * hours > 24 * 366:
         raise DateProblem("the event is longer than a year")
     return timedelta(hours=amount * hours)
@@ -201,7 +210,7 @@ def resolve_clock_range(first: dict[str, Any], last: dict[str, Any], pm: bool | 
             start = resolve_clock(dict(first, mer="a" if last["mer"] == "p" else "p"), pm)
         return start, end
     start = resolve_clock(first, pm)
-    if not last["mer"] and not last["literal"] or (first["mer"] and not last["mer"] and last["h"] < 12):
+    if not last["mer"] and not last["literal"] or (first["mer"] and not last["mer"] and 1 <= last["h"] < 12):
         end = resolve_clock(dict(last, literal=True), None)
         if end <= start and end.hour < 12:
             end = end.replace(hour=end.hour + 12)

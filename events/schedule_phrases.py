@@ -99,8 +99,8 @@ def clock_data(m: re.Match[str], p: str, prefixed: bool = False) -> dict[str, An
     return data
 
 
-TIME_PREFIX = r"(?:(?P<pre>at|@|um|à|a\s+las?|vers|gegen|around|about|sobre\s+las?|hacia\s+las?|by)\s*)?"
-RANGE_PREFIX = r"(?:(?P<pre>from|between|de|von|desde|entre|zwischen|du)\s+(?:las?\s+)?)?"
+TIME_PREFIX = r"(?:(?<![\w'])(?P<pre>at|@|um|à|a\s+las?|vers|gegen|around|about|sobre\s+las?|hacia\s+las?|by)\s*)?"
+RANGE_PREFIX = r"(?:(?<![\w'])(?P<pre>from|between|de|von|desde|entre|zwischen|du)\s+(?:las?\s+)?)?"
 RANGE_SEP = r"\s*(?P<sep>-|–|—|to|till|til|until|through|thru|à|a|au|bis|hasta|and|y|und)\s*(?:las?\s+)?"
 DATE_RANGE_SEP = r"\s*(?:-|–|—|to|through|thru|until|till|au|bis|al|a|hasta)\s*"
 
@@ -127,7 +127,7 @@ def _weekdays_in(text: str) -> list[int]:
 
 
 def _rec(**data: Any) -> dict[str, Any]:
-    base = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
+    base: dict[str, Any] = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
     base.update(data)
     return base
 
@@ -160,7 +160,11 @@ def rec_times_a_week(m: re.Match[str]) -> Phrase:
 def rec_every_weekday(m: re.Match[str]) -> Phrase:
     interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
     return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"])))
+        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"]), daypart=m["dp"]))
+
+
+def rec_every_daypart(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="DAILY", daypart=m["dp"]))
 
 
 def rec_every_unit(m: re.Match[str]) -> Phrase:
@@ -183,7 +187,13 @@ def rec_every_date(m: re.Match[str]) -> Phrase:
 
 
 def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0))))
+    """"mondays and wednesdays": weak, so "biweekly" may still set the interval."""
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0)), weak=True))
+
+
+def rec_every_nth_weekday(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
 
 
 ADVERBS = {
@@ -306,8 +316,9 @@ def date_weekday(m: re.Match[str]) -> Phrase:
 
 
 def date_nth_weekday(m: re.Match[str]) -> Phrase:
-    return _date(m, type="nth", n=NTH[m["nth"]], wd=ALL_WEEKDAYS[m["wd"].rstrip(".")],
-                 text=m.group(0))
+    month = MONTHS[m["mon"].rstrip(".")] if m["mon"] else None
+    return _date(m, type="nth", n=NTH[m["nth"]], wd=ALL_WEEKDAYS[m["wd"].rstrip(".")], m=month,
+                 y=_year(m["y"]), text=m.group(0))
 
 
 def date_ordinal(m: re.Match[str]) -> Phrase:
@@ -326,9 +337,10 @@ def time_range(m: re.Match[str]) -> Phrase | None:
     if first is None or last is None:
         return None
     marked = any(m[g] for g in ("asep", "ahh", "amer", "auhr", "bsep", "bhh", "bmer", "buhr"))
-    if not (marked or prefixed):
+    bare_dash = m["sep"] in ("-", "–") and first["h"] <= 12 and last["h"] <= 12
+    if not (marked or prefixed or bare_dash):
         return None
-    return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last})
+    return Phrase(m.start(), m.end(), "trange", {"first": first, "last": last, "text": m.group(0).strip()})
 
 
 def time_clock(m: re.Match[str]) -> Phrase | None:
@@ -340,7 +352,7 @@ def time_clock(m: re.Match[str]) -> Phrase | None:
 
 def time_word(m: re.Match[str]) -> Phrase:
     hour = NOON_WORDS[re.sub(r"\s+", " ", m["w"])]
-    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True,
+    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": True, "marker": True,
                                                 "text": m.group(0)})
 
 
@@ -355,7 +367,7 @@ ORD_DAY = rf"(?<!\d)(?P<d>\d{{1,2}}){DAY_SUFFIX}"
 YEAR = r"(?:,?\s+(?:de\s+)?(?P<y>\d{4})(?![\d:]))?"
 NOT_TIME = r"(?!\s*(?:[:h]\d|h(?![\w])|uhr|am(?![\w])|pm(?![\w])|a\.m|p\.m|o'clock))"
 UNIT_AMOUNT = (
-    rf"(?P<amt>{AMOUNT})\s*-?\s*(?P<unit>{UNIT})"
+    rf"(?P<amt>{AMOUNT})\s*-?\s*(?P<unit>{UNIT}|h(?=\d{{2}}(?![\w])))"
     r"(?:(?<=h)(?P<amt2>\d{2})(?![\w])|\s*(?:and\s+)?(?P<amt3>\d{1,2})\s*(?:minutes|mins?|m)(?![\w]))?"
     r"(?P<half>\s+(?:and\s+a\s+half|et\s+demie?|y\s+media|und\s+eine\s+halbe))?"
 )
@@ -371,15 +383,15 @@ def pattern(group: str, regex: str, handler: Handler) -> None:
 
 pattern("allday", word(r"all[\s-]?day(?:\s+long)?|toute\s+la\s+journ[ée]e|ganzt[äa]gig|ganztags|"
                        r"den\s+ganzen\s+tag|todo\s+el\s+d[ií]a"), all_day)
-pattern("rec", rf"(?:{EVERY}\s+|on\s+)?(?:(?:the|le|la|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+"
+pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+"
                rf"(?P<wd>{WD_ANY})\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?"
                rf"{MONTH_UNIT}", rec_nth_of_month)
-pattern("rec", r"(?:(?:on\s+)?the\s+)?last\s+day\s+of\s+(?:the|every|each)\s+month", rec_last_day)
-pattern("rec", rf"(?:{EVERY}\s+|on\s+)?(?:(?:the|le|el|am|den)\s+)?{ORD_DAY}\s+{OF}\s+"
+pattern("rec", r"(?:(?<![\w'])(?:on\s+)?the\s+)?last\s+day\s+of\s+(?:the|every|each)\s+month", rec_last_day)
+pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|el|am|den)\s+)?{ORD_DAY}\s+{OF}\s+"
                rf"(?:(?:every|each|the|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT}",
         rec_day_of_month)
 pattern("rec", rf"{EVERY}\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)(?![\w])"
-               rf"(?!\s+(?:{UNIT}|{MONTH}))", rec_day_of_month)
+               rf"(?!\s+(?:{UNIT}|{MONTH}|{WD_ANY}))", rec_day_of_month)
 pattern("rec", word(rf"(?:(?:{EVERY}|on)\s+)?(?:weekdays|weekday|work\s?days?|business\s+days?|"
                     r"werktags|werktäglich|jours\s+ouvrables|en\s+semaine|d[ií]as\s+laborables|"
                     r"entre\s+semana|d[ií]as\s+h[áa]biles)"), rec_weekdays)
@@ -390,12 +402,15 @@ pattern("rec", word(rf"(?P<n>twice|once|thrice|\d+\s+times|(?:{NUMBER_WORD})\s+t
                     r"trois\s+fois|zweimal|dreimal|dos\s+veces|tres\s+veces)\s+(?:a|per|each|par|"
                     r"pro|por|la|in\s+der|a\s+la)\s+(?:week|semaine|woche|semana)"), rec_times_a_week)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+)?(?:(?P<n>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+)?"
-               rf"(?P<list>{WD_LIST})", rec_every_weekday)
+               rf"(?P<list>{WD_LIST})(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?", rec_every_weekday)
+pattern("rec", rf"{EVERY}\s+(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", rec_every_nth_weekday)
+pattern("rec", rf"{EVERY}\s+(?P<dp>morning|afternoon|evening|night|matin|soir|abend|mañana|manana|tarde|noche)"
+               r"(?![\w])", rec_every_daypart)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+|(?P<n>\d{{1,3}}|{NUMBER_WORD})"
                rf"(?:st|nd|rd|th|\.)?\s+)?(?P<unit>{UNIT})", rec_every_unit)
 pattern("rec", rf"{EVERY}(?=\s+(?:{MONTH}\s+\d|\d{{1,2}}{DAY_SUFFIX}\s+(?:of\s+|de\s+)?{MONTH}))",
         rec_every_date)
-pattern("rec", rf"(?:(?:on|les|the)\s+)?{WD_PLURAL}(?:{LIST_SEP}(?:{WD_PLURAL}|{WD}))*", rec_plural_weekdays)
+pattern("rec", rf"(?:(?<![\w'])(?:on|les|the)\s+)?{WD_PLURAL}(?:{LIST_SEP}(?:{WD_PLURAL}|{WD}))*", rec_plural_weekdays)
 pattern("rec", rf"\blos\s+{WD_LIST}", rec_plural_weekdays)
 pattern("offset", rf"(?<![\w])(?:in|dans|en|dentro\s+de|within)\s+{UNIT_AMOUNT}", offset)
 pattern("offset", rf"(?<![\w]){UNIT_AMOUNT}\s+(?:from\s+now|later)", offset)
@@ -403,17 +418,17 @@ pattern("duration", rf"(?<![\w])(?:for|pendant|pour|für|fuer|durante|por|lastin
                     rf"(?:about\s+|around\s+|environ\s+|etwa\s+|unos\s+|unas\s+)?{UNIT_AMOUNT}",
         duration)
 pattern("count", word(rf"(?:for\s+)?(?P<n>\d+|{NUMBER_WORD})\s+(?:times|fois|mal|veces)"), count)
-pattern("drange", rf"(?:(?:from|du|vom|del|desde\s+el)\s+)?(?P<mon>{MONTH})\s+(?P<d1>\d{{1,2}})"
+pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?P<mon>{MONTH})\s+(?P<d1>\d{{1,2}})"
                   rf"(?:st|nd|rd|th)?{DATE_RANGE_SEP}(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d){NOT_TIME}"
                   rf"{YEAR}", date_month_range)
-pattern("drange", rf"(?:(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(?P<d1>\d{{1,2}}){DAY_SUFFIX}"
+pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(?P<d1>\d{{1,2}}){DAY_SUFFIX}"
                   rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
                   rf"{YEAR}", date_month_range)
 pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])", date_iso)
 pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)
 pattern("date", rf"(?:{WD},?\s+)?(?P<mon>{MONTH})\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})"
                 rf"(?:st|nd|rd|th)?(?!\d){NOT_TIME}{YEAR}", date_month_day)
-pattern("date", rf"(?:{WD},?\s+)?(?:(?:the|le|el|den|am)\s+)?{ORD_DAY}\s*(?:of\s+|de\s+)?"
+pattern("date", rf"(?:{WD},?\s+)?(?:(?<![\w'])(?:the|le|el|den|am)\s+)?{ORD_DAY}\s*(?:of\s+|de\s+)?"
                 rf"(?P<mon>{MONTH}){YEAR}", date_month_day)
 pattern("date", r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])", date_slash)
 pattern("date", r"(?<![\d/.:])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?:(?P<y>\d{4}|\d{2})(?!\d))?", date_dots)
@@ -422,13 +437,14 @@ pattern("date", rf"(?<![\w'])(?<!la )(?P<rel>{REL_WORDS})(?![\w'])(?:\s+(?:in\s+
 pattern("date", word(r"(?P<mod>this|next|this\s+coming|coming|ce|le|am|nächstes|naechstes|dieses|"
                      r"el\s+pr[óo]ximo|este|pr[óo]ximo)?\s*(?:weekend|week-end|wochenende|"
                      r"fin\s+de\s+semana)"), date_weekend)
-pattern("date", rf"(?:(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", date_nth_weekday)
-pattern("date", rf"(?:(?P<mod>this\s+coming|this|next|coming|nächsten|nächster|nächste|naechsten|"
+pattern("date", rf"(?:(?<![\w'])(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})"
+                rf"(?:\s+(?:of|in|du|de|en|im)\s+(?P<mon>{MONTH}){YEAR})?", date_nth_weekday)
+pattern("date", rf"(?:(?<![\w'])(?P<mod>this\s+coming|next\s+week|n[äa]e?chste\s+woche|this|next|coming|nächsten|nächster|nächste|naechsten|"
                 rf"kommenden|kommender|diesen|dieser|ce|cette|el\s+pr[óo]ximo|pr[óo]ximo|este)\s+)?"
                 rf"(?P<wd>{WD})(?:\s+(?P<post>prochain|prochaine|qui\s+vient|que\s+viene|pr[óo]ximo|"
                 rf"next\s+week))?(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|am\s+)?(?P<dp>{DAYPART}))?",
         date_weekday)
-pattern("date", r"(?:(?:on\s+)?the\s+)?(?<![\d.:/])(?P<d>\d{1,2})(?:st|nd|rd|th)(?![\w])", date_ordinal)
+pattern("date", r"(?:(?<![\w'])(?:on\s+)?the\s+)?(?<![\d.:/])(?P<d>\d{1,2})(?:st|nd|rd|th)(?![\w])", date_ordinal)
 pattern("date", rf"(?<![\w])(?:le|el|am|den)\s+(?P<d>\d{{1,2}})(?:er|\.|º)?(?![\d.:/]){NOT_TIME}"
                 r"(?!\s*(?:de\s+la|du|in\s+the))", date_ordinal)
 pattern("time", word(rf"(?P<w>{alternation(NOON_WORDS)})"), time_word)
@@ -436,10 +452,20 @@ pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])", 
 pattern("duration", r"(?<![\w.,:])(?P<amt>\d+(?:[.,]\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|"
                     r"stunden?|std|heures?|horas?|minuten|minutos)(?:(?<=h)(?P<amt2>\d{2}))?(?![\w])",
         duration)
-pattern("daypart", rf"(?:(?:in\s+the|this|at|du|de\s+la|por\s+la|en\s+la|le|am|la)\s+)(?P<dp>{DAYPART})",
+pattern("daypart", rf"(?:(?<![\w'])(?:in\s+the|this|at|du|de\s+la|por\s+la|en\s+la|le|am|la)\s+)(?P<dp>{DAYPART})",
         daypart)
 pattern("daypart", word(r"(?P<dp>abends|nachmittags|morgens|vormittags|nachts)"), daypart)
 pattern("adverb", word(rf"(?P<adv>{alternation(ADVERBS)})"), rec_adverb)
+
+
+def vague(m: re.Match[str]) -> Phrase:
+    raise PhraseError(f'"{m.group(0).strip()}" is not a day: please name the day', m.start(), m.end())
+
+
+pattern("vague", word(r"(?:next|this|coming)\s+(?:week|month|year)|later\s+(?:this|next)\s+(?:week|month)|"
+                      r"(?:la\s+)?semaine\s+prochaine|(?:le\s+)?mois\s+prochain|n[äa]e?chste\s+woche|"
+                      r"n[äa]e?chsten\s+monat|(?:la\s+)?pr[óo]xima\s+semana|(?:la\s+)?semana\s+que\s+viene|"
+                      r"(?:el\s+)?pr[óo]ximo\s+mes"), vague)
 
 
 def find_phrases(low: str) -> list[Phrase]:
@@ -447,7 +473,7 @@ def find_phrases(low: str) -> list[Phrase]:
     work = low
     found: list[Phrase] = []
     for group, regex, handler in PATTERNS:
-        if group == "adverb" and any(p.kind == "rec" for p in found):
+        if group == "adverb" and any(p.kind == "rec" and not p.data.get("weak") for p in found):
             continue
         for m in regex.finditer(work):
             if not m.group(0).strip():

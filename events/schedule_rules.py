@@ -8,7 +8,7 @@ first occurrence, and the RRULE text stored on the draft (without DTSTART).
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dateutil import rrule as du
@@ -70,7 +70,7 @@ def until_after(start: date, amount: float, unit: str) -> date:
     """The last day of a repetition that lasts `amount` units from `start`."""
     if amount != int(amount):
         raise DateProblem(f"the repetition should last a whole number of {unit}s")
-    return start + relativedelta(**{unit + "s": int(amount)}, days=-1)
+    return start + relativedelta(**{unit + "s": int(amount)}) - timedelta(days=1)
 
 
 def rule_text(rec: dict[str, Any], *, count: int | None, until: date | None, all_day: bool) -> str:
