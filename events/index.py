@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from operator import attrgetter
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from events import log
 from events.entry import Entry
@@ -78,18 +81,39 @@ def catch_up(*, batch: int = BATCH) -> int:
                 return done
             apply_entries([entry for _, entry in entries])
             cursor.arrival = entries[-1][0]
+            cursor.version = uuid.uuid4().hex
             cursor.save(using=DB)
         done += len(entries)
         if len(entries) < batch:
             return done
 
 
-def rebuild(*, batch: int = BATCH) -> int:
-    """Drop the view and fold the whole log again; return the entries folded."""
+def rebuild(*, batch: int = 5000) -> int:
+    """Drop the view and fold the whole log again; return the entries folded.
+
+    The log is folded in memory first (registers hold every hash but only the
+    heads' bodies), so each key's row is built once; rows and cursor are then
+    replaced in one transaction. Entries arriving meanwhile are left for the
+    next catch_up.
+    """
+    registers: dict[Key, Register] = {}
+    arrival = done = 0
+    while entries := log.entries_since(arrival, batch):
+        for _, entry in entries:
+            key = key_of(entry.body)
+            if key is not None:
+                register = registers.get(key)
+                if register is None:
+                    register = registers[key] = Register()
+                register.add(entry)
+        arrival = entries[-1][0]
+        done += len(entries)
+    rows = [build_row(key, register) for key, register in registers.items()]
     with transaction.atomic(using=DB):
         IndexKey.objects.using(DB).all().delete()
-        IndexCursor.objects.using(DB).all().delete()
-    return catch_up(batch=batch)
+        _insert(rows)
+        IndexCursor.objects.using(DB).update_or_create(pk=1, defaults={"arrival": arrival, "version": uuid.uuid4().hex})
+    return done
 
 
 def apply_entries(entries: Iterable[Entry]) -> None:
@@ -119,7 +143,33 @@ def apply_entries(entries: Iterable[Entry]) -> None:
         fresh.append(build_row(key, register))
     for i in range(0, len(stale), 500):
         IndexKey.objects.using(DB).filter(pk__in=stale[i : i + 500]).delete()
-    IndexKey.objects.using(DB).bulk_create(fresh, batch_size=500)
+    _insert(fresh)
+
+
+_COLUMNS = ("uid", "rid", "state", "kind", "deleted", "skipped", "conflict", "shown", "author", "event",
+            "span_start", "span_end", "long", "marks")
+
+
+def _insert(rows: list[IndexKey]) -> None:
+    """Insert rows with one executemany (the ORM's bulk_create costs more
+    than everything else a rebuild does)."""
+    if not rows:
+        return
+    connection = connections[DB]
+    adapt = connection.ops.adapt_datetimefield_value
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(IndexKey._meta.db_table)} ({', '.join(quote(c) for c in _COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    )
+    params = [
+        (r.uid, r.rid, r.state, r.kind, r.deleted, r.skipped, r.conflict, r.shown, r.author, r.event,
+         adapt(r.span_start), adapt(r.span_end), r.long, r.marks)
+        for r in rows
+    ]
+    with connection.cursor() as cursor:
+        for i in range(0, len(params), 1000):
+            cursor.executemany(sql, params[i : i + 1000])
 
 
 # --- what a key shows ------------------------------------------------------------------
@@ -210,7 +260,7 @@ def _fill_view(row: IndexKey, timing: Timing) -> None:
         if timing.rule.until is not None:
             last = timing.rule.until
         elif timing.rule.count is not None:
-            marks, last = checkpoints(timing.rule, first)
+            marks, last = _checkpoints(timing.rule, first)
             row.marks = json.dumps([[n, format_local(m)] for n, m in marks])
         end = None
         if last is not None:
@@ -218,6 +268,9 @@ def _fill_view(row: IndexKey, timing: Timing) -> None:
             end = _utc_bounds(tail, timing.zone)[1] if tail else None
     row.span_start, row.span_end = start, end
     row.long = end is None or end - start > SHORT_SPAN
+
+
+_checkpoints = lru_cache(maxsize=4096)(checkpoints)  # edits that keep the rule cost nothing
 
 
 def _utc_naive(day: date) -> datetime:
@@ -242,6 +295,7 @@ class Occurrence:
     author: str
     floating: bool = False
     tz: str | None = None  # the event's own zone
+    order: tuple = ()  # (start, uid, recurrence_id): how results are sorted
 
     def as_dict(self) -> dict:
         return {
@@ -321,6 +375,67 @@ def _aware(value: date | datetime) -> bool:
 _ROW_FIELDS = ("uid", "rid", "kind", "shown", "event", "marks", "conflict", "author")
 
 
+@dataclass(slots=True)
+class _Row:
+    uid: str
+    rid: str
+    kind: str
+    prepared: _Prepared
+    base: tuple  # (uid, title, location, conflict, author): what every occurrence of the row shares
+    span_start: datetime | None = None
+    span_end: datetime | None = None
+
+
+@dataclass
+class _Snapshot:
+    """What every query needs whatever its range, read once per index version:
+    the long rows (mostly open-ended series), the occurrences each series must
+    leave out (overridden or cancelled), and which uids show as series."""
+
+    version: str
+    long: list[_Row]
+    skips: dict[str, set[str]]
+    series: set[str]
+
+
+_snapshot: _Snapshot | None = None
+
+
+def _rows(values: list[tuple]) -> list[_Row]:
+    """Rows from (uid, rid, kind, shown, event, marks, conflict, author, ...)
+    tuples, their events parsed once per process."""
+    out = []
+    for uid, rid, kind, shown, event, marks, conflict, author, *span in values:
+        prepared = _prepare(shown, event, marks, override=kind == "override")
+        base = (uid, prepared.title, prepared.location, conflict, author)
+        out.append(_Row(uid, rid, kind, prepared, base, *span))
+    return out
+
+
+def _chunks(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _current_snapshot() -> _Snapshot:
+    global _snapshot
+    version = IndexCursor.objects.using(DB).filter(pk=1).values_list("version", flat=True).first() or ""
+    if _snapshot is not None and _snapshot.version == version and version:
+        return _snapshot
+    shown = IndexKey.objects.using(DB).exclude(kind="")
+    long = _rows(list(shown.filter(long=True).values_list(*_ROW_FIELDS, "span_start", "span_end")))
+    skips: dict[str, set[str]] = {}
+    overridden = IndexKey.objects.using(DB).exclude(rid="").values_list("uid", "rid", "kind", "deleted")
+    for uid, rid, kind, deleted in overridden:
+        if deleted or kind == "override":  # an override that cannot be shown changes nothing
+            skips.setdefault(uid, set()).add(rid)
+    series = set()
+    for chunk in _chunks(sorted(skips)):
+        series.update(shown.filter(uid__in=chunk, rid="", kind="series").values_list("uid", flat=True))
+    _snapshot = _Snapshot(version, long, skips, series)
+    return _snapshot
+
+
 def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limit: int = MAX_OCCURRENCES) -> QueryResult:
     """Occurrences overlapping [start, end) as seen from the zone `tz`.
 
@@ -329,74 +444,69 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     """
     viewer, lo, hi = _window(start, end, tz)
     lo_utc, hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
-    rows = IndexKey.objects.using(DB).exclude(kind="")
-    short = rows.filter(long=False, span_start__gte=lo_utc - SHORT_SPAN, span_start__lt=hi_utc, span_end__gte=lo_utc)
-    long = rows.filter(long=True, span_start__lt=hi_utc).exclude(span_end__lt=lo_utc)
-    candidates = list(short.values_list(*_ROW_FIELDS)) + list(long.values_list(*_ROW_FIELDS))
-    series_kind, skips = _keys_of({row[0] for row in candidates if row[2] != "single"})
+    snapshot = _current_snapshot()
+    short = IndexKey.objects.using(DB).exclude(kind="").filter(
+        long=False, span_start__gte=lo_utc - SHORT_SPAN, span_start__lt=hi_utc, span_end__gte=lo_utc
+    )
+    candidates = _rows(list(short.values_list(*_ROW_FIELDS)))
+    candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
     out: list[Occurrence] = []
     capped: list[str] = []
-    for uid, rid, kind, shown, event_json, marks_json, conflict, author in candidates:
-        prepared = _prepare(shown, event_json, marks_json, override=kind == "override")
-        base = dict(uid=uid, title=prepared.title, location=prepared.location, conflict=conflict, author=author)
-        if kind == "single":
-            _emit(out, prepared.timing, prepared.timing.start, lo, hi, viewer, base, None, override=False)
-        elif kind == "override":
-            if series_kind.get(uid) == "series":  # shown only while its series is
-                _emit(out, prepared.timing, prepared.timing.start, lo, hi, viewer, base, rid, override=True)
-        else:
-            if _expand_series(out, prepared, lo, hi, viewer, base, skips.get(uid, set()), limit):
-                capped.append(uid)
-    out.sort(key=lambda o: (_sort_key(o.start, viewer), o.uid, o.recurrence_id or ""))
+    no_skips: set[str] = set()
+    for row in candidates:
+        timing = row.prepared.timing
+        if row.kind == "single":
+            _emit(out, timing, timing.start, lo, hi, viewer, row.base, None, override=False)
+        elif row.kind == "override":
+            if row.uid in snapshot.series:  # shown only while its series is
+                _emit(out, timing, timing.start, lo, hi, viewer, row.base, row.rid, override=True)
+        elif _expand_series(out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, no_skips), limit):
+            capped.append(row.uid)
+    out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
 
 
-def _keys_of(uids: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """For these uids: the kind each series shows as, and the recurrence ids
-    its own expansion must leave out (overridden or cancelled occurrences)."""
-    kinds: dict[str, str] = {}
-    skips: dict[str, set[str]] = {}
-    ordered = sorted(uids)
-    for i in range(0, len(ordered), 500):
-        rows = IndexKey.objects.using(DB).filter(uid__in=ordered[i : i + 500])
-        for uid, rid, kind, deleted in rows.values_list("uid", "rid", "kind", "deleted"):
-            if not rid:
-                kinds[uid] = kind
-            elif deleted or kind == "override":  # an override that cannot be shown changes nothing
-                skips.setdefault(uid, set()).add(rid)
-    return kinds, skips
-
-
-def _sort_key(value: date | datetime, viewer: tzinfo) -> datetime:
-    return value if isinstance(value, datetime) else _as_viewer_time(value, viewer, viewer)
-
-
 def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: bool, recurring: bool = False) -> bool:
-    """Append the occurrence starting at wall time `wall` if it overlaps [lo, hi)."""
-    wall_end = wall + timing.duration
-    start = _as_viewer_time(wall, timing.zone, viewer)
-    end = _as_viewer_time(wall_end, timing.zone, viewer)
+    """Append the occurrence starting at wall time `wall` (a date for all-day
+    events) if it overlaps [lo, hi)."""
+    zone = timing.zone or viewer
+    duration = timing.duration
+    wall_end = wall + duration
+    if timing.all_day:
+        start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
+        end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
+    else:
+        start = wall.replace(tzinfo=zone).astimezone(viewer)
+        if not duration:
+            end = start
+        else:
+            # no offset change in either zone between start and end: plain arithmetic is exact
+            end = start + duration
+            if zone.utcoffset(wall) != zone.utcoffset(wall_end) or end.utcoffset() != start.utcoffset():
+                end = wall_end.replace(tzinfo=zone).astimezone(viewer)
     if not (start < hi and (end > lo or (start == end and start >= lo))):
         return False
-    if timing.all_day:
-        start_v, end_v = (wall.date() if isinstance(wall, datetime) else wall), (
-            wall_end.date() if isinstance(wall_end, datetime) else wall_end
-        )
-    else:
-        start_v, end_v = start, max(start, end)
-    out.append(
-        Occurrence(
-            recurrence_id=rid,
-            start=start_v,
-            end=end_v,
-            all_day=timing.all_day,
-            is_override=override,
-            is_recurring=recurring or override,
-            floating=timing.floating,
-            tz=timing.zone.key if timing.zone else None,
-            **base,
-        )
+    if rid is None and recurring:
+        rid = wall.isoformat()
+    uid, title, location, conflict, author = base
+    all_day = timing.all_day
+    occurrence = Occurrence(
+        uid,
+        rid,
+        title,
+        wall if all_day else start,
+        wall_end if all_day else max(start, end),
+        all_day,
+        location,
+        conflict,
+        override,
+        recurring or override,
+        author,
+        timing.floating,
+        timing.zone.key if timing.zone else None,
+        (start, uid, rid or ""),  # all in the viewer's zone: wall-clock order
     )
+    out.append(occurrence)
     return True
 
 
@@ -410,15 +520,16 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     first = timing.start if isinstance(timing.start, datetime) else _utc_naive(timing.start)
     assert timing.rule is not None
     emitted = 0
+    exdates, all_day = timing.exdates, timing.all_day
     try:
         for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
-            if wall in timing.exdates:
+            if exdates and wall in exdates:
                 continue
-            rid = wall.date().isoformat() if timing.all_day else wall.isoformat()
-            if rid in skip:
+            if all_day:
+                wall = wall.date()
+            if skip and wall.isoformat() in skip:
                 continue
-            at = wall.date() if timing.all_day else wall
-            if _emit(out, timing, at, lo, hi, viewer, base, rid, override=False, recurring=True):
+            if _emit(out, timing, wall, lo, hi, viewer, base, None, override=False, recurring=True):
                 if emitted == limit:
                     out.pop()
                     return True

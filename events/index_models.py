@@ -44,9 +44,12 @@ class IndexKey(models.Model):
 
 
 class IndexCursor(models.Model):
-    """How far into the log's arrival counter the index has folded (one row)."""
+    """How far into the log's arrival counter the index has folded (one row).
+    `version` changes with every batch written, so a process can tell whether
+    what it read from the index earlier is still current."""
 
     arrival = models.BigIntegerField(default=0)
+    version = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         db_table = "index_cursor"

@@ -18,6 +18,7 @@ occurrence falls, and expansion restarts from the nearest one.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,9 +28,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import rrule as du
 
 MAX_OCCURRENCES = 1000  # per series per query
-CHECKPOINT_EVERY = 500  # COUNT rules: remember every n-th occurrence
-CHECKPOINT_LIMIT = 20_000  # ... up to this many occurrences, computed once
-WALK_BUDGET = 50_000  # COUNT rules: occurrences walked past before giving up
+CHECKPOINT_EVERY = 100  # COUNT rules: remember every n-th occurrence
+CHECKPOINT_LIMIT = 5_000  # ... up to this many occurrences, computed once
+WALK_BUDGET = 10_000  # COUNT rules: occurrences walked past before giving up
 MAX_BYDAY_N = 53
 
 
@@ -119,6 +120,7 @@ class Rule:
     until: datetime | None  # naive, in the event's wall time
     wkst: int
     by: dict = field(hash=False)  # dateutil keyword arguments (BYxxx parts)
+    simple: tuple | None = None  # see _simple_shape: rules expanded by arithmetic
 
     def build(self, dtstart: datetime, *, count: int | None = None) -> du.rrule:
         return du.rrule(
@@ -213,7 +215,8 @@ def parse_rule(text: object, dtstart: datetime, *, zone: tzinfo | None = None) -
     if parts:
         raise RecurrenceError(f"RRULE has unknown part(s) {', '.join(sorted(parts))}")
     _make_explicit(freq, by, dtstart)
-    rule = Rule(freq=freq, interval=interval, count=count, until=until, wkst=wkst, by=by)
+    simple = _simple_shape(freq, by, dtstart, wkst, count)
+    rule = Rule(freq=freq, interval=interval, count=count, until=until, wkst=wkst, by=by, simple=simple)
     try:
         rule.build(dtstart)
     except (ValueError, TypeError) as e:
@@ -237,6 +240,117 @@ def _make_explicit(freq: int, by: dict, dtstart: datetime) -> None:
         by.setdefault("byminute", [dtstart.minute])
     if freq < du.SECONDLY:
         by.setdefault("bysecond", [dtstart.second])
+
+
+def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int | None) -> tuple | None:
+    """The shape of a rule whose occurrences are plain arithmetic (one time of
+    day, the one DTSTART has; no BYSETPOS, BYxxxDAY lists or nth weekdays), or None.
+
+    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day) | ("yearly", month, day)
+    """
+    time_keys = {"byhour", "byminute", "bysecond"}
+    if [by.get(k) for k in ("byhour", "byminute", "bysecond")] != [[dtstart.hour], [dtstart.minute], [dtstart.second]]:
+        return None
+    rest = set(by) - time_keys
+    if freq == du.DAILY and not rest:
+        return ("daily",)
+    if freq == du.WEEKLY and rest == {"byweekday"}:
+        days = []
+        for d in by["byweekday"]:
+            if isinstance(d, du.weekday):
+                if d.n:
+                    return None
+                d = d.weekday
+            days.append(d)
+        return ("weekly", tuple(sorted({(d - wkst) % 7 for d in days})))
+    if freq == du.MONTHLY and rest == {"bymonthday"} and len(by["bymonthday"]) == 1:
+        day = by["bymonthday"][0]
+        if day > 0 and (count is None or day <= 28):
+            return ("monthly", day)
+    if freq == du.YEARLY and rest == {"bymonth", "bymonthday"}:
+        if len(by["bymonth"]) == 1 and len(by["bymonthday"]) == 1 and by["bymonthday"][0] > 0:
+            month, day = by["bymonth"][0], by["bymonthday"][0]
+            if count is None or (month, day) != (2, 29):
+                return ("yearly", month, day)
+    return None
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) -> Iterator[datetime]:
+    """What dateutil yields for a simple rule, by arithmetic from the window:
+    the cost depends on the window, never on how long ago the series began."""
+    shape, step, until, count = rule.simple, rule.interval, rule.until, rule.count
+    assert shape is not None
+    at = dtstart.time()
+
+    def ended(occ: datetime, n: int) -> bool:
+        return (until is not None and occ > until) or (count is not None and n >= count)
+
+    if shape[0] == "daily":
+        n = max(0, _ceil_div((lo - dtstart).days * 86400 + (lo - dtstart).seconds, step * 86400))
+        occ = dtstart + timedelta(days=n * step)
+        while occ <= hi and not ended(occ, n):
+            yield occ
+            n += 1
+            occ += timedelta(days=step)
+        return
+    if shape[0] == "weekly":
+        offsets = shape[1]
+        week0 = datetime.combine(dtstart.date(), at) - timedelta(days=(dtstart.weekday() - rule.wkst) % 7)
+        first = [week0 + timedelta(days=o) for o in offsets if week0 + timedelta(days=o) >= dtstart]
+        for n, occ in enumerate(first):
+            if occ > hi or ended(occ, n):
+                return
+            if occ >= lo:
+                yield occ
+        k = max(1, (lo - week0).days // (7 * step))
+        while True:
+            week = week0 + timedelta(days=7 * step * k)
+            if week - timedelta(days=7) > hi:
+                return
+            for j, o in enumerate(offsets):
+                occ = week + timedelta(days=o)
+                n = len(first) + (k - 1) * len(offsets) + j
+                if occ > hi or ended(occ, n):
+                    return
+                if occ >= lo:
+                    yield occ
+            k += 1
+    if shape[0] == "monthly":
+        day = shape[1]
+        base = dtstart.year * 12 + dtstart.month - 1
+        shift = 0 if day >= dtstart.day else 1  # month 0's occurrence is before DTSTART
+        k = max(0, (lo.year * 12 + lo.month - 1 - base) // step)
+        while True:
+            year, month = divmod(base + k * step, 12)
+            if year > 9999 or datetime(year, month + 1, 1) > hi:
+                return
+            if day <= calendar.monthrange(year, month + 1)[1]:
+                occ = datetime.combine(date(year, month + 1, day), at)
+                if occ >= dtstart:
+                    if occ > hi or ended(occ, k - shift):
+                        return
+                    if occ >= lo:
+                        yield occ
+            k += 1
+    month, day = shape[1], shape[2]
+    shift = 0 if (month, day) >= (dtstart.month, dtstart.day) else 1
+    k = max(0, (lo.year - dtstart.year) // step)
+    while True:
+        year = dtstart.year + k * step
+        if year > 9999 or datetime(year, 1, 1) > hi:
+            return
+        if day <= calendar.monthrange(year, month)[1]:
+            occ = datetime.combine(date(year, month, day), at)
+            if occ >= dtstart:
+                if occ > hi or ended(occ, k - shift):
+                    return
+                if occ >= lo:
+                    yield occ
+        k += 1
 
 
 def _period_start(freq: int, moment: datetime, wkst: int) -> datetime:
@@ -333,6 +447,9 @@ def iter_starts(
     """Occurrence starts (wall times) with lo <= start <= hi, ascending.
     Raises GaveUp when a COUNT rule is more than WALK_BUDGET occurrences
     past its nearest checkpoint."""
+    if rule.simple is not None:
+        yield from _simple_starts(rule, dtstart, lo, hi)
+        return
     if rule.count is None:
         source = rule.build(fast_forward(rule, dtstart, lo))
         budget = None
@@ -397,13 +514,12 @@ class Timing:
     rule: Rule | None = None
     exdates: frozenset = frozenset()
 
-    @property
-    def duration(self) -> timedelta:
-        return _as_datetime(self.end) - _as_datetime(self.start)
+    duration: timedelta = field(init=False)
+    floating: bool = field(init=False)
 
-    @property
-    def floating(self) -> bool:
-        return self.zone is None and not self.all_day
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duration", _as_datetime(self.end) - _as_datetime(self.start))
+        object.__setattr__(self, "floating", self.zone is None and not self.all_day)
 
 
 def _as_datetime(value: date | datetime) -> datetime:

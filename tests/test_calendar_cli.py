@@ -61,3 +61,33 @@ def test_rebuild_index_regenerates_the_same_rows():
     out = run("rebuild_index")
     assert "1 entries" in out
     assert list(IndexKey.objects.using("index").values_list("uid", "state", "event")) == before
+
+
+class FakeResult:
+    def __init__(self, draft=None, error=None):
+        self.draft, self.error = draft, error
+
+
+def fake_parser(monkeypatch, result):
+    import sys
+    import types
+
+    module = types.ModuleType("events.schedule")
+    module.parse_schedule = lambda text, *, now, tz: result
+    monkeypatch.setitem(sys.modules, "events.schedule", module)
+
+
+def test_add_text_goes_through_the_parser(monkeypatch):
+    fake_parser(monkeypatch, FakeResult({"title": "lunch", "start": "2026-01-06T12:00:00", "end": "2026-01-06T13:00:00",
+                                         "all_day": False, "tz": "Europe/Bucharest", "rrule": "FREQ=WEEKLY;BYDAY=TU",
+                                         "location": None, "exdates": []}))
+    made = json.loads(run("add", "lunch every tuesday at noon", "--tz", "Europe/Bucharest", "--json"))
+    assert made["rrule"] == "FREQ=WEEKLY;BYDAY=TU" and made["uid"]
+    rows = json.loads(run("query", "2026-01-01", "2026-01-15", "--tz", "Europe/Bucharest", "--json"))
+    assert [r["start"] for r in rows] == ["2026-01-06T12:00:00+02:00", "2026-01-13T12:00:00+02:00"]
+
+
+def test_add_text_reports_what_the_parser_did_not_understand(monkeypatch):
+    fake_parser(monkeypatch, FakeResult(error='did not understand "blurgh"'))
+    with pytest.raises(CommandError, match="blurgh"):
+        run("add", "blurgh")

@@ -228,3 +228,14 @@ def test_it_takes_aware_bounds():
     tokyo = ZoneInfo("Asia/Tokyo")
     [o] = index.query(datetime(2024, 5, 2, 0, 0, tzinfo=UTC), datetime(2024, 5, 2, 1, tzinfo=UTC), "Asia/Tokyo").occurrences
     assert o.start == datetime(2024, 5, 2, 9, tzinfo=tokyo)
+
+
+def test_an_event_across_the_dst_change_ends_at_its_wall_time():
+    calendar.create_event(timed("night shift", "2024-03-30T22:00:00", "2024-03-31T06:00:00", "Europe/Bucharest",
+                                rrule="FREQ=DAILY;COUNT=3"))
+    occ = index.query(date(2024, 3, 30), date(2024, 4, 2), "Europe/Bucharest").occurrences
+    assert [(o.start.hour, o.end.hour, (o.end.timestamp() - o.start.timestamp()) / 3600) for o in occ] == [
+        (22, 6, 7.0),  # one hour shorter: the clocks skipped 03:00-04:00
+        (22, 6, 8.0),
+        (22, 6, 8.0),
+    ]
