@@ -167,8 +167,11 @@ _cache: dict[str, Exported] = {}
 
 
 def log_state_etag() -> str:
-    """Changes whenever the log does (its last arrival and size)."""
-    return f'"ics{EXPORT_FORMAT}-{log.last_arrival()}-{LogEntry.objects.count()}"'
+    """Changes whenever the log does: its last arrival, its size and the
+    hash of its latest entry (arrival numbers of a rolled-back write can be
+    handed out again)."""
+    last = LogEntry.objects.order_by("-arrival").values_list("arrival", "hash").first() or (0, "")
+    return f'"ics{EXPORT_FORMAT}-{last[0]}-{LogEntry.objects.count()}-{last[1][:16]}"'
 
 
 def cached_export() -> Exported:
@@ -277,7 +280,7 @@ def read_upload(upload, *, limit: int = MAX_IMPORT_BYTES) -> bytes:
 
 def _too_large(size: int, limit: int, *, at_least: bool = False) -> str:
     more = "more than " if at_least else ""
-    return f"the file is {more}{size / 1e6:.1f} MB; files up to {limit / 1e6:.0f} MB can be imported"
+    return f"the file is {more}{size / 2**20:.1f} MB; files up to {limit / 2**20:.0f} MB can be imported"
 
 
 def import_upload(upload, *, source: str = "") -> ImportReport:
@@ -308,7 +311,7 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     report.notes.extend(parsed.notes)
     if not parsed.vevents:
         report.notes.append("the file holds no VEVENT")
-    groups = _group(parsed.vevents, report)
+    groups = _group(parsed.vevents, parsed.problems, report)
     index.catch_up()
     pending = list(groups.values())
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
@@ -322,7 +325,7 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     return report
 
 
-def _group(vevents: list, report: ImportReport) -> dict[str, _Group]:
+def _group(vevents: list, problems: dict[int, str], report: ImportReport) -> dict[str, _Group]:
     groups: dict[str, _Group] = {}
     for position, component in enumerate(vevents, 1):
         try:
@@ -337,6 +340,8 @@ def _group(vevents: list, report: ImportReport) -> dict[str, _Group]:
             report.skipped.append(Skipped(what, "skipped with the event it belongs to"))
             continue
         try:
+            if position in problems:
+                raise ComponentSkipped(problems[position])
             incoming = read_vevent(component, position)
         except ComponentSkipped as e:
             _fail(group, Skipped(what, str(e)), report)

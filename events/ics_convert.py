@@ -212,9 +212,11 @@ class Incoming:
 class ReadResult:
     vevents: list  # icalendar Event components, in file order
     notes: list[str] = field(default_factory=list)
+    problems: dict[int, str] = field(default_factory=dict)  # VEVENT position -> why it cannot be read
 
 
 _BEGIN = re.compile(rb"\A(\xef\xbb\xbf)?\s*BEGIN:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
+_END_VCALENDAR = re.compile(rb"^END:VCALENDAR\s*\Z", re.IGNORECASE | re.MULTILINE)
 _END_VEVENT = re.compile(rb"^END:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -227,28 +229,51 @@ def read_calendar(data: bytes) -> ReadResult:
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            calendars = Calendar.from_ical(data, multiple=True)
-        except Exception as e:  # icalendar raises ValueError and friends on broken text
-            calendars = _salvage(data, e, notes)
-        vevents = []
+        if not _END_VCALENDAR.search(data[-4096:]):
+            # icalendar closes what is left open, so a cut-off file would
+            # otherwise give a half VEVENT: read only the complete ones.
+            calendars = _salvage(data, "it does not end with END:VCALENDAR", notes)
+        else:
+            try:
+                calendars = Calendar.from_ical(data, multiple=True)
+            except Exception as e:  # icalendar raises ValueError and friends on broken text
+                calendars = _salvage(data, _short(e), notes)
+        vevents: list = []
+        problems: dict[int, str] = {}
         for cal in calendars:
-            cal = _standardize(cal, notes)
-            vevents.extend(cal.walk("VEVENT"))
-    return ReadResult(vevents, notes)
+            # Before X-WR-TIMEZONE turns times it cannot place into that zone.
+            for n, component in enumerate(cal.walk("VEVENT"), len(vevents) + 1):
+                if problem := unknown_tzid(component):
+                    problems[n] = problem
+            vevents.extend(_standardize(cal, notes).walk("VEVENT"))
+    return ReadResult(vevents, notes, problems)
 
 
-def _salvage(data: bytes, error: Exception, notes: list[str]) -> list[Calendar]:
+def unknown_tzid(component) -> str | None:
+    """Why a VEVENT's times cannot be placed: a TZID we cannot map to a zone."""
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
+        props = component.get(name)
+        for prop in props if isinstance(props, list) else [props]:
+            tzid = getattr(prop, "params", {}).get("TZID") if prop is not None else None
+            if tzid and zone_name(str(tzid)) is None:
+                return f"{name} has an unknown time zone TZID={str(tzid)[:80]!r}"
+    return None
+
+
+def _salvage(data: bytes, problem: str, notes: list[str]) -> list[Calendar]:
     """A file cut off in the middle: keep what precedes the last END:VEVENT."""
     ends = list(_END_VEVENT.finditer(data))
     if not ends:
-        raise NotICalendar(f"not a readable iCalendar file: {_short(error)}") from None
+        raise NotICalendar(f"not a readable iCalendar file ({problem}), and it holds no complete VEVENT")
     cut = ends[-1].end()
-    complete = Calendar.from_ical(data[:cut] + b"\r\nEND:VCALENDAR\r\n", multiple=True) if cut else []
+    try:
+        complete = Calendar.from_ical(data[:cut] + b"\r\nEND:VCALENDAR\r\n", multiple=True)
+    except Exception as e:
+        raise NotICalendar(f"not a readable iCalendar file: {problem}; {_short(e)}") from None
     count = sum(len(c.walk("VEVENT")) for c in complete)
     notes.append(
-        f"the file is broken or truncated after VEVENT #{count} ({_short(error)}); "
-        f"the {count} complete VEVENT(s) before that point were read, anything after was skipped"
+        f"the file is broken or truncated ({problem}); the {count} complete VEVENT(s) "
+        f"before the break were read, anything after VEVENT #{count} was skipped"
     )
     return complete
 
