@@ -32,6 +32,12 @@ def _value(event: dict, name: str) -> str:
         return describe_rrule(value)
     if name == "all_day":
         return "yes" if value else "no"
+    if name in ("start", "end") and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{moment:%a %-d %b %Y, %H:%M}" if "T" in value else f"{moment:%a %-d %b %Y}"
     return "" if value is None else str(value)
 
 
