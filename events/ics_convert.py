@@ -164,6 +164,10 @@ def build_calendar(vevents: Iterable[Event], *, name: str | None = None) -> Cale
             first_date=date(first.year, 1, 1),
             last_date=date(min(last.year + 1, 9998), 12, 31),
         )
+        # add_missing_timezones walks a set: put the VTIMEZONEs in TZID order
+        # so the bytes do not depend on the process's hash seed.
+        zones = sorted((c for c in cal.subcomponents if c.name == "VTIMEZONE"), key=lambda c: str(c["TZID"]))
+        cal.subcomponents = zones + [c for c in cal.subcomponents if c.name != "VTIMEZONE"]
     return cal
 
 
@@ -213,6 +217,7 @@ class ReadResult:
     vevents: list  # icalendar Event components, in file order
     notes: list[str] = field(default_factory=list)
     problems: dict[int, str] = field(default_factory=dict)  # VEVENT position -> why it cannot be read
+    zones: dict = field(default_factory=dict)  # TZID -> tzinfo, for zones only the file's VTIMEZONEs define
 
 
 _BEGIN = re.compile(rb"\A(\xef\xbb\xbf)?\s*BEGIN:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
@@ -240,22 +245,42 @@ def read_calendar(data: bytes) -> ReadResult:
                 calendars = _salvage(data, _short(e), notes)
         vevents: list = []
         problems: dict[int, str] = {}
+        zones: dict = {}
         for cal in calendars:
+            zones.update(_own_zones(cal, notes))
             # Before X-WR-TIMEZONE turns times it cannot place into that zone.
+            defined = {str(tz.get("TZID")) for tz in cal.walk("VTIMEZONE")}
             for n, component in enumerate(cal.walk("VEVENT"), len(vevents) + 1):
-                if problem := unknown_tzid(component):
+                if problem := unknown_tzid(component, defined):
                     problems[n] = problem
             vevents.extend(_standardize(cal, notes).walk("VEVENT"))
-    return ReadResult(vevents, notes, problems)
+    return ReadResult(vevents, notes, problems, zones)
 
 
-def unknown_tzid(component) -> str | None:
-    """Why a VEVENT's times cannot be placed: a TZID we cannot map to a zone."""
+def _own_zones(cal: Calendar, notes: list[str]) -> dict:
+    """tzinfos for the VTIMEZONEs whose TZID is no known zone name, built
+    from this file alone (icalendar's own cache is process-wide, and two
+    files may define "Customized Time Zone" differently)."""
+    out = {}
+    for component in cal.walk("VTIMEZONE"):
+        tzid = str(component.get("TZID", ""))
+        if not tzid or zone_name(tzid) is not None:
+            continue
+        try:
+            out[tzid] = component.to_tz(lookup_tzid=False)
+        except Exception as e:  # a VTIMEZONE dateutil cannot read
+            notes.append(f"VTIMEZONE {tzid[:80]!r} could not be read ({_short(e)}); events using it are skipped")
+    return out
+
+
+def unknown_tzid(component, defined: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+    """Why a VEVENT's times cannot be placed: a TZID we cannot map to a zone
+    and that no VTIMEZONE of the file (`defined`) describes."""
     for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
         props = component.get(name)
         for prop in props if isinstance(props, list) else [props]:
             tzid = getattr(prop, "params", {}).get("TZID") if prop is not None else None
-            if tzid and zone_name(str(tzid)) is None:
+            if tzid and zone_name(str(tzid)) is None and str(tzid) not in defined:
                 return f"{name} has an unknown time zone TZID={str(tzid)[:80]!r}"
     return None
 
@@ -329,6 +354,7 @@ class When:
 
     value: date | datetime
     tz: str | None
+    from_zone: str | None = None  # a TZID known only from the file's VTIMEZONE, converted to UTC
 
     @property
     def is_date(self) -> bool:
@@ -340,16 +366,16 @@ class When:
         return self.value.replace(tzinfo=ZoneInfo(self.tz), fold=0)  # type: ignore[union-attr]
 
 
-def when_of(prop, name: str) -> When:
+def when_of(prop, name: str, zones: dict | None = None) -> When:
     """Read DTSTART, DTEND, RECURRENCE-ID or one EXDATE value."""
     if isinstance(prop, vBroken) or not hasattr(prop, "dt"):
         raise ComponentSkipped(f"{name} {str(prop)[:60]!r} is not a valid date or date-time")
     value = prop.dt
     params = getattr(prop, "params", {}) or {}
-    return _when(value, params.get("TZID"), name)
+    return _when(value, params.get("TZID"), name, zones)
 
 
-def _when(value, tzid, name: str) -> When:
+def _when(value, tzid, name: str, zones: dict | None = None) -> When:
     if isinstance(value, timedelta) or not isinstance(value, date):
         raise ComponentSkipped(f"{name} is not a date or date-time")
     if not isinstance(value, datetime):
@@ -358,6 +384,12 @@ def _when(value, tzid, name: str) -> When:
     if tzid:
         zone = zone_name(str(tzid))
         if zone is None:
+            own = (zones or {}).get(str(tzid))
+            if own is not None:
+                # Defined only by a VTIMEZONE in the file (Outlook's "Customized
+                # Time Zone"): the instant is known, the zone's name is not.
+                utc = wall.replace(tzinfo=own).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+                return When(utc, "UTC", from_zone=str(tzid)[:80])
             raise ComponentSkipped(f"{name} has an unknown time zone TZID={str(tzid)[:80]!r}")
         return When(wall, zone)
     if value.tzinfo is None:
@@ -404,9 +436,10 @@ def component_uid(component, position: int) -> str:
     return f"import-{digest}@calendar-p2p"
 
 
-def read_vevent(component, position: int) -> Incoming:
+def read_vevent(component, position: int, zones: dict | None = None) -> Incoming:
     """One VEVENT as PROTOCOL 5 fields. An override's times stay as written
-    (its RECURRENCE-ID is placed in the series' zone by the caller)."""
+    (its RECURRENCE-ID is placed in the series' zone by the caller).
+    `zones` maps TZIDs that only the file's VTIMEZONEs define to tzinfos."""
     uid = component_uid(component, position)
     incoming = Incoming(uid=uid, position=position, event=None)
     if len(uid) > MAX_UID:
@@ -417,17 +450,24 @@ def read_vevent(component, position: int) -> Incoming:
             raise ComponentSkipped(f"{name} does not parse: {_short(Exception(broken[name]))}")
     rid_prop = component.get("RECURRENCE-ID")
     if rid_prop is not None:
-        incoming.recurrence_id = _rid_value(when_of(rid_prop, "RECURRENCE-ID"))
+        incoming.recurrence_id = _rid_value(when_of(rid_prop, "RECURRENCE-ID", zones))
     status = str(component.get("STATUS", "")).upper()
     if status == "CANCELLED":
         return incoming
     if "DTSTART" not in component:
         raise ComponentSkipped("it has no DTSTART")
-    start = when_of(component["DTSTART"], "DTSTART")
+    start = when_of(component["DTSTART"], "DTSTART", zones)
+    if start.from_zone is not None:
+        if "RRULE" in component and rid_prop is None:
+            raise ComponentSkipped(
+                f"DTSTART's time zone {start.from_zone!r} is defined only in the file and has no IANA name; "
+                "a repeating event cannot be moved to UTC without changing its times across DST changes"
+            )
+        incoming.notes.append(f"times in the file's own time zone {start.from_zone!r} were converted to UTC")
     all_day = start.is_date
     tz = None if all_day else start.tz
     begin = start.value
-    end = _end_of(component, start, incoming.notes)
+    end = _end_of(component, start, incoming.notes, zones)
     title = _text(component, "SUMMARY")
     if title is None:
         title = UNTITLED
@@ -448,7 +488,7 @@ def read_vevent(component, position: int) -> Incoming:
     if rid_prop is None:
         event["rrule"] = _rrule_of(component, incoming.notes)
         if event["rrule"]:
-            event["exdates"] = _exdates_of(component, all_day=all_day, tz=tz)
+            event["exdates"] = _exdates_of(component, all_day=all_day, tz=tz, zones=zones)
         if "RDATE" in component:
             incoming.notes.append("RDATE (extra dates outside the RRULE) is not supported and was left out")
     elif "RRULE" in component:
@@ -466,10 +506,10 @@ def _rid_value(when: When) -> date | datetime:
     return aware if aware is not None else when.value
 
 
-def _end_of(component, start: When, notes: list[str]) -> date | datetime:
+def _end_of(component, start: When, notes: list[str], zones: dict | None) -> date | datetime:
     begin = start.value
     if "DTEND" in component:
-        end_when = when_of(component["DTEND"], "DTEND")
+        end_when = when_of(component["DTEND"], "DTEND", zones)
         if start.is_date:
             end = end_when.value.date() if isinstance(end_when.value, datetime) else end_when.value
         else:
@@ -509,7 +549,7 @@ def _rrule_of(component, notes: list[str]) -> str | None:
         raise ComponentSkipped(f"RRULE does not parse: {_short(e)}") from None
 
 
-def _exdates_of(component, *, all_day: bool, tz: str | None) -> list[str]:
+def _exdates_of(component, *, all_day: bool, tz: str | None, zones: dict | None = None) -> list[str]:
     props = component.get("EXDATE")
     if props is None:
         return []
@@ -521,7 +561,7 @@ def _exdates_of(component, *, all_day: bool, tz: str | None) -> list[str]:
             raise ComponentSkipped(f"EXDATE {str(prop)[:60]!r} does not parse")
         tzid = prop.params.get("TZID")
         for item in prop.dts:
-            when = _when(item.dt, tzid or item.params.get("TZID"), "EXDATE")
+            when = _when(item.dt, tzid or item.params.get("TZID"), "EXDATE", zones)
             out.add(format_local(in_zone_of(when, all_day=all_day, tz=tz)))
     return sorted(out)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import condition, require_GET, require_safe
 
 from events import ics, ics_feed
 
@@ -48,7 +50,7 @@ def _feed(request, token):
     return response
 
 
-@require_GET
+@require_safe
 def feed_ics(request, token: str):
     """The subscription feed: no login, the token in the path is the key.
     The token is checked before any conditional answer, so a wrong one is
@@ -58,14 +60,45 @@ def feed_ics(request, token: str):
     return _feed(request, token)
 
 
+class _SizeLimit(FileUploadHandler):
+    """Stops storing an upload once it is larger than the import limit (the
+    rest of the request is read and dropped, not kept in memory or on disk)."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.received = 0
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > ics.MAX_IMPORT_BYTES:
+            self.too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 @login_required
+@csrf_exempt  # CSRF is checked below, after the upload handler is in place
 def import_ics(request):
     """POST a file as `file` (multipart): the import report as JSON. The
     import page can call `events.ics.import_upload` itself and render the
-    report instead."""
+    report instead (install `_SizeLimit` the same way to bound the upload)."""
+    limit = _SizeLimit(request)
+    request.upload_handlers.insert(0, limit)
+    return _import_ics(request, limit)
+
+
+@csrf_protect
+def _import_ics(request, limit: _SizeLimit):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     upload = request.FILES.get("file")
+    if limit.too_large:
+        error = ics._too_large(limit.received, ics.MAX_IMPORT_BYTES, at_least=True)
+        return JsonResponse({"error": error}, status=400)
     if upload is None:
         return JsonResponse({"error": "no file was sent (field name: file)"}, status=400)
     report = ics.import_upload(upload)

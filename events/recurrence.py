@@ -286,39 +286,46 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
     assert shape is not None
     at = dtstart.time()
 
+    last = hi if until is None or until > hi else until
+    most = count if count is not None else 1 << 62
+
     def ended(occ: datetime, n: int) -> bool:
-        return (until is not None and occ > until) or (count is not None and n >= count)
+        return (until is not None and occ > until) or n >= most
 
     if shape[0] == "daily":
-        n = max(0, _ceil_div((lo - dtstart).days * 86400 + (lo - dtstart).seconds, step * 86400))
-        occ = dtstart + timedelta(days=n * step)
-        while occ <= hi and not ended(occ, n):
+        lag = lo - dtstart
+        n = max(0, _ceil_div(lag.days * 86400 + lag.seconds, step * 86400))
+        delta = timedelta(days=step)
+        occ = dtstart + n * delta
+        while occ <= last and n < most:
             yield occ
             n += 1
-            occ += timedelta(days=step)
+            occ += delta
         return
     if shape[0] == "weekly":
-        offsets = shape[1]
+        offsets = [timedelta(days=o) for o in shape[1]]
         week0 = datetime.combine(dtstart.date(), at) - timedelta(days=(dtstart.weekday() - rule.wkst) % 7)
-        first = [week0 + timedelta(days=o) for o in offsets if week0 + timedelta(days=o) >= dtstart]
+        first = [week0 + o for o in offsets if week0 + o >= dtstart]
         for n, occ in enumerate(first):
-            if occ > hi or ended(occ, n):
+            if occ > last or n >= most:
                 return
             if occ >= lo:
                 yield occ
         k = max(1, (lo - week0).days // (7 * step))
-        while True:
-            week = week0 + timedelta(days=7 * step * k)
-            if week - timedelta(days=7) > hi:
-                return
-            for j, o in enumerate(offsets):
-                occ = week + timedelta(days=o)
-                n = len(first) + (k - 1) * len(offsets) + j
-                if occ > hi or ended(occ, n):
+        per_week = len(offsets)
+        stride = timedelta(days=7 * step)
+        week = week0 + k * stride
+        n = len(first) + (k - 1) * per_week
+        while week <= last:
+            for o in offsets:
+                occ = week + o
+                if occ > last or n >= most:
                     return
                 if occ >= lo:
                     yield occ
-            k += 1
+                n += 1
+            week += stride
+        return
     if shape[0] == "monthly":
         day = shape[1]
         base = dtstart.year * 12 + dtstart.month - 1

@@ -205,7 +205,7 @@ def test_one_event_alone():
     body = ics.export_event("overridden")
     cal = Calendar.from_ical(body)
     assert [str(e["UID"]) for e in cal.walk("VEVENT")] == ["overridden"] * 3
-    assert [tz.tz_name for tz in cal.timezones] == ["America/New_York", "Europe/Bucharest"] or len(cal.timezones) == 2
+    assert [tz.tz_name for tz in cal.timezones] == ["America/New_York", "Europe/Bucharest"]
     assert ics.export_event("no-such-uid") is None
     assert ics.export_event("single") is not None
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from icalendar import Calendar
 
-from events import calendar, ics, ics_feed
+from events import calendar, ics, ics_feed, log
 from events.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -140,3 +140,26 @@ def test_an_upload_over_the_limit_is_refused_unread(owner, monkeypatch):
     monkeypatch.setattr(ics, "MAX_IMPORT_BYTES", 1000)
     response = owner.post("/import.ics", {"file": SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 5000)})
     assert response.status_code == 400 and "files up to" in response.json()["error"]
+
+
+def test_an_upload_is_not_stored_past_the_limit(owner, monkeypatch):
+    monkeypatch.setattr(ics, "MAX_IMPORT_BYTES", 200_000)
+    big = SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 3_000_000)
+    response = owner.post("/import.ics", {"file": big})
+    assert response.status_code == 400 and "files up to" in response.json()["error"]
+    assert sum(log.vector().values()) == 0
+
+
+def test_the_feed_answers_head(client, lunch):
+    feed = ics_feed.rotate_feed()
+    response = client.head(f"/feed/{feed.token}.ics")
+    assert response.status_code == 200 and response["ETag"]
+
+
+def test_the_upload_view_checks_csrf(django_user_model, lunch):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(django_user_model.objects.create_user("o2", password="correct horse"))
+    response = strict.post("/import.ics", {"file": SimpleUploadedFile("a.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")})
+    assert response.status_code == 403

@@ -90,7 +90,9 @@ def test_it_imports_thunderbird_floating_and_date_only_events():
     assert (hackathon["start"], hackathon["end"]) == ("2025-05-10", "2025-05-12")  # DURATION:P2D
 
 
-@pytest.mark.parametrize("name", ["google.ics", "outlook.ics", "apple.ics", "thunderbird.ics", "bad_mixed.ics", "truncated.ics"])
+@pytest.mark.parametrize(
+    "name", ["google.ics", "outlook.ics", "apple.ics", "thunderbird.ics", "outlook_custom_zone.ics", "bad_mixed.ics", "truncated.ics"]
+)
 def test_importing_the_same_file_twice_writes_nothing_the_second_time(name):
     first = ics.import_calendar(read(name))
     assert first.entries_written > 0
@@ -230,3 +232,25 @@ def test_the_commands_import_and_export(tmp_path, capsys):
         call_command("import_ics", str(FIXTURES / "not_ical.txt"))
     with pytest.raises(CommandError):
         call_command("import_ics", str(tmp_path / "missing.ics"))
+
+
+def test_a_zone_known_only_from_the_files_vtimezone_is_kept_as_utc_for_single_events():
+    report = ics.import_calendar(read("outlook_custom_zone.ics"))
+    assert report.created == 1
+    interview = shown("040000008200E00074C5B7101A82E00800000000E1F2A3B4C5D6D901000000000000000010000000D4E5F60718293A4B5C6D7E8F9A0B1C23")
+    assert (interview["tz"], interview["start"], interview["end"]) == ("UTC", "2025-07-10T07:00:00", "2025-07-10T08:00:00")
+    assert any("Customized Time Zone" in n and "UTC" in n for n in report.notes)
+    [skipped] = report.skipped
+    assert "repeating event" in skipped.reason and "Customized Time Zone" in skipped.reason
+
+
+def test_two_files_may_define_the_same_custom_zone_differently():
+    ics.import_calendar(read("outlook_custom_zone.ics"))
+    new_york = (
+        read("outlook_custom_zone.ics")
+        .replace(b"+0300", b"-0400").replace(b"+0200", b"-0500")
+        .replace(b"E1F2A3B4C5D6", b"A9A9A9A9A9A9")
+    )
+    ics.import_calendar(new_york)
+    uid = "040000008200E00074C5B7101A82E00800000000A9A9A9A9A9A9D901000000000000000010000000D4E5F60718293A4B5C6D7E8F9A0B1C23"
+    assert shown(uid)["start"] == "2025-07-10T14:00:00"  # 10:00 -04:00, not the first file's +03:00
