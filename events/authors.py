@@ -16,16 +16,14 @@ def author_hue(author: str) -> int:
 
 
 def author_names() -> dict[str, str]:
-    """Author id -> display name: this instance's owner, then paired peers."""
+    """Author id -> display name: this instance's owner, then paired peers.
+
+    Peers are looked up through the app registry: `sync` builds on `events`,
+    so `events` does not import it."""
     names: dict[str, str] = {}
-    for model_name in ("Peer",):
-        try:
-            model = apps.get_model("sync", model_name)
-        except LookupError:
-            continue
-        fields = {f.name for f in model._meta.get_fields()}
-        if {"author", "name"} <= fields:
-            names.update(model.objects.values_list("author", "name"))
+    if apps.is_installed("sync"):
+        peer = apps.get_model("sync", "Peer")
+        names.update((a, n) for a, n in peer.objects.values_list("author", "name") if n)
     names[log.my_author_id()] = f"You ({settings.INSTANCE_NAME})"
     return names
 

@@ -8,13 +8,10 @@ from django.conf import settings
 from django.shortcuts import render
 
 from events import log
+from events.index_models import IndexKey
 
 
 def conflict_count() -> int:
-    try:
-        from events.index_models import IndexKey
-    except ImportError:
-        return 0
     return IndexKey.objects.using("index").filter(conflict=True).count()
 
 
