@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -15,6 +16,7 @@ from events import calendar, index
 from events.authors import author_hue, author_label, author_names
 from events.index_models import IndexKey
 from events.log import LocalWritesHeld
+from events.preferences import viewer_tz
 from events.registers import Register
 from events.rrules import describe_rrule
 from events.views_auth import owner_required
@@ -51,7 +53,7 @@ def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> 
             "hash": h,
             "author": author_label(version.author, names),
             "hue": author_hue(version.author),
-            "when": datetime.fromtimestamp(version.time / 1000).astimezone(),
+            "when": datetime.fromtimestamp(version.time / 1000, ZoneInfo(viewer_tz())),
             "deleted": version.deleted,
             "event": event,
         })

@@ -4,6 +4,7 @@ cancel one occurrence, delete, and the key's history from the log."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404
@@ -86,7 +87,7 @@ def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
     for change in sorted(changes, key=lambda c: (c.time, c.hash)):
         out.append(
             {
-                "when": datetime.fromtimestamp(change.time / 1000).astimezone(),
+                "when": datetime.fromtimestamp(change.time / 1000, ZoneInfo(viewer_tz())),
                 "author": author_label(change.author, names),
                 "hue": author_hue(change.author),
                 "action": change.action,

@@ -219,6 +219,9 @@
       var count = form.querySelector(".field-count");
       if (until) until.hidden = !ends || ends.value !== "until";
       if (count) count.hidden = !ends || ends.value !== "count";
+      var scope = form.querySelector('input[name="scope"]:checked');
+      var seriesOnly = form.querySelector("[data-series-only]");
+      if (scope && seriesOnly) seriesOnly.disabled = scope.value === "occurrence";
     }
     form.addEventListener("change", sync);
     sync();
