@@ -35,7 +35,7 @@ class EventForm(forms.Form):
     byday = forms.MultipleChoiceField(
         choices=[(d, DAY_NAMES[d][:3]) for d in DAYS], required=False, label="On", widget=forms.CheckboxSelectMultiple
     )
-    ends = forms.ChoiceField(choices=ENDS_CHOICES, initial="never", label="Ends", widget=forms.RadioSelect)
+    ends = forms.ChoiceField(choices=ENDS_CHOICES, initial="never", required=False, label="Ends", widget=forms.RadioSelect)
     until = forms.DateField(required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"}))
     count = forms.IntegerField(min_value=1, max_value=10000, required=False, label="Times")
     location = forms.CharField(required=False, max_length=500)

@@ -139,6 +139,14 @@ def test_editing_one_occurrence_moves_only_it(client_in):
     assert starts == ["2026-12-01T12:00:00+00:00", "2026-12-08T15:00:00+00:00", "2026-12-15T12:00:00+00:00"]
 
 
+def test_an_occurrence_edit_needs_no_repeat_fields(client_in):
+    w = weekly()
+    url = f"/event/?uid={w.uid}&rid=2026-12-08T12:00:00"
+    data = {k: v for k, v in edit_data(start_time="15:00", end_time="16:00", scope="occurrence").items()
+            if k not in ("repeat", "interval", "byday", "ends", "until", "count")}
+    assert client_in.post(url, data).status_code == 302
+
+
 def test_editing_the_series_from_an_occurrence_keeps_its_first_day(client_in):
     w = weekly()
     url = f"/event/?uid={w.uid}&rid=2026-12-08T12:00:00"
