@@ -142,10 +142,19 @@ def vevents_of(item: LiveEvent) -> list:
     return out
 
 
+def _all_vevents(items) -> list:
+    out = []
+    for item in items:
+        try:
+            out.extend(vevents_of(item))
+        except (ValueError, TypeError, KeyError):  # a value the index shows but iCalendar cannot carry
+            logger.exception("event %s left out of the iCalendar export", item.uid)
+    return out
+
+
 def export_calendar() -> bytes:
     """The whole calendar as one VCALENDAR."""
-    vevents = [v for item in live_events() for v in vevents_of(item)]
-    return build_calendar(vevents, name=settings.INSTANCE_NAME).to_ical()
+    return build_calendar(_all_vevents(live_events()), name=settings.INSTANCE_NAME).to_ical()
 
 
 def export_event(uid: str) -> bytes | None:
@@ -183,8 +192,7 @@ def cached_export() -> Exported:
         return hit
     items = list(live_events())
     times = [t for item in items for t in (item.series.last_time, *(k.last_time for k in item.overrides + item.cancelled))]
-    vevents = [v for item in items for v in vevents_of(item)]
-    body = build_calendar(vevents, name=settings.INSTANCE_NAME).to_ical()
+    body = build_calendar(_all_vevents(items), name=settings.INSTANCE_NAME).to_ical()
     exported = Exported(etag, body, _stamp(max(times)) if times else None)
     _cache["calendar"] = exported
     return exported

@@ -74,7 +74,8 @@ def _rrule_for_export(rrule: str, *, all_day: bool, zone: tzinfo | None) -> vRec
     all-day series, UTC for zoned ones, local for floating ones. Our rule
     text may hold a local UNTIL; its meaning (a wall time in the event's
     zone) is kept."""
-    recur = vRecur.from_ical(rrule[6:] if rrule.upper().startswith("RRULE:") else rrule)
+    text = rrule.strip().upper()  # our rules are read case-insensitively, vRecur's are not
+    recur = vRecur.from_ical(text[6:] if text.startswith("RRULE:") else text)
     until = recur.get("UNTIL")
     if until:
         value = until[0] if isinstance(until, list) else until

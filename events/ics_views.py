@@ -60,7 +60,7 @@ def feed_ics(request, token: str):
     return _feed(request, token)
 
 
-class _SizeLimit(FileUploadHandler):
+class UploadSizeLimit(FileUploadHandler):
     """Stops storing an upload once it is larger than the import limit (the
     rest of the request is read and dropped, not kept in memory or on disk)."""
 
@@ -85,14 +85,14 @@ class _SizeLimit(FileUploadHandler):
 def import_ics(request):
     """POST a file as `file` (multipart): the import report as JSON. The
     import page can call `events.ics.import_upload` itself and render the
-    report instead (install `_SizeLimit` the same way to bound the upload)."""
-    limit = _SizeLimit(request)
+    report instead (install `UploadSizeLimit` the same way to bound the upload)."""
+    limit = UploadSizeLimit(request)
     request.upload_handlers.insert(0, limit)
     return _import_ics(request, limit)
 
 
 @csrf_protect
-def _import_ics(request, limit: _SizeLimit):
+def _import_ics(request, limit: UploadSizeLimit):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     upload = request.FILES.get("file")

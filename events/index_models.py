@@ -32,14 +32,14 @@ class IndexKey(models.Model):
     event = models.TextField(blank=True, default="")  # JSON of the shown event fields
     span_start = models.DateTimeField(null=True)
     span_end = models.DateTimeField(null=True)
-    long = models.BooleanField(default=False)  # span longer than SHORT_SPAN, or open-ended
+    long = models.BooleanField(default=False)  # span longer than SHORT_SPAN, or open-ended: read once per version
     marks = models.TextField(blank=True, default="")  # JSON: COUNT rule checkpoints
 
     class Meta:
         db_table = "index_key"
         constraints = [models.UniqueConstraint(fields=["uid", "rid"], name="index_key_uid_rid")]
         indexes = [
-            models.Index(fields=["long", "span_start"], name="index_key_span"),
+            models.Index(fields=["span_start"], name="index_key_span"),
         ]
 
 

@@ -213,3 +213,10 @@ def test_one_event_alone():
 def test_an_empty_calendar_is_a_valid_file():
     cal = Calendar.from_ical(ics.export_calendar())
     assert cal["VERSION"] == "2.0" and list(cal.walk("VEVENT")) == []
+
+
+def test_a_rule_written_in_lower_case_by_another_writer_exports():
+    calendar.create_event(timed("yoga", "2025-03-04T18:00:00", "2025-03-04T19:00:00", "Europe/Bucharest", rrule="freq=weekly;until=20250401t000000z"), uid="lower")
+    [event] = Calendar.from_ical(ics.export_calendar()).walk("VEVENT")
+    assert event["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20250401T000000Z"
+    assert oracle_occurrences(ics.export_calendar()) == our_occurrences()
