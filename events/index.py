@@ -454,9 +454,10 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
     out: list[Occurrence] = []
     capped: list[str] = []
+    shifts = _Shifts(lo, hi, viewer)
     with _no_cycle_collection():
         for row in candidates:
-            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit)
+            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit, shifts)
         out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
 
@@ -477,14 +478,53 @@ def _no_cycle_collection():
 _NO_SKIPS: set[str] = set()
 
 
-def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit) -> None:
+class _Shifts:
+    """Per query and zone: when neither the zone's nor the viewer's UTC offset
+    changes anywhere near the window, a wall time in the zone is the viewer's
+    wall time plus a constant, and occurrences can skip the zone arithmetic.
+    Offsets are sampled hourly over the window and two days either side (no
+    zone changes its offset and back within an hour)."""
+
+    MAX_WINDOW = timedelta(days=62)
+    MARGIN = timedelta(days=2)
+
+    def __init__(self, lo: datetime, hi: datetime, viewer: tzinfo):
+        self.lo, self.hi, self.viewer = lo, hi, viewer
+        self.known: dict[tzinfo, timedelta | None] = {}
+        self.usable = hi - lo <= self.MAX_WINDOW and self._constant(viewer) is not None
+
+    def _constant(self, zone: tzinfo) -> timedelta | None:
+        wall = self.lo.astimezone(zone).replace(tzinfo=None) - self.MARGIN
+        stop = self.hi.astimezone(zone).replace(tzinfo=None) + self.MARGIN
+        offset = zone.utcoffset(wall)
+        hour = timedelta(hours=1)
+        while wall <= stop:
+            wall += hour
+            if zone.utcoffset(wall) != offset:
+                return None
+        return offset
+
+    def of(self, zone: tzinfo) -> timedelta | None:
+        """viewer wall time minus zone wall time, or None if not constant."""
+        if not self.usable:
+            return None
+        if zone not in self.known:
+            offset = self._constant(zone)
+            viewer = self.viewer.utcoffset(self.lo.replace(tzinfo=None))
+            self.known[zone] = None if offset is None or viewer is None else viewer - offset
+        return self.known[zone]
+
+
+def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, shifts: _Shifts) -> None:
     timing = row.prepared.timing
     if row.kind == "single":
         _emit(out, timing, timing.start, lo, hi, viewer, row.base, None, override=False)
     elif row.kind == "override":
         if row.uid in snapshot.series:  # shown only while its series is
             _emit(out, timing, timing.start, lo, hi, viewer, row.base, row.rid, override=True)
-    elif _expand_series(out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit):
+    elif _expand_series(
+        out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, shifts
+    ):
         capped.append(row.uid)
 
 
@@ -532,7 +572,7 @@ def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: boo
     return True
 
 
-def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int) -> bool:
+def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
     """Append a series' occurrences in [lo, hi); True if it hit the cap.
     (The per-occurrence work of `_emit`, inlined: this loop is the hot path.)"""
     timing = prepared.timing
@@ -547,6 +587,10 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     all_day, floating, exdates = timing.all_day, timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
+    shift = shifts.of(zone) if duration <= _Shifts.MARGIN / 2 else None
+    if shift is not None:  # the viewer's clock is the zone's plus `shift` throughout
+        anchor_wall = wall_lo
+        anchor = (wall_lo + shift).replace(tzinfo=viewer)
     emitted = 0
     try:
         for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
@@ -561,10 +605,14 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
             else:
                 if skip:
                     rid = wall.isoformat()
-                start = wall.replace(tzinfo=zone).astimezone(viewer)
-                end = start + duration  # exact unless an offset changes in between
-                if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
-                    end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
+                if shift is not None:
+                    start = anchor + (wall - anchor_wall)
+                    end = start + duration
+                else:
+                    start = wall.replace(tzinfo=zone).astimezone(viewer)
+                    end = start + duration  # exact unless an offset changes in between
+                    if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
+                        end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
             if skip and rid in skip:
                 continue
             if not (start < hi and (end > lo or (start == end and start >= lo))):

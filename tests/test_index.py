@@ -44,6 +44,10 @@ def titles(result):
     return [(o.title, o.start.isoformat()) for o in result.occurrences]
 
 
+def spans(result):
+    return [(o.title, o.start.isoformat(), o.end.isoformat(), o.recurrence_id) for o in result.occurrences]
+
+
 def state():
     rows = IndexKey.objects.using("index").order_by("uid", "rid")
     return [
@@ -239,3 +243,17 @@ def test_an_event_across_the_dst_change_ends_at_its_wall_time():
         (22, 6, 8.0),
         (22, 6, 8.0),
     ]
+
+
+def test_the_constant_offset_shortcut_gives_the_same_occurrences(monkeypatch):
+    calendar.create_event(timed("a", "2023-01-02T09:30:00", "2023-01-02T10:15:00", "America/New_York", rrule="FREQ=DAILY"))
+    calendar.create_event(timed("b", "2023-01-03T23:30:00", "2023-01-04T00:30:00", "Asia/Tokyo", rrule="FREQ=WEEKLY;BYDAY=TU,FR"))
+    calendar.create_event(timed("c", "2023-01-05T07:00:00", "2023-01-05T08:00:00", tz=None, rrule="FREQ=DAILY;INTERVAL=2"))
+    calendar.create_event(title="d", start="2023-01-01", end="2023-01-02", all_day=True, rrule="FREQ=WEEKLY")
+    windows = [(date(2024, m, 1), date(2024, m, 1 + w)) for m in range(1, 13) for w in (7, 20)]
+    for viewer in ("Europe/Bucharest", "Australia/Sydney", "UTC"):
+        fast = [spans(index.query(lo, hi, viewer)) for lo, hi in windows]
+        with monkeypatch.context() as m:
+            m.setattr(index._Shifts, "MAX_WINDOW", index.timedelta(0))
+            slow = [spans(index.query(lo, hi, viewer)) for lo, hi in windows]
+        assert fast == slow
