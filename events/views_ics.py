@@ -3,9 +3,11 @@ secret subscription URL (shown once when made, kept in the owner's session)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from events import ics, ics_feed
+from events.ics_views import UploadSizeLimit
 from events.log import LocalWritesHeld
 from events.views_auth import owner_required
 from events.views_common import render_page
@@ -14,11 +16,22 @@ SESSION_FEED = "feed_url"
 
 
 @owner_required
+@csrf_exempt  # checked in _ics_page, once the upload size limit is in place
 def ics_page(request):
+    limit = UploadSizeLimit(request)
+    request.upload_handlers.insert(0, limit)
+    return _ics_page(request, limit)
+
+
+@csrf_protect
+def _ics_page(request, limit: UploadSizeLimit):
     report = None
     status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")
+        if limit.too_large:
+            messages.error(request, ics._too_large(limit.received, ics.MAX_IMPORT_BYTES, at_least=True))
+            return redirect("ics")
         if upload is None:
             messages.error(request, "Choose an .ics file to import.")
             return redirect("ics")

@@ -97,7 +97,7 @@ def test_adding_while_writes_are_held_says_why(client_in):
 # --- CSRF ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["/quick/add/", "/settings/", "/event/delete/", "/conflicts/resolve/", "/peers/invite/",
+@pytest.mark.parametrize("url", ["/quick/add/", "/settings/", "/calendar/", "/event/delete/", "/conflicts/resolve/", "/peers/invite/",
                                  "/calendar/feed/", "/logout/"])
 def test_writes_need_the_csrf_token(csrf_client, url):
     assert csrf_client.post(url, {"text": "lunch tomorrow at noon", "tz": "UTC"}).status_code == 403
