@@ -479,39 +479,58 @@ _NO_SKIPS: set[str] = set()
 
 
 class _Shifts:
-    """Per query and zone: when neither the zone's nor the viewer's UTC offset
-    changes anywhere near the window, a wall time in the zone is the viewer's
-    wall time plus a constant, and occurrences can skip the zone arithmetic.
-    Offsets are sampled hourly over the window and two days either side (no
-    zone changes its offset and back within an hour)."""
+    """Per query and zone: the stretches of the window where neither the
+    zone's nor the viewer's UTC offset changes, so a wall time in the zone is
+    the viewer's wall time plus a constant and occurrences can skip the zone
+    arithmetic. Offsets are sampled hourly (no zone changes its offset and
+    back within an hour); each stretch keeps three hours' distance from any
+    change, so gaps and repeated hours always take the exact path."""
 
     MAX_WINDOW = timedelta(days=62)
     MARGIN = timedelta(days=2)
+    KEEP_OFF = timedelta(hours=3)
 
     def __init__(self, lo: datetime, hi: datetime, viewer: tzinfo):
         self.lo, self.hi, self.viewer = lo, hi, viewer
-        self.known: dict[tzinfo, timedelta | None] = {}
-        self.usable = hi - lo <= self.MAX_WINDOW and self._constant(viewer) is not None
+        self.known: dict[tzinfo, list[tuple[datetime, datetime, datetime, datetime]]] = {}
+        self.usable = hi - lo <= self.MAX_WINDOW
+        if self.usable:
+            self.viewer_changes = self._changes(viewer)  # in UTC (naive)
 
-    def _constant(self, zone: tzinfo) -> timedelta | None:
+    def _changes(self, zone: tzinfo) -> list[datetime]:
+        """UTC instants (naive) near which the zone's offset changes."""
         wall = self.lo.astimezone(zone).replace(tzinfo=None) - self.MARGIN
         stop = self.hi.astimezone(zone).replace(tzinfo=None) + self.MARGIN
         offset = zone.utcoffset(wall)
         hour = timedelta(hours=1)
+        changes = []
         while wall <= stop:
             wall += hour
-            if zone.utcoffset(wall) != offset:
-                return None
-        return offset
+            now = zone.utcoffset(wall)
+            if now != offset:
+                changes.append(wall - now)
+                offset = now
+        return changes
 
-    def of(self, zone: tzinfo) -> timedelta | None:
-        """viewer wall time minus zone wall time, or None if not constant."""
+    def of(self, zone: tzinfo) -> list[tuple[datetime, datetime, datetime, datetime]]:
+        """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's
+        wall time: within one, the occurrence at wall w starts at
+        anchor + (w - anchor_wall) in the viewer's zone."""
         if not self.usable:
-            return None
+            return []
         if zone not in self.known:
-            offset = self._constant(zone)
-            viewer = self.viewer.utcoffset(self.lo.replace(tzinfo=None))
-            self.known[zone] = None if offset is None or viewer is None else viewer - offset
+            utc_lo = self.lo.astimezone(UTC).replace(tzinfo=None) - self.MARGIN
+            utc_hi = self.hi.astimezone(UTC).replace(tzinfo=None) + self.MARGIN
+            cuts = sorted({utc_lo, utc_hi, *self.viewer_changes, *self._changes(zone)})
+            stretches = []
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                a, b = a + self.KEEP_OFF, b - self.KEEP_OFF
+                if b <= a:
+                    continue
+                anchor = a.replace(tzinfo=UTC)
+                wall = anchor.astimezone(zone).replace(tzinfo=None)
+                stretches.append((wall, wall + (b - a), wall, anchor.astimezone(self.viewer)))
+            self.known[zone] = stretches
         return self.known[zone]
 
 
@@ -587,10 +606,8 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     all_day, floating, exdates = timing.all_day, timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
-    shift = shifts.of(zone) if duration <= _Shifts.MARGIN / 2 else None
-    if shift is not None:  # the viewer's clock is the zone's plus `shift` throughout
-        anchor_wall = wall_lo
-        anchor = (wall_lo + shift).replace(tzinfo=viewer)
+    stretches = shifts.of(zone) if duration <= _Shifts.MARGIN / 2 else []
+    at = 0  # occurrences come in order: walk the stretches along with them
     emitted = 0
     try:
         for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
@@ -605,8 +622,10 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
             else:
                 if skip:
                     rid = wall.isoformat()
-                if shift is not None:
-                    start = anchor + (wall - anchor_wall)
+                while at < len(stretches) and stretches[at][1] <= wall:
+                    at += 1
+                if at < len(stretches) and stretches[at][0] <= wall and wall_end < stretches[at][1]:
+                    start = stretches[at][3] + (wall - stretches[at][2])
                     end = start + duration
                 else:
                     start = wall.replace(tzinfo=zone).astimezone(viewer)
