@@ -8,7 +8,33 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_http = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-application = ProtocolTypeRouter({"http": ASGIStaticFilesHandler(django_http)})
+from events.live import live_application  # noqa: E402
+from sync import runtime  # noqa: E402
+from sync.routing import websocket_urlpatterns as sync_routes  # noqa: E402
+
+# Peers: no origin check and no session middleware; the key handshake authenticates.
+peer_websockets = URLRouter(sync_routes)
+
+# The owner's browser: a same-host Origin and the owner's session are required.
+live_websockets = live_application()
+
+
+async def websockets(scope, receive, send):
+    """Dispatch by path, so the browser route's checks never wrap the peer route."""
+    if scope["path"].startswith("/ws/live/"):
+        return await live_websockets(scope, receive, send)
+    return await peer_websockets(scope, receive, send)
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": ASGIStaticFilesHandler(django_http),
+        "websocket": websockets,
+    }
+)
+
+# daphne has no ASGI lifespan: start the dialer when Twisted's reactor runs.
+runtime.hook_reactor()

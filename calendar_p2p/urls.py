@@ -2,4 +2,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("events.urls")),
+    path("", include("sync.urls")),
+    path("", include("sync.urls_peers")),
 ]

@@ -70,3 +70,6 @@ class CalendarFeed(models.Model):
 
     class Meta:
         db_table = "ics_feed"
+
+
+from events.preference_models import *  # noqa: E402,F401,F403

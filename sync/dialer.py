@@ -1,0 +1,238 @@
+"""The client end of PROTOCOL 4: dial paired peers and keep one connection each.
+
+`Dialer` runs inside the instance (started from asgi.py through Twisted's
+reactor) and reconnects with capped exponential backoff and jitter.
+`sync_once` and `pair_with` are the one-shot forms behind `manage.py sync
+--once` and `manage.py pair`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+
+import websockets
+from channels.db import database_sync_to_async
+from websockets.asyncio.client import connect
+
+from sync import pairing, protocol
+from sync.models import Peer
+from sync.replication import HUB, Hub, Session
+
+logger = logging.getLogger(__name__)
+
+OPEN_TIMEOUT = 10.0
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 60.0
+PEERS_REFRESH = 2.0
+
+
+class WebsocketTransport:
+    def __init__(self, ws):
+        self.ws = ws
+
+    async def send(self, text: str) -> None:
+        await self.ws.send(text)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+
+async def run_connection(base_url: str, session: Session) -> None:
+    """Dial `base_url`'s /ws/sync/ and feed `session` until the connection ends.
+
+    Raises OSError, TimeoutError or websockets' InvalidHandshake/InvalidURI
+    when the peer cannot be reached."""
+    async with connect(
+        pairing.sync_ws_url(base_url),
+        max_size=protocol.MAX_FRAME_BYTES,
+        open_timeout=OPEN_TIMEOUT,
+        ping_interval=20,
+        ping_timeout=20,
+        close_timeout=5,
+        compression=None,
+        proxy=None,
+    ) as ws:
+        session.transport = WebsocketTransport(ws)
+        try:
+            await session.start()
+            async for message in ws:
+                if isinstance(message, str):
+                    await session.receive(message)
+                else:
+                    await session.receive(None, message)
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            await session.disconnected()
+
+
+def backoff_delay(failures: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
+    """Exponential, capped, with jitter (half to full of the step)."""
+    step = min(cap, base * 2 ** min(failures, 20))
+    return random.uniform(step / 2, step)
+
+
+def dialable_peers() -> dict[str, str]:
+    return dict(Peer.objects.filter(state=Peer.PAIRED).exclude(url="").values_list("author", "url"))
+
+
+def mark_all_disconnected() -> None:
+    Peer.objects.filter(connected=True).update(connected=False)
+
+
+def catch_up_index() -> None:
+    try:
+        from events import index
+    except ImportError:
+        return
+    if hasattr(index, "catch_up"):
+        index.catch_up()
+
+
+class Dialer:
+    """Keeps one connection to every paired peer that has a URL."""
+
+    def __init__(self, hub: Hub = HUB):
+        self.hub = hub
+        self.tasks: dict[str, tuple[str, asyncio.Task]] = {}
+        self.stopping = False
+
+    async def run(self) -> None:
+        self.hub.keep_running = True
+        self.hub.ensure_running()
+        await database_sync_to_async(mark_all_disconnected)()
+        await database_sync_to_async(catch_up_index)()
+        while not self.stopping:
+            try:
+                peers = await database_sync_to_async(dialable_peers)()
+            except Exception:
+                logger.exception("could not read the peers; retrying")
+                peers = {k: u for k, (u, _) in self.tasks.items()}
+            for key, (url, task) in list(self.tasks.items()):
+                if peers.get(key) != url or task.done():
+                    task.cancel()
+                    del self.tasks[key]
+            for key, url in peers.items():
+                if key not in self.tasks:
+                    self.tasks[key] = (url, asyncio.ensure_future(self._keep_connected(key, url)))
+            changed = self.hub.peers_changed
+            if changed is not None:
+                changed.clear()
+                try:
+                    await asyncio.wait_for(changed.wait(), PEERS_REFRESH)
+                except TimeoutError:
+                    pass
+            else:
+                await asyncio.sleep(PEERS_REFRESH)
+
+    async def _keep_connected(self, key: str, url: str) -> None:
+        failures = 0
+        while not self.stopping:
+            if self.hub.connected(key):
+                await asyncio.sleep(0.5)
+                continue
+            session = Session(None, dialer=True, expect_key=key, hub=self.hub)
+            try:
+                await run_connection(url, session)
+            except asyncio.CancelledError:
+                await session.close(1001, "shutting down")
+                raise
+            except Exception as e:  # unreachable, refused, timed out: back off and retry
+                logger.info("peer %s at %s: %s", key[:12], url, e or type(e).__name__)
+            failures = 0 if session.admitted else failures + 1
+            await asyncio.sleep(backoff_delay(failures))
+
+    async def stop(self) -> None:
+        self.stopping = True
+        for _, task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*(t for _, t in self.tasks.values()), return_exceptions=True)
+        self.tasks.clear()
+        await self.hub.flush_status()
+        await self.hub.stop()
+
+
+@dataclass
+class PeerResult:
+    key: str
+    url: str
+    ok: bool
+    reached: bool
+    message: str
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    entries_sent: int = 0
+    entries_received: int = 0
+
+
+async def sync_peer_once(key: str, url: str, *, timeout: float = 120.0, hub: Hub = HUB) -> PeerResult:
+    """Connect, exchange until both sides hold what the other showed, close."""
+    session = Session(None, dialer=True, expect_key=key, hub=hub)
+
+    async def close_when_caught_up() -> None:
+        while not session.done.is_set():
+            if session.caught_up():
+                session.result = "caught-up"
+                await session.close(1000, "caught up")
+                return
+            await asyncio.sleep(0.02)
+
+    watcher = asyncio.ensure_future(close_when_caught_up())
+    reached, message = False, ""
+    try:
+        await asyncio.wait_for(run_connection(url, session), timeout)
+        reached = True
+    except TimeoutError:
+        reached = session.other is not None
+        message = f"not caught up after {timeout:.0f} s"
+    except Exception as e:
+        message = f"unreachable: {e or type(e).__name__}"
+    finally:
+        watcher.cancel()
+        await session.close(1000, "done")
+    ok = session.result == "caught-up"
+    if reached and not ok and not message:
+        message = f"{session.result}: {session.message}".strip(": ")
+    return PeerResult(
+        key, url, ok, reached, message or "caught up", session.bytes_sent, session.bytes_received,
+        session.sent_total, session.received_total,
+    )
+
+
+async def sync_once(*, timeout: float = 120.0) -> list[PeerResult]:
+    peers = await database_sync_to_async(dialable_peers)()
+    HUB.ensure_running()
+    results = await asyncio.gather(*(sync_peer_once(k, u, timeout=timeout) for k, u in sorted(peers.items())))
+    await HUB.flush_status()
+    await HUB.stop()
+    return list(results)
+
+
+@dataclass
+class PairResult:
+    result: str  # "paired", "pending", or an error code
+    message: str
+    key: str | None
+    name: str
+
+
+async def pair_with(url: str, *, timeout: float = 40.0) -> PairResult:
+    """Dial an invite URL (pairs at once) or a plain base URL (asks its owner)."""
+    base, token = pairing.split_pair_url(url)
+    session = Session(None, dialer=True, pair_url=base, invite=token, pair_only=True)
+    try:
+        await asyncio.wait_for(run_connection(base, session), timeout)
+    except TimeoutError:
+        return PairResult("timeout", f"no answer from {base} within {timeout:.0f} s", session.key, session.name)
+    finally:
+        await HUB.stop()
+    if session.result == "pending":
+        message = f"pairing request sent to {session.name or base}; its owner has to approve it"
+    elif session.result == "paired":
+        message = f"paired with {session.name or base} ({session.key})"
+    else:
+        message = session.message or f"could not pair ({session.result})"
+    return PairResult(session.result or "closed", message, session.key, session.name)

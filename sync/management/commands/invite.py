@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from sync import pairing
+
+
+class Command(BaseCommand):
+    help = "Print a fresh single-use invite URL (valid 7 days) for another instance to pair with this one."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=pairing.INVITE_DAYS)
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, days, json, **options):
+        url = pairing.create_invite(days=days)
+        if json:
+            import json as j
+
+            self.stdout.write(j.dumps({"url": url, "days": days}))
+        else:
+            self.stdout.write(url)

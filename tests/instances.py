@@ -1,0 +1,181 @@
+"""Real instances for multi-process tests and benchmarks: daphne subprocesses
+on free ports, each with its own DATA_DIR, driven through manage.py.
+
+    template = Instance.template(tmp_path)            # migrate once
+    a = Instance(tmp_path / "a", template, name="a").start()
+    a.manage("invite")  -> stdout
+    a.stop()  /  a.kill()  (SIGKILL)
+
+The template holds migrated databases only: every instance makes its own
+identity key and secret on first start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+DB_FILES = ("calendar.sqlite3", "index.sqlite3")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Instance:
+    def __init__(self, data_dir: Path, template: Path | None = None, *, name: str = "instance", port: int | None = None):
+        self.data_dir = Path(data_dir)
+        self.name = name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.data_dir / "daphne.log"
+        if not self.data_dir.exists():
+            self.data_dir.mkdir(parents=True)
+            if template is not None:
+                for f in DB_FILES:
+                    if (template / f).exists():
+                        shutil.copy2(template / f, self.data_dir / f)
+
+    @staticmethod
+    def template(where: Path) -> Path:
+        """A data dir with migrated databases and no identity."""
+        where = Path(where)
+        where.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "DATA_DIR": str(where)}
+        for db in ("default", "index"):
+            subprocess.run([PYTHON, "manage.py", "migrate", "--database", db, "-v", "0"], cwd=REPO, env=env, check=True)
+        for f in ("identity.key", "secret_key"):
+            (where / f).unlink(missing_ok=True)
+        for f in where.glob("*.sqlite3-*"):
+            f.unlink()
+        return where
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        env.update(
+            DATA_DIR=str(self.data_dir),
+            PUBLIC_URL=self.url,
+            INSTANCE_NAME=self.name,
+            PORT=str(self.port),
+            DJANGO_SETTINGS_MODULE="calendar_p2p.settings",
+        )
+        return env
+
+    def start(self, wait: float = 20.0) -> Instance:
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "calendar_p2p.asgi:application"],
+            cwd=REPO,
+            env=self.env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        logf.close()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not start on {self.url}")
+
+    def _signal(self, sig: int, wait: float = 10.0) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def manage(self, *args: str, check: bool = True, timeout: float = 120.0) -> str:
+        done = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} on {self.name} failed ({done.returncode}): {done.stderr}{done.stdout}")
+        return done.stdout
+
+    def run_python(self, code: str) -> str:
+        """Run Python with Django set up for this instance (e.g. to append entries)."""
+        return self.manage("shell", "-c", code)
+
+    def append(self, *texts: str) -> None:
+        """Append note entries to this instance's own feed (beside the running server)."""
+        bodies = [{"type": "note", "text": t} for t in texts]
+        self.run_python(f"from events import log\nfor b in {bodies!r}: log.append_local(b)")
+
+    def peers(self) -> dict:
+        return json.loads(self.manage("peers", "--json"))
+
+    def author(self) -> str:
+        return self.peers()["self"]["author"]
+
+    def _db(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.data_dir / 'calendar.sqlite3'}?mode=ro", uri=True, timeout=30)
+
+    def vector(self) -> dict[str, int]:
+        with self._db() as db:
+            return dict(db.execute("select author, seq from log_feed"))
+
+    def hashes(self) -> set[str]:
+        with self._db() as db:
+            return {h for (h,) in db.execute("select hash from log_entry")}
+
+    def has_entry(self, hash_: str) -> bool:
+        with self._db() as db:
+            return db.execute("select 1 from log_entry where hash = ?", (hash_,)).fetchone() is not None
+
+    def peak_rss_kb(self) -> int:
+        """VmHWM of the server process."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
