@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from events.preference_models import Preference
 
@@ -26,8 +27,13 @@ def zone_names() -> list[str]:
 
 
 def viewer_tz() -> str:
-    value = Preference.objects.filter(key=TZ_KEY).values_list("value", flat=True).first()
-    return value if value and is_zone(value) else settings.TIME_ZONE
+    """The owner's zone; before one is chosen (or before the database is set up,
+    as for `manage.py parse` in a fresh checkout), the instance's default."""
+    try:
+        value = Preference.objects.filter(key=TZ_KEY).values_list("value", flat=True).first()
+    except DatabaseError:
+        value = None
+    return value if value and is_zone(value) else settings.CALENDAR_TIME_ZONE
 
 
 def set_viewer_tz(name: str) -> None:

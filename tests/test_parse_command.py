@@ -56,6 +56,7 @@ def test_it_refuses_a_bad_now():
         run("lunch tomorrow", "--now", "yesterday-ish")
 
 
+@pytest.mark.django_db
 def test_jsonl_answers_each_line_and_survives_bad_ones():
     lines = "\n".join([
         json.dumps({"text": "call mom tomorrow 3pm", "now": "2026-11-21T09:00:00", "tz": "Europe/Bucharest"}),

@@ -1,10 +1,10 @@
 import json
 from datetime import datetime
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from events import calendar
+from events.preferences import viewer_tz
 from events.schedule import ScheduleError, load_zone, parse_schedule
 
 FIELDS = ("title", "start", "end", "rrule", "location")
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("text", nargs="?", metavar="TEXT", help='e.g. "lunch every tuesday at noon"')
-        parser.add_argument("--tz", default=settings.CALENDAR_TIME_ZONE, help="IANA time zone of the times given")
+        parser.add_argument("--tz", help="IANA time zone of the times given (default: the instance's zone)")
         parser.add_argument("--now", help="ISO datetime TEXT is relative to (default: now)")
         parser.add_argument("--json", action="store_true", help="print the event as JSON")
         parser.add_argument("--title")
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--location")
 
     def handle(self, *args, **options):
-        tz = options["tz"]
+        tz = options["tz"] or viewer_tz()
         draft: dict = {}
         if options["text"]:
             try:

@@ -13,16 +13,16 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from events.preferences import viewer_tz
 from events.schedule import ParseResult, ScheduleError, load_zone, parse_schedule
 
 DRAFT_FIELDS = ("title", "start", "end", "all_day", "rrule", "tz", "location", "exdates")
 
 
 def default_zone() -> str:
-    return settings.CALENDAR_TIME_ZONE
+    return viewer_tz()
 
 
 def read_now(value: Any, zone: ZoneInfo) -> datetime:

@@ -2,10 +2,10 @@ import json
 import sys
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from events import index
+from events.preferences import viewer_tz
 
 
 def parse_bound(text: str, what: str) -> date | datetime:
@@ -22,14 +22,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("start", metavar="FROM", help="ISO date or datetime (in --tz unless it has an offset)")
         parser.add_argument("end", metavar="TO", help="ISO date or datetime, exclusive")
-        parser.add_argument("--tz", default=settings.CALENDAR_TIME_ZONE, help="viewer's IANA time zone")
+        parser.add_argument("--tz", help="viewer's IANA time zone (default: the instance's zone)")
         parser.add_argument("--json", action="store_true", help="print a JSON list of occurrences")
 
     def handle(self, *args, **options):
         start, end = parse_bound(options["start"], "FROM"), parse_bound(options["end"], "TO")
         index.catch_up()
         try:
-            result = index.query(start, end, options["tz"])
+            result = index.query(start, end, options["tz"] or viewer_tz())
         except index.QueryError as e:
             raise CommandError(str(e)) from None
         if result.capped:
