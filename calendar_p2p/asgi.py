@@ -11,16 +11,23 @@ django_http = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from events.live import live_application  # noqa: E402
 from sync import runtime  # noqa: E402
 from sync.routing import websocket_urlpatterns as sync_routes  # noqa: E402
 
 # Peers: no origin check and no session middleware; the key handshake authenticates.
 peer_websockets = URLRouter(sync_routes)
 
-# The owner's browser route (/ws/live/) goes here, wrapped in
-# AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(live_routes))),
-# and is dispatched by path below, never around the peer route.
-websockets = peer_websockets
+# The owner's browser: a same-host Origin and the owner's session are required.
+live_websockets = live_application()
+
+
+async def websockets(scope, receive, send):
+    """Dispatch by path, so the browser route's checks never wrap the peer route."""
+    if scope["path"].startswith("/ws/live/"):
+        return await live_websockets(scope, receive, send)
+    return await peer_websockets(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {

@@ -33,6 +33,20 @@ PORT = int(env("PORT", "8000"))
 PUBLIC_URL = env("PUBLIC_URL", f"http://{HOST}:{PORT}").rstrip("/")
 INSTANCE_NAME = env("INSTANCE_NAME", socket.gethostname())
 
+
+def system_time_zone() -> str:
+    """The machine's IANA zone name (from /etc/localtime's link), else UTC."""
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return "UTC"
+    _, found, name = target.partition("zoneinfo/")
+    return name if found and name else "UTC"
+
+
+# The zone quick-add phrases and views use until the owner picks one.
+CALENDAR_TIME_ZONE = env("TIME_ZONE", system_time_zone())
+
 SECRET_KEY = load_or_create_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "*").split(",") if h]

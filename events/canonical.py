@@ -72,10 +72,14 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
+def deeper_than(value: Any, limit: int = MAX_DEPTH, *, encoded: bytes | None = None) -> bool:
     """Whether the nesting depth exceeds `limit` (a scalar is 0, a list or
     object 1 + its deepest item). Iterative, so hostile input cannot exhaust
-    the stack."""
+    the stack. With the value's JSON `encoded`, a cheap count settles the
+    common case: at most `limit` brackets in all cannot nest deeper (brackets
+    inside strings only make the count larger)."""
+    if encoded is not None and encoded.count(b"[") + encoded.count(b"{") <= limit:
+        return False
     stack = [(value, 0)]
     while stack:
         item, level = stack.pop()

@@ -102,9 +102,19 @@ def _public_key(author: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(bytes.fromhex(author))
 
 
-def verify_signature(obj: dict) -> bool:
+def _signed_part(obj: dict, raw: bytes) -> bytes:
+    """The signed bytes, cut out of the canonical entry instead of encoding it
+    again: with keys sorted, `"sig"` sits between `"seq"` and `"time"`, and its
+    last occurrence is the top-level one (nothing after it but the time)."""
+    needle = b',"sig":"' + obj["sig"].encode() + b'"'
+    at = raw.rfind(needle)
+    return ENTRY_DOMAIN + raw[:at] + raw[at + len(needle):]
+
+
+def verify_signature(obj: dict, raw: bytes | None = None) -> bool:
+    message = signed_bytes(obj) if raw is None else _signed_part(obj, raw)
     try:
-        _public_key(obj["author"]).verify(bytes.fromhex(obj["sig"]), signed_bytes(obj))
+        _public_key(obj["author"]).verify(bytes.fromhex(obj["sig"]), message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -129,9 +139,9 @@ def parse_entry(text: str | bytes | dict) -> Entry:
         raise EntryInvalid("fields", f"not canonical JSON: {e}") from None
     if len(raw) > MAX_ENTRY_BYTES:
         raise EntryInvalid("limits", f"canonical encoding is {len(raw)} bytes, more than {MAX_ENTRY_BYTES}")
-    if deeper_than(obj, MAX_DEPTH):
+    if deeper_than(obj, MAX_DEPTH, encoded=raw):
         raise EntryInvalid("limits", f"nested deeper than {MAX_DEPTH}")
-    if not verify_signature(obj):
+    if not verify_signature(obj, raw):
         raise EntryInvalid("signature", "the signature does not verify under author")
     return _entry(obj, raw)
 

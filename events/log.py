@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from events.entry import (
     Entry,
@@ -63,8 +64,16 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _row(entry: Entry) -> LogEntry:
-    return LogEntry(hash=entry.hash, author=entry.author, seq=entry.seq, raw=entry.raw.decode())
+def _row(entry: Entry) -> tuple[str, str, int, str]:
+    return (entry.hash, entry.author, entry.seq, entry.raw.decode())
+
+
+def _insert(rows: list[tuple[str, str, int, str]]) -> None:
+    # Plain executemany: the ORM's bulk_create costs four times as much per row,
+    # which matters when a sync stores hundreds of thousands of entries.
+    table = LogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} (hash, author, seq, raw) VALUES (%s, %s, %s, %s)", rows)
 
 
 def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
@@ -128,8 +137,8 @@ def writes_held_reason() -> str | None:
     )
 
 
-def _parse(item: str | bytes | dict | Entry) -> Entry | Outcome:
-    if isinstance(item, Entry):
+def _parse(item: str | bytes | dict | Entry | Outcome) -> Entry | Outcome:
+    if isinstance(item, Entry | Outcome):
         return item
     try:
         return parse_entry(item)
@@ -137,13 +146,34 @@ def _parse(item: str | bytes | dict | Entry) -> Entry | Outcome:
         return Outcome(INVALID, e.rule, e.message)
 
 
-def receive(items: Iterable[str | bytes | dict | Entry]) -> list[Outcome]:
+# Signature checks release the GIL: two threads verify about twice as fast,
+# and a pipeline thread lets the next batch be verified while one is written.
+_verifiers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
+_pipeline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-pipeline")
+
+
+def parse_many(items: Iterable[str | bytes | dict | Entry]) -> list[Entry | Outcome]:
+    """Apply the stateless rules (fields, limits, signature) to many items."""
+    items = list(items)
+    if len(items) < 64:
+        return [_parse(item) for item in items]
+    return list(_verifiers.map(_parse, items, chunksize=32))
+
+
+def parse_ahead(items: Iterable[str | bytes | dict | Entry]) -> Future[list[Entry | Outcome]]:
+    """Start `parse_many` in the background; pass its result to `receive`."""
+    return _pipeline.submit(parse_many, list(items))
+
+
+def receive(items: Iterable[str | bytes | dict | Entry | Outcome]) -> list[Outcome]:
     """Validate remote entries and store the valid ones in one transaction.
 
     Items are decided in order, so a batch may carry a feed's consecutive
-    entries. Returns one Outcome per item, in the same order.
+    entries; already parsed Entry objects (from `parse_many`) skip the
+    stateless checks. Returns one Outcome per item, in the same order.
     """
-    parsed = [_parse(item) for item in items]
+    items = list(items)
+    parsed = items if all(isinstance(i, Entry | Outcome) for i in items) else parse_many(items)
     entries = [p for p in parsed if isinstance(p, Entry)]
     if not entries:
         return [p for p in parsed if isinstance(p, Outcome)]
@@ -156,7 +186,7 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
     heads = {f.author: (f.seq, f.head) for f in Feed.objects.filter(author__in=authors)}
     held_hashes = _held_hashes(entries, heads)  # (author, seq) -> hash, for seqs already stored
     outcomes: list[Outcome] = []
-    rows: list[LogEntry] = []
+    rows: list[tuple[str, str, int, str]] = []
     forks: list[ForkEvidence] = []
     touched: dict[str, tuple[int, str]] = {}
     for item in parsed:
@@ -190,7 +220,7 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
         rows.append(_row(e))
         outcomes.append(Outcome(STORED, **ids))
     if rows:
-        LogEntry.objects.bulk_create(rows, batch_size=CHUNK)
+        _insert(rows)
         _save_heads(touched)
     if forks:
         ForkEvidence.objects.bulk_create(forks, ignore_conflicts=True)

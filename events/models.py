@@ -56,3 +56,20 @@ class OwnFeedClaim(models.Model):
 
     class Meta:
         db_table = "log_own_feed_claim"
+from events.index_models import *  # noqa: E402,F401,F403
+
+
+class CalendarFeed(models.Model):
+    """A secret subscription URL for the calendar (.ics). Only the SHA-256 of
+    its token is stored: the URL is shown once, when made; revoking keeps
+    the row so the old URL keeps answering 404."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "ics_feed"
+
+
+from events.preference_models import *  # noqa: E402,F401,F403

@@ -1,0 +1,54 @@
+"""Log: local appends and bundle import, beside the one-core Ed25519 verify rate.
+
+Target: importing a bundle runs at >= 75% of the verify-only rate.
+"""
+
+import io
+import os
+import time
+
+from bench.harness import setup_django, verdict, verify_rate
+
+APPENDS = int(os.environ.get("BENCH_LOG_APPENDS", 10_000))
+IMPORTS = int(os.environ.get("BENCH_LOG_IMPORTS", 100_000))
+
+
+def build_bundle(count: int, authors: int = 5) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from events.entry import sign_entry
+
+    lines = []
+    for a in range(authors):
+        key, prev = Ed25519PrivateKey.generate(), None
+        for seq in range(1, count // authors + 1):
+            body = {"type": "event.put", "uid": f"u{a}-{seq}", "recurrence_id": None,
+                    "event": {"title": f"event {seq}", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00",
+                              "tz": "Europe/Bucharest", "all_day": False, "rrule": None}}
+            entry = sign_entry(key, seq=seq, prev=prev, body=body, time=1_795_000_000_000 + seq)
+            prev = entry.hash
+            lines.append(entry.raw)
+    return b"\n".join(lines) + b"\n"
+
+
+def main() -> None:
+    setup_django("log")
+    from events import log
+    from events.bundle import import_bundle
+
+    reference = verify_rate()
+    print(f"   Ed25519 verify alone (one core): {reference:,.0f}/s")
+
+    started = time.perf_counter()
+    for i in range(APPENDS):
+        log.append_local({"type": "note", "i": i})
+    rate = APPENDS / (time.perf_counter() - started)
+    print(f"   local append: {APPENDS:,} entries, {rate:,.0f}/s ({rate / reference:.2f}x verify rate)")
+
+    data = build_bundle(IMPORTS)
+    started = time.perf_counter()
+    report = import_bundle(io.BytesIO(data))
+    rate = report.counts["stored"] / (time.perf_counter() - started)
+    ratio = rate / reference
+    print(f"   bundle import: {report.counts['stored']:,} entries, {rate:,.0f}/s = {ratio:.0%} of verify rate "
+          f"(target >= 75%: {verdict(ratio >= 0.75)})")

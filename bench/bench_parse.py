@@ -1,0 +1,65 @@
+"""Quick-add parser speed: parse_schedule against dateparser's search_dates.
+
+Both run over the phrases of shared/nl/cases.jsonl in the same process; the
+target is a median per phrase at most 1/20 of search_dates' median.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from datetime import datetime
+from pathlib import Path
+
+from events.schedule import parse_schedule, warm_up
+
+TARGET_RATIO = 1 / 20
+REPEATS = 30
+
+
+def cases_path() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents[1:]:
+        candidate = parent / "shared" / "nl" / "cases.jsonl"
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("shared/nl/cases.jsonl not found beside the checkout")
+
+
+def per_phrase(fn, repeats: int) -> float:
+    """The median of `repeats` timed calls of fn, in seconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    from dateparser.search import search_dates
+
+    cases = [json.loads(line) for line in cases_path().read_text().splitlines() if line.strip()]
+    warm_up()
+    search_dates("lunch tomorrow at noon")
+    ours, theirs = [], []
+    for case in cases:
+        now = datetime.fromisoformat(case["now"])
+        text, tz = case["text"], case["tz"]
+        parse_schedule(text, now=now, tz=tz)
+        ours.append(per_phrase(lambda: parse_schedule(text, now=now, tz=tz), REPEATS))  # noqa: B023
+        theirs.append(per_phrase(lambda: search_dates(text), 3))  # noqa: B023
+    median_ours = statistics.median(ours)
+    median_theirs = statistics.median(theirs)
+    ratio = median_ours / median_theirs
+    print(f"   phrases: {len(cases)}")
+    print(f"   parse_schedule: median {median_ours * 1000:.3f} ms, p95 {percentile(ours, 0.95) * 1000:.3f} ms")
+    print(f"   search_dates:   median {median_theirs * 1000:.3f} ms")
+    verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+    print(f"   ratio: {ratio:.4f} (1/{1 / ratio:.0f}); target 1/20: {verdict}")

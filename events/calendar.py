@@ -1,0 +1,211 @@
+"""Calendar operations: what a user does, written to the log (PROTOCOL 5).
+
+Each write links the heads of its key as the index knows them (what this
+writer saw), so every key's history is a DAG; after appending, the index
+catches up explicitly, so the next read sees the write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from events import index, log
+from events.entry import Entry
+from events.recurrence import RecurrenceError, format_local, parse_local, recurrence_key
+from events.registers import DEL, PUT, Register
+
+EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
+
+
+class CalendarError(ValueError):
+    """A calendar operation that cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Written:
+    uid: str
+    recurrence_id: str | None
+    entry: Entry
+    event: dict | None  # None for deletions
+
+
+def new_uid() -> str:
+    return f"{uuid.uuid4()}@calendar-p2p"
+
+
+UNTITLED = "(No title)"
+
+
+def event_from_draft(draft: dict) -> dict:
+    """A PROTOCOL 5 `event` from a parser draft or loose fields (dates and
+    datetimes are written as local wall-time strings)."""
+    event: dict = {}
+    for name, value in draft.items():
+        if isinstance(value, datetime):
+            value = format_local(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif name in ("start", "end") and isinstance(value, str):
+            value = _normal(value)
+        elif name == "exdates" and isinstance(value, list | tuple):
+            value = [format_local(v) if isinstance(v, date) else _normal(v) for v in value]
+        event[name] = value
+    event.setdefault("all_day", False)
+    for name in EVENT_FIELDS:
+        event.setdefault(name, None)
+    if event["all_day"]:
+        event["tz"] = None
+    event["exdates"] = event["exdates"] or []
+    return event
+
+
+def _normal(text):
+    """A local time in the protocol's form (seconds included); anything
+    unparseable is left for validation to name."""
+    try:
+        return format_local(parse_local(text))
+    except RecurrenceError:
+        return text
+
+
+def _merge(event: dict, changes: dict) -> dict:
+    converted = event_from_draft(changes)
+    return {**event, **{k: v for k, v in converted.items() if k in changes}}
+
+
+def _default_end(start: str) -> str | None:
+    """An hour after a start time; the next day after a start date."""
+    try:
+        value = parse_local(start)
+    except RecurrenceError:
+        return None  # _check says what is wrong with the start
+    return format_local(value + (timedelta(hours=1) if isinstance(value, datetime) else timedelta(days=1)))
+
+
+def _check(event: dict, *, override: bool = False) -> None:
+    try:
+        index.check_event(event, override=override)
+    except index.EventSkipped as e:
+        raise CalendarError(str(e)) from None
+
+
+def _register(uid: str, rid: str | None) -> Register | None:
+    index.catch_up()
+    return index.register_of(uid, rid)
+
+
+def _current(uid: str, rid: str | None = None) -> tuple[Register, dict]:
+    register = _register(uid, rid)
+    if register is None or register.deleted:
+        what = f"occurrence {rid} of {uid}" if rid else f"event {uid}"
+        raise CalendarError(f"no {what}")
+    shown = next(h for h in register.heads if not register.versions[h].deleted)
+    return register, dict(register.bodies[shown]["event"])
+
+
+def _write(body: dict, links: list[str]) -> Entry:
+    entry = log.append_local(body, links=links)
+    index.catch_up()
+    return entry
+
+
+def _rid(recurrence_id: str | None) -> str | None:
+    if recurrence_id is None:
+        return None
+    try:
+        return recurrence_key(recurrence_id)
+    except RecurrenceError as e:
+        raise CalendarError(str(e)) from None
+
+
+def create_event(draft: dict | None = None, *, uid: str | None = None, **fields) -> Written:
+    """Write a new event from a parser draft and/or fields; a uid is made up."""
+    event = event_from_draft({**(draft or {}), **fields})
+    if draft is not None and isinstance(event["title"], str) and not event["title"].strip():
+        event["title"] = UNTITLED  # "tomorrow 3pm" typed alone is an event, as in other calendars
+    if event["end"] is None and isinstance(event["start"], str):
+        event["end"] = _default_end(event["start"])
+    _check(event)
+    uid = uid or new_uid()
+    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [])
+    return Written(uid, None, entry, event)
+
+
+def edit_series(uid: str, **changes) -> Written:
+    """Change fields of the whole event (or series); links every head."""
+    register, event = _current(uid)
+    event = _merge(event, changes)
+    _check(event)
+    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, register.heads)
+    return Written(uid, None, entry, event)
+
+
+def edit_occurrence(uid: str, recurrence_id: str, **changes) -> Written:
+    """Override one occurrence of a series (moved, retitled, ...)."""
+    rid = _rid(recurrence_id)
+    assert rid is not None
+    _, series = _current(uid)
+    if not series.get("rrule"):
+        raise CalendarError(f"event {uid} does not repeat; edit it with edit_series")
+    register = _register(uid, rid)
+    if register is not None and not register.deleted:
+        _, base = _current(uid, rid)
+        links = register.heads
+    else:
+        base = _occurrence_of(series, rid)
+        links = register.heads if register else []
+    event = _merge(base, changes)
+    event["rrule"], event["exdates"] = None, []
+    _check(event, override=True)
+    entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links)
+    return Written(uid, rid, entry, event)
+
+
+def _occurrence_of(series: dict, rid: str) -> dict:
+    """The series' fields as they are for the occurrence starting at `rid`."""
+    start = parse_local(series["start"])
+    end = parse_local(series["end"]) if series.get("end") else start
+    at = parse_local(rid)
+    if isinstance(start, datetime) != isinstance(at, datetime):
+        raise CalendarError(f"recurrence_id {rid} does not match the form of the series start {series['start']}")
+    return {**series, "start": rid, "end": format_local(at + (end - start))}
+
+
+def cancel_occurrence(uid: str, recurrence_id: str) -> Written:
+    rid = _rid(recurrence_id)
+    _current(uid)
+    register = _register(uid, rid)
+    entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, register.heads if register else [])
+    return Written(uid, rid, entry, None)
+
+
+def delete_event(uid: str) -> Written:
+    """Delete the event or the whole series."""
+    register, _ = _current(uid)
+    entry = _write({"type": DEL, "uid": uid, "recurrence_id": None}, register.heads)
+    return Written(uid, None, entry, None)
+
+
+def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | None = None, **changes) -> Written:
+    """End a conflict: write the value of head `keep` (default: the primary
+    one), with `changes`, linking every head."""
+    rid = _rid(recurrence_id)
+    register = _register(uid, rid)
+    if register is None or not register.heads:
+        raise CalendarError(f"nothing stored for {uid}")
+    heads = register.heads
+    keep = keep or next((h for h in heads if not register.versions[h].deleted), heads[0])
+    if keep not in heads:
+        raise CalendarError(f"{keep} is not one of the current values of {uid}")
+    body = register.bodies[keep]
+    if body.get("type") == DEL:
+        new = {"type": DEL, "uid": uid, "recurrence_id": rid}
+        event = None
+    else:
+        event = _merge(body["event"], changes)
+        _check(event, override=rid is not None)
+        new = {"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}
+    entry = _write(new, heads)
+    return Written(uid, rid, entry, event)

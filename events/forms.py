@@ -1,0 +1,141 @@
+"""The event form: every field of a PROTOCOL 5 event, with repetition split
+into the choices people know (none/daily/weekly on days/monthly/yearly,
+every N, ending never/on a date/after N times)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+
+from events.preferences import is_zone
+from events.rrules import DAY_NAMES, DAYS, FREQS, Repeat, join_rrule, split_rrule
+
+REPEAT_CHOICES = [("", "Does not repeat"), ("DAILY", "Daily"), ("WEEKLY", "Weekly"), ("MONTHLY", "Monthly"), ("YEARLY", "Yearly")]
+ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
+SCOPE_CHOICES = [("occurrence", "Only this occurrence"), ("series", "The whole series")]
+
+
+def _local(text: str | None) -> date | datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(max_length=500)
+    all_day = forms.BooleanField(required=False, label="All day")
+    start_date = forms.DateField(label="Starts", widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(required=False, label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    end_date = forms.DateField(label="Ends", widget=forms.DateInput(attrs={"type": "date"}))
+    end_time = forms.TimeField(required=False, label="End time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    tz = forms.CharField(required=False, label="Time zone", max_length=64, widget=forms.TextInput(attrs={"list": "zones", "autocomplete": "off"}))
+    repeat = forms.ChoiceField(choices=REPEAT_CHOICES, required=False, label="Repeat")
+    interval = forms.IntegerField(min_value=1, max_value=999, initial=1, required=False, label="Every")
+    byday = forms.MultipleChoiceField(
+        choices=[(d, DAY_NAMES[d][:3]) for d in DAYS], required=False, label="On", widget=forms.CheckboxSelectMultiple
+    )
+    ends = forms.ChoiceField(choices=ENDS_CHOICES, initial="never", required=False, label="Ends", widget=forms.RadioSelect)
+    until = forms.DateField(required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+    count = forms.IntegerField(min_value=1, max_value=10000, required=False, label="Times")
+    location = forms.CharField(required=False, max_length=500)
+    description = forms.CharField(required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    scope = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, initial="occurrence", widget=forms.RadioSelect, label="Apply to")
+
+    def __init__(self, *args, occurrence: bool = False, extra_rule: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.occurrence = occurrence
+        self.extra_rule = extra_rule or {}
+        if not occurrence:
+            del self.fields["scope"]
+
+    @classmethod
+    def initial_from(cls, event: dict) -> tuple[dict, dict]:
+        """Form initial values for an event, and the RRULE parts the form does not edit."""
+        start, end = _local(event.get("start")), _local(event.get("end"))
+        all_day = bool(event.get("all_day"))
+        if all_day and isinstance(end, date) and isinstance(start, date) and end > start:
+            end = end - timedelta(days=1)  # the form shows the last day; the event's end is exclusive
+        repeat = split_rrule(event.get("rrule"))
+        initial = {
+            "title": event.get("title") or "",
+            "all_day": all_day,
+            "start_date": start.date() if isinstance(start, datetime) else start,
+            "start_time": start.time() if isinstance(start, datetime) else None,
+            "end_date": (end.date() if isinstance(end, datetime) else end) if end else None,
+            "end_time": end.time() if isinstance(end, datetime) else None,
+            "tz": event.get("tz") or "",
+            "repeat": repeat.freq if repeat.freq in FREQS else "",
+            "interval": repeat.interval,
+            "byday": repeat.byday,
+            "ends": "until" if repeat.until else ("count" if repeat.count else "never"),
+            "until": date.fromisoformat(repeat.until[:10]) if repeat.until[:10].count("-") == 2 else None,
+            "count": repeat.count,
+            "location": event.get("location") or "",
+            "description": event.get("description") or "",
+            "scope": "occurrence",
+        }
+        return initial, repeat.extra
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        all_day = data.get("all_day")
+        if not all_day:
+            if data.get("start_time") is None:
+                self.add_error("start_time", "Give a start time, or tick “All day”.")
+            if data.get("end_time") is None:
+                data["end_time"] = data.get("start_time")
+        tz = (data.get("tz") or "").strip()
+        if tz and not is_zone(tz):
+            self.add_error("tz", f"“{tz}” is not a known time zone.")
+        if self.errors:
+            return data
+        start, end = self.start_end(data)
+        if end < start or (end == start and all_day):
+            self.add_error("end_date", "The event must end after it starts.")
+        if data.get("repeat") and data.get("ends") == "until" and not data.get("until"):
+            self.add_error("until", "Give the last date, or choose another ending.")
+        if data.get("repeat") and data.get("ends") == "count" and not data.get("count"):
+            self.add_error("count", "Give how many times, or choose another ending.")
+        return data
+
+    @staticmethod
+    def start_end(data: dict) -> tuple[date | datetime, date | datetime]:
+        if data.get("all_day"):
+            return data["start_date"], data["end_date"] + timedelta(days=1)
+        start = datetime.combine(data["start_date"], data["start_time"] or time())
+        end = datetime.combine(data["end_date"], data["end_time"] or time())
+        if end == start:
+            end = start + timedelta(hours=1)
+        return start, end
+
+    def event_fields(self) -> dict:
+        """The PROTOCOL 5 fields the form edits (rrule only for a series)."""
+        data = self.cleaned_data
+        start, end = self.start_end(data)
+        all_day = bool(data.get("all_day"))
+        fields = {
+            "title": data["title"],
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "all_day": all_day,
+            "tz": None if all_day else ((data.get("tz") or "").strip() or None),
+            "location": data.get("location") or None,
+            "description": data.get("description") or None,
+        }
+        if data.get("repeat"):
+            ends = data.get("ends")
+            repeat = Repeat(
+                freq=data["repeat"],
+                interval=data.get("interval") or 1,
+                byday=list(data.get("byday") or []) if data["repeat"] == "WEEKLY" else [],
+                until=data["until"].isoformat() if ends == "until" and data.get("until") else "",
+                count=data.get("count") if ends == "count" else None,
+                extra=dict(self.extra_rule),
+            )
+            fields["rrule"] = join_rrule(repeat, until_time=None if all_day else "235959")
+        else:
+            fields["rrule"] = None
+        return fields

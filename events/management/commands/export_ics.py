@@ -1,0 +1,22 @@
+import sys
+
+from django.core.management.base import BaseCommand
+
+from events import ics
+
+
+class Command(BaseCommand):
+    help = "Write the whole calendar as one iCalendar file (.ics)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    def handle(self, *args, **options):
+        body = ics.export_calendar()
+        if options["output"]:
+            with open(options["output"], "wb") as out:
+                out.write(body)
+            self.stderr.write(f"wrote {body.count(b'BEGIN:VEVENT')} VEVENTs ({len(body)} bytes) to {options['output']}")
+        else:
+            sys.stdout.buffer.write(body)
+            sys.stdout.flush()

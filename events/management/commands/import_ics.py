@@ -1,0 +1,32 @@
+import json
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from events import ics
+
+
+class Command(BaseCommand):
+    help = "Import the events of an iCalendar file (.ics); importing it again changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the .ics file")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    def handle(self, *args, **options):
+        path = options["file"]
+        try:
+            size = os.path.getsize(path)
+            if size > ics.MAX_IMPORT_BYTES:
+                report = ics.ImportReport(source=path, error=ics._too_large(size, ics.MAX_IMPORT_BYTES))
+            else:
+                with open(path, "rb") as f:
+                    report = ics.import_upload(f, source=path)
+        except OSError as e:
+            raise CommandError(f"cannot read {path}: {e.strerror or e}") from None
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            self.stdout.write(report.as_text())
+        if not report.ok:
+            raise CommandError("nothing was imported")

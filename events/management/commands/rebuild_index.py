@@ -1,0 +1,22 @@
+import json
+import time
+
+from django.core.management.base import BaseCommand
+
+from events import index
+
+
+class Command(BaseCommand):
+    help = "Drop the calendar index and regenerate it from the log."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print a JSON object")
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        count = index.rebuild()
+        seconds = time.perf_counter() - started
+        if options["json"]:
+            self.stdout.write(json.dumps({"entries": count, "seconds": round(seconds, 3)}))
+        else:
+            self.stdout.write(f"index rebuilt from {count} entries in {seconds:.2f} s")

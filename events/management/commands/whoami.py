@@ -1,0 +1,20 @@
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from events.log import my_author_id
+
+
+class Command(BaseCommand):
+    help = "Print this instance's author id, name and base URL."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print a JSON object")
+
+    def handle(self, *args, **options):
+        me = {"author": my_author_id(), "name": settings.INSTANCE_NAME, "url": settings.PUBLIC_URL}
+        if options["json"]:
+            self.stdout.write(json.dumps(me))
+        else:
+            self.stdout.write(f"author  {me['author']}\nname    {me['name']}\nurl     {me['url']}")

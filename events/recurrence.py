@@ -1,0 +1,577 @@
+"""When an event happens: its times, its zone and its recurrence (RFC 5545 3.3.10, 3.8.5).
+
+Pure module: no Django. Everything is computed in the event's own wall time
+(naive datetimes, or dates for all-day events) and only then placed in a
+zone, so "every tuesday 12:00 Europe/Bucharest" stays at 12:00 local on both
+sides of a DST change. Placing a wall time uses fold=0, which is what RFC
+5545 3.3.5 asks: an ambiguous time is the first of the two, and a time in a
+DST gap is read with the offset from before the gap, which moves it forward
+by the length of the gap.
+
+Expansion never walks from the first occurrence: `expand` moves DTSTART
+forward by whole periods (a multiple of INTERVAL) to just before the window,
+having first made every value dateutil would take from DTSTART explicit.
+COUNT rules cannot be moved that way (the count depends on every earlier
+occurrence); for those `checkpoints` records, once, where every n-th
+occurrence falls, and expansion restarts from the nearest one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import rrule as du
+
+MAX_OCCURRENCES = 1000  # per series per query
+CHECKPOINT_EVERY = 100  # COUNT rules: remember every n-th occurrence
+CHECKPOINT_LIMIT = 5_000  # ... up to this many occurrences, computed once
+WALK_BUDGET = 10_000  # COUNT rules: occurrences walked past before giving up
+MAX_BYDAY_N = 53
+
+
+class RecurrenceError(ValueError):
+    """An event's times or rule make no sense; the message says what and where."""
+
+
+# --- local times -------------------------------------------------------------
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?\Z")
+
+
+def parse_local(text: object, *, what: str = "time") -> date | datetime:
+    """`YYYY-MM-DD` -> date; `YYYY-MM-DDTHH:MM[:SS]` -> naive datetime."""
+    if not isinstance(text, str):
+        raise RecurrenceError(f"{what} must be a string, not {type(text).__name__}")
+    try:
+        if _DATE.match(text):
+            return date.fromisoformat(text)
+        if _DATETIME.match(text):
+            return datetime.fromisoformat(text)
+    except ValueError as e:
+        raise RecurrenceError(f"{what} {text!r} is not a valid date: {e}") from None
+    raise RecurrenceError(f"{what} {text!r} is neither YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SS")
+
+
+def format_local(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0).isoformat()
+    return value.isoformat()
+
+
+def get_zone(name: object) -> ZoneInfo:
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise RecurrenceError(f"unknown time zone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise RecurrenceError(f"unknown time zone {name!r}") from None
+
+
+def place(wall: datetime, zone: tzinfo) -> datetime:
+    """A wall time in `zone` as an aware datetime (fold=0: RFC 5545 3.3.5)."""
+    return wall.replace(tzinfo=zone, fold=0)
+
+
+def to_utc(wall: datetime, zone: tzinfo) -> datetime:
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+# --- rules ---------------------------------------------------------------------
+
+FREQS = {
+    "YEARLY": du.YEARLY,
+    "MONTHLY": du.MONTHLY,
+    "WEEKLY": du.WEEKLY,
+    "DAILY": du.DAILY,
+    "HOURLY": du.HOURLY,
+    "MINUTELY": du.MINUTELY,
+    "SECONDLY": du.SECONDLY,
+}
+DAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+_BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)\Z")
+_INT = re.compile(r"[+-]?\d{1,10}\Z")
+_INT_LISTS = {
+    # part: (dateutil keyword, lowest, highest, may be negative)
+    "BYSETPOS": ("bysetpos", 1, 366, True),
+    "BYMONTH": ("bymonth", 1, 12, False),
+    "BYMONTHDAY": ("bymonthday", 1, 31, True),
+    "BYYEARDAY": ("byyearday", 1, 366, True),
+    "BYWEEKNO": ("byweekno", 1, 53, True),
+    "BYHOUR": ("byhour", 0, 23, False),
+    "BYMINUTE": ("byminute", 0, 59, False),
+    "BYSECOND": ("bysecond", 0, 59, False),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A parsed RRULE with every value dateutil would take from DTSTART made
+    explicit, so DTSTART can move without changing the occurrences."""
+
+    freq: int
+    interval: int
+    count: int | None
+    until: datetime | None  # naive, in the event's wall time
+    wkst: int
+    by: dict = field(hash=False)  # dateutil keyword arguments (BYxxx parts)
+    simple: tuple | None = None  # see _simple_shape: rules expanded by arithmetic
+
+    def build(self, dtstart: datetime, *, count: int | None = None) -> du.rrule:
+        return du.rrule(
+            self.freq,
+            dtstart=dtstart,
+            interval=self.interval,
+            count=self.count if count is None else count,
+            until=self.until,
+            wkst=self.wkst,
+            **self.by,
+        )
+
+
+def _int(text: str, part: str) -> int:
+    if not _INT.match(text):
+        raise RecurrenceError(f"RRULE {part}={text!r} is not an integer")
+    return int(text)
+
+
+def _parse_until(text: str, zone: tzinfo | None) -> datetime:
+    try:
+        if re.fullmatch(r"\d{8}", text):
+            return datetime.strptime(text, "%Y%m%d")
+        if re.fullmatch(r"\d{8}T\d{6}Z?", text):
+            value = datetime.strptime(text[:15], "%Y%m%dT%H%M%S")
+        else:
+            raise ValueError("not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
+    except ValueError as e:
+        raise RecurrenceError(f"RRULE UNTIL={text!r}: {e}") from None
+    if text.endswith("Z") and zone is not None:
+        value = value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+    return value
+
+
+def parse_rule(text: object, dtstart: datetime, *, zone: tzinfo | None = None) -> Rule:
+    """Parse an RRULE value (RFC 5545 3.3.10) for a series starting at the wall
+    time `dtstart`; raise RecurrenceError on anything unparseable or absurd."""
+    if not isinstance(text, str) or not text.strip():
+        raise RecurrenceError("rrule must be a non-empty string")
+    value = text.strip()
+    if value.upper().startswith("RRULE:"):
+        value = value[6:]
+    if len(value) > 1000 or "\n" in value:
+        raise RecurrenceError("rrule is too long or has several lines")
+    parts: dict[str, str] = {}
+    for pair in value.upper().split(";"):
+        name, eq, val = pair.partition("=")
+        if not eq or not val:
+            raise RecurrenceError(f"RRULE part {pair!r} is not NAME=VALUE")
+        if name in parts:
+            raise RecurrenceError(f"RRULE part {name} appears twice")
+        parts[name] = val
+    freq = FREQS.get(parts.pop("FREQ", ""))
+    if freq is None:
+        raise RecurrenceError(f"RRULE needs FREQ, one of {', '.join(FREQS)}")
+    if freq == du.SECONDLY:
+        raise RecurrenceError("FREQ=SECONDLY is not a calendar frequency")
+    interval = _int(parts.pop("INTERVAL", "1"), "INTERVAL")
+    if not 1 <= interval <= 10_000:
+        raise RecurrenceError("RRULE INTERVAL must be between 1 and 10000")
+    count = until = None
+    if "COUNT" in parts:
+        count = _int(parts.pop("COUNT"), "COUNT")
+        if count < 1:
+            raise RecurrenceError("RRULE COUNT must be at least 1")
+    if "UNTIL" in parts:
+        if count is not None:
+            raise RecurrenceError("RRULE cannot have both COUNT and UNTIL")
+        until = _parse_until(parts.pop("UNTIL"), zone)
+    wkst = DAYS.get(parts.pop("WKST", "MO"))
+    if wkst is None:
+        raise RecurrenceError("RRULE WKST must be a day (MO..SU)")
+    by: dict = {}
+    if "BYDAY" in parts:
+        days = []
+        for item in parts.pop("BYDAY").split(","):
+            m = _BYDAY.match(item)
+            if not m:
+                raise RecurrenceError(f"RRULE BYDAY item {item!r} is not like MO, 2TU or -1FR")
+            n = int(m.group(1)) if m.group(1) else None
+            if n is not None and not (1 <= abs(n) <= MAX_BYDAY_N):
+                raise RecurrenceError(f"RRULE BYDAY item {item!r}: n must be 1..53 or -53..-1")
+            days.append(du.weekday(DAYS[m.group(2)], n))
+        by["byweekday"] = days
+    for part, (keyword, low, high, signed) in _INT_LISTS.items():
+        if part in parts:
+            values = [_int(v, part) for v in parts.pop(part).split(",")]
+            for v in values:
+                if not (low <= v <= high or (signed and -high <= v <= -low)):
+                    raise RecurrenceError(f"RRULE {part} value {v} is out of range")
+            by[keyword] = values
+    if parts:
+        raise RecurrenceError(f"RRULE has unknown part(s) {', '.join(sorted(parts))}")
+    _make_explicit(freq, by, dtstart)
+    simple = _simple_shape(freq, by, dtstart, wkst, count)
+    rule = Rule(freq=freq, interval=interval, count=count, until=until, wkst=wkst, by=by, simple=simple)
+    try:
+        rule.build(dtstart)
+    except (ValueError, TypeError) as e:
+        raise RecurrenceError(f"RRULE {text!r}: {e}") from None
+    return rule
+
+
+def _make_explicit(freq: int, by: dict, dtstart: datetime) -> None:
+    """Add the BYxxx values dateutil would otherwise take from DTSTART."""
+    if not any(k in by for k in ("byweekno", "byyearday", "bymonthday", "byweekday")):
+        if freq == du.YEARLY:
+            by.setdefault("bymonth", [dtstart.month])
+            by["bymonthday"] = [dtstart.day]
+        elif freq == du.MONTHLY:
+            by["bymonthday"] = [dtstart.day]
+        elif freq == du.WEEKLY:
+            by["byweekday"] = [dtstart.weekday()]
+    if freq < du.HOURLY:
+        by.setdefault("byhour", [dtstart.hour])
+    if freq < du.MINUTELY:
+        by.setdefault("byminute", [dtstart.minute])
+    if freq < du.SECONDLY:
+        by.setdefault("bysecond", [dtstart.second])
+
+
+def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int | None) -> tuple | None:
+    """The shape of a rule whose occurrences are plain arithmetic (one time of
+    day, the one DTSTART has; no BYSETPOS, BYxxxDAY lists or nth weekdays), or None.
+
+    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day) | ("yearly", month, day)
+    """
+    time_keys = {"byhour", "byminute", "bysecond"}
+    if [by.get(k) for k in ("byhour", "byminute", "bysecond")] != [[dtstart.hour], [dtstart.minute], [dtstart.second]]:
+        return None
+    rest = set(by) - time_keys
+    if freq == du.DAILY and not rest:
+        return ("daily",)
+    if freq == du.WEEKLY and rest == {"byweekday"}:
+        days = []
+        for d in by["byweekday"]:
+            if isinstance(d, du.weekday):
+                if d.n:
+                    return None
+                d = d.weekday
+            days.append(d)
+        return ("weekly", tuple(sorted({(d - wkst) % 7 for d in days})))
+    if freq == du.MONTHLY and rest == {"bymonthday"} and len(by["bymonthday"]) == 1:
+        day = by["bymonthday"][0]
+        if day > 0 and (count is None or day <= 28):
+            return ("monthly", day)
+    if freq == du.YEARLY and rest == {"bymonth", "bymonthday"}:
+        if len(by["bymonth"]) == 1 and len(by["bymonthday"]) == 1 and by["bymonthday"][0] > 0:
+            month, day = by["bymonth"][0], by["bymonthday"][0]
+            if count is None or (month, day) != (2, 29):
+                return ("yearly", month, day)
+    return None
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) -> Iterator[datetime]:
+    """What dateutil yields for a simple rule, by arithmetic from the window:
+    the cost depends on the window, never on how long ago the series began."""
+    shape, step, until, count = rule.simple, rule.interval, rule.until, rule.count
+    assert shape is not None
+    at = dtstart.time()
+
+    last = hi if until is None or until > hi else until
+    most = count if count is not None else 1 << 62
+
+    def ended(occ: datetime, n: int) -> bool:
+        return (until is not None and occ > until) or n >= most
+
+    if shape[0] == "daily":
+        lag = lo - dtstart
+        n = max(0, _ceil_div(lag.days * 86400 + lag.seconds, step * 86400))
+        delta = timedelta(days=step)
+        occ = dtstart + n * delta
+        while occ <= last and n < most:
+            yield occ
+            n += 1
+            occ += delta
+        return
+    if shape[0] == "weekly":
+        offsets = [timedelta(days=o) for o in shape[1]]
+        week0 = datetime.combine(dtstart.date(), at) - timedelta(days=(dtstart.weekday() - rule.wkst) % 7)
+        first = [week0 + o for o in offsets if week0 + o >= dtstart]
+        for n, occ in enumerate(first):
+            if occ > last or n >= most:
+                return
+            if occ >= lo:
+                yield occ
+        k = max(1, (lo - week0).days // (7 * step))
+        per_week = len(offsets)
+        stride = timedelta(days=7 * step)
+        week = week0 + k * stride
+        n = len(first) + (k - 1) * per_week
+        while week <= last:
+            for o in offsets:
+                occ = week + o
+                if occ > last or n >= most:
+                    return
+                if occ >= lo:
+                    yield occ
+                n += 1
+            week += stride
+        return
+    if shape[0] == "monthly":
+        day = shape[1]
+        base = dtstart.year * 12 + dtstart.month - 1
+        shift = 0 if day >= dtstart.day else 1  # month 0's occurrence is before DTSTART
+        k = max(0, (lo.year * 12 + lo.month - 1 - base) // step)
+        while True:
+            year, month = divmod(base + k * step, 12)
+            if year > 9999 or datetime(year, month + 1, 1) > hi:
+                return
+            if day <= calendar.monthrange(year, month + 1)[1]:
+                occ = datetime.combine(date(year, month + 1, day), at)
+                if occ >= dtstart:
+                    if occ > hi or ended(occ, k - shift):
+                        return
+                    if occ >= lo:
+                        yield occ
+            k += 1
+    month, day = shape[1], shape[2]
+    shift = 0 if (month, day) >= (dtstart.month, dtstart.day) else 1
+    k = max(0, (lo.year - dtstart.year) // step)
+    while True:
+        year = dtstart.year + k * step
+        if year > 9999 or datetime(year, 1, 1) > hi:
+            return
+        if day <= calendar.monthrange(year, month)[1]:
+            occ = datetime.combine(date(year, month, day), at)
+            if occ >= dtstart:
+                if occ > hi or ended(occ, k - shift):
+                    return
+                if occ >= lo:
+                    yield occ
+        k += 1
+
+
+def _period_start(freq: int, moment: datetime, wkst: int) -> datetime:
+    if freq == du.YEARLY:
+        return datetime(moment.year, 1, 1)
+    if freq == du.MONTHLY:
+        return datetime(moment.year, moment.month, 1)
+    day = datetime(moment.year, moment.month, moment.day)
+    if freq == du.WEEKLY:
+        return day - timedelta(days=(moment.weekday() - wkst) % 7)
+    if freq == du.DAILY:
+        return day
+    if freq == du.HOURLY:
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return moment.replace(second=0, microsecond=0)
+
+
+def _periods_between(freq: int, a: datetime, b: datetime) -> int:
+    """Whole periods from period start `a` to period start `b`."""
+    if freq == du.YEARLY:
+        return b.year - a.year
+    if freq == du.MONTHLY:
+        return (b.year - a.year) * 12 + b.month - a.month
+    if freq == du.WEEKLY:
+        return (b - a).days // 7
+    if freq == du.DAILY:
+        return (b - a).days
+    seconds = int((b - a).total_seconds())
+    return seconds // 3600 if freq == du.HOURLY else seconds // 60
+
+
+def _add_periods(freq: int, start: datetime, n: int) -> datetime:
+    if freq == du.YEARLY:
+        return start.replace(year=start.year + n)
+    if freq == du.MONTHLY:
+        months = start.month - 1 + n
+        return start.replace(year=start.year + months // 12, month=months % 12 + 1)
+    if freq == du.WEEKLY:
+        return start + timedelta(weeks=n)
+    if freq == du.DAILY:
+        return start + timedelta(days=n)
+    if freq == du.HOURLY:
+        return start + timedelta(hours=n)
+    return start + timedelta(minutes=n)
+
+
+def fast_forward(rule: Rule, dtstart: datetime, before: datetime) -> datetime:
+    """The latest DTSTART at most `before`, a whole number of INTERVALs of
+    periods after `dtstart`'s period, giving the same occurrences from there on."""
+    first = _period_start(rule.freq, dtstart, rule.wkst)
+    target = _period_start(rule.freq, before, rule.wkst)
+    steps = _periods_between(rule.freq, first, target) // rule.interval
+    if steps <= 0:
+        return dtstart
+    try:
+        return _add_periods(rule.freq, first, steps * rule.interval)
+    except (ValueError, OverflowError):
+        return dtstart
+
+
+def checkpoints(rule: Rule, dtstart: datetime) -> tuple[list[tuple[int, datetime]], datetime | None]:
+    """For a COUNT rule: every CHECKPOINT_EVERY-th occurrence as (index, start)
+    and, when the rule ends within CHECKPOINT_LIMIT occurrences, its last one."""
+    marks: list[tuple[int, datetime]] = []
+    last = None
+    limit = min(rule.count or CHECKPOINT_LIMIT, CHECKPOINT_LIMIT)
+    n = -1
+    for n, start in enumerate(rule.build(dtstart, count=limit)):
+        if n % CHECKPOINT_EVERY == 0 and n:
+            marks.append((n, start))
+        last = start
+    finished = rule.count is not None and n + 1 >= rule.count
+    return marks, (last if finished else None)
+
+
+@dataclass
+class Expansion:
+    starts: list[datetime]  # wall times, ascending
+    capped: bool = False  # more occurrences exist in the window than returned
+
+
+class GaveUp(Exception):
+    """A COUNT rule would need too long a walk to reach the window."""
+
+
+def iter_starts(
+    rule: Rule,
+    dtstart: datetime,
+    lo: datetime,
+    hi: datetime,
+    *,
+    marks: list[tuple[int, datetime]] | None = None,
+) -> Iterator[datetime]:
+    """Occurrence starts (wall times) with lo <= start <= hi, ascending.
+    Raises GaveUp when a COUNT rule is more than WALK_BUDGET occurrences
+    past its nearest checkpoint."""
+    if rule.simple is not None:
+        yield from _simple_starts(rule, dtstart, lo, hi)
+        return
+    if rule.count is None:
+        source = rule.build(fast_forward(rule, dtstart, lo))
+        budget = None
+    else:
+        index, restart = 0, dtstart
+        for n, start in marks or ():
+            if start > lo:
+                break
+            index, restart = n, start
+        source = rule.build(restart, count=rule.count - index)
+        budget = WALK_BUDGET
+    walked = 0
+    for start in source:
+        if start > hi:
+            return
+        if start >= lo:
+            yield start
+        elif budget is not None:
+            walked += 1
+            if walked > budget:
+                raise GaveUp(f"more than {budget} occurrences to walk before {lo}")
+
+
+def expand(
+    rule: Rule,
+    dtstart: datetime,
+    lo: datetime,
+    hi: datetime,
+    *,
+    marks: list[tuple[int, datetime]] | None = None,
+    limit: int = MAX_OCCURRENCES,
+) -> Expansion:
+    """Occurrence starts (wall times) with lo <= start <= hi, at most `limit`."""
+    out: list[datetime] = []
+    try:
+        for start in iter_starts(rule, dtstart, lo, hi, marks=marks):
+            if len(out) == limit:
+                return Expansion(out, capped=True)
+            out.append(start)
+    except GaveUp:
+        return Expansion(out, capped=True)
+    return Expansion(out)
+
+
+def naive_expand(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) -> list[datetime]:
+    """The plain way (walks from DTSTART); a test oracle for `expand`."""
+    return rule.build(dtstart).between(lo, hi, inc=True)
+
+
+# --- an event's times -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When an event happens, validated. start/end are wall times (datetime)
+    or dates (all-day); zone is None for all-day and floating events."""
+
+    start: date | datetime
+    end: date | datetime
+    all_day: bool
+    zone: ZoneInfo | None
+    rule: Rule | None = None
+    exdates: frozenset = frozenset()
+
+    duration: timedelta = field(init=False)
+    floating: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duration", _as_datetime(self.end) - _as_datetime(self.start))
+        object.__setattr__(self, "floating", self.zone is None and not self.all_day)
+
+
+def _as_datetime(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def parse_timing(event: dict) -> Timing:
+    """Validate the time fields of a PROTOCOL 5 event (start, end, tz,
+    all_day, rrule, exdates); raise RecurrenceError naming the problem."""
+    all_day = event.get("all_day", False)
+    if not isinstance(all_day, bool):
+        raise RecurrenceError("all_day must be true or false")
+    start = parse_local(event.get("start"), what="start")
+    end_text = event.get("end")
+    if all_day:
+        if isinstance(start, datetime):
+            raise RecurrenceError("an all-day event starts on a date (YYYY-MM-DD)")
+        end = start + timedelta(days=1) if end_text is None else parse_local(end_text, what="end")
+        if isinstance(end, datetime):
+            raise RecurrenceError("an all-day event ends on a date (YYYY-MM-DD)")
+        zone = None
+    else:
+        if not isinstance(start, datetime):
+            raise RecurrenceError("a timed event starts at YYYY-MM-DDTHH:MM:SS (or set all_day)")
+        end = start if end_text is None else parse_local(end_text, what="end")
+        if not isinstance(end, datetime):
+            raise RecurrenceError("a timed event ends at YYYY-MM-DDTHH:MM:SS")
+        tz = event.get("tz")
+        zone = None if tz is None else get_zone(tz)
+    if end < start:
+        raise RecurrenceError(f"end {format_local(end)} is before start {format_local(start)}")
+    rule = None
+    if event.get("rrule") is not None:
+        rule = parse_rule(event["rrule"], _as_datetime(start), zone=zone)
+    exdates = event.get("exdates") or []
+    if not isinstance(exdates, list) or len(exdates) > 10_000:
+        raise RecurrenceError("exdates must be a list")
+    parsed = frozenset(_as_datetime(parse_local(x, what="exdate")) for x in exdates)
+    return Timing(start=start, end=end, all_day=all_day, zone=zone, rule=rule, exdates=parsed)
+
+
+def recurrence_key(text: object) -> str:
+    """Normalize a recurrence_id so equal instants of one series compare equal."""
+    if not isinstance(text, str):
+        raise RecurrenceError("recurrence_id must be a string")
+    return format_local(parse_local(text, what="recurrence_id"))

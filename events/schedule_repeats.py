@@ -1,0 +1,126 @@
+"""Repetition phrases for the schedule parser: "every tuesday", "biweekly", "the 1st of each month".
+
+Each handler turns a match into a "rec" phrase whose data (freq, interval,
+byday, nth, bymonthday, bymonth) `events.schedule_rules` makes into an RRULE.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from events.schedule_words import (
+    ALL_WEEKDAYS,
+    NTH,
+    NTH_WORD,
+    NUMBERS,
+    WD_ANY,
+    Phrase,
+    PhraseError,
+    unit_of,
+)
+
+
+def _weekdays_in(text: str) -> list[int]:
+    found = [ALL_WEEKDAYS[w] for w in re.findall(WD_ANY.replace(r"\.?", ""), text)]
+    return sorted(set(found), key=found.index)
+
+
+def _rec(**data: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"freq": None, "interval": 1, "byday": [], "bymonthday": None, "bymonth": None}
+    base.update(data)
+    return base
+
+
+def rec_nth_of_month(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
+
+
+def rec_last_day(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=-1))
+
+
+def rec_day_of_month(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=int(m["d"])))
+
+
+def rec_weekdays(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[0, 1, 2, 3, 4], daypart=m["dp"]))
+
+
+def rec_weekends(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=[5, 6]))
+
+
+def rec_times_a_week(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", per_week=m["n"]))
+
+
+def rec_every_weekday(m: re.Match[str]) -> Phrase:
+    interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"]), daypart=m["dp"]))
+
+
+def rec_every_daypart(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="DAILY", daypart=m["dp"]))
+
+
+def rec_every_unit(m: re.Match[str]) -> Phrase:
+    if m["other"]:
+        interval = 2
+    elif m["n"]:
+        interval = int(m["n"]) if m["n"].isdigit() else NUMBERS[m["n"]]
+    else:
+        interval = 1
+    if interval < 1:
+        raise PhraseError(f'"{m.group(0)}" is not a valid repetition', m.start(), m.end())
+    freq = {"minute": "MINUTELY", "hour": "HOURLY", "day": "DAILY", "week": "WEEKLY",
+            "month": "MONTHLY", "year": "YEARLY"}[unit_of(m["unit"])]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval))
+
+
+def rec_every_date(m: re.Match[str]) -> Phrase:
+    """"every" before a month and day: yearly, the date follows as its own phrase."""
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="YEARLY"))
+
+
+def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
+    """"mondays and wednesdays": weak, so "biweekly" may still set the interval."""
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", byday=_weekdays_in(m.group(0)), weak=True))
+
+
+def rec_every_nth_weekday(m: re.Match[str]) -> Phrase:
+    return Phrase(m.start(), m.end(), "rec", _rec(
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
+
+
+ADVERBS = {
+    "daily": ("DAILY", 1), "weekly": ("WEEKLY", 1), "monthly": ("MONTHLY", 1),
+    "yearly": ("YEARLY", 1), "annually": ("YEARLY", 1), "hourly": ("HOURLY", 1),
+    "biweekly": ("WEEKLY", 2), "bi-weekly": ("WEEKLY", 2), "fortnightly": ("WEEKLY", 2),
+    "quarterly": ("MONTHLY", 3), "täglich": ("DAILY", 1), "taeglich": ("DAILY", 1),
+    "wöchentlich": ("WEEKLY", 1), "woechentlich": ("WEEKLY", 1), "monatlich": ("MONTHLY", 1),
+    "jährlich": ("YEARLY", 1), "jaehrlich": ("YEARLY", 1), "quotidien": ("DAILY", 1),
+    "quotidienne": ("DAILY", 1), "hebdomadaire": ("WEEKLY", 1), "mensuel": ("MONTHLY", 1),
+    "mensuelle": ("MONTHLY", 1), "annuel": ("YEARLY", 1), "annuelle": ("YEARLY", 1),
+    "diario": ("DAILY", 1), "diaria": ("DAILY", 1), "diariamente": ("DAILY", 1),
+    "semanal": ("WEEKLY", 1), "semanalmente": ("WEEKLY", 1), "mensual": ("MONTHLY", 1),
+    "mensualmente": ("MONTHLY", 1), "anual": ("YEARLY", 1), "anualmente": ("YEARLY", 1),
+}
+
+
+def rec_adverb(m: re.Match[str]) -> Phrase:
+    freq, interval = ADVERBS[m["adv"]]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval, adverb=True))
+
+
+def rec_nths_of_month(m: re.Match[str]) -> Phrase | None:
+    """"every 2nd and 4th thursday", "the first and third monday of the month"."""
+    if not (m["every"] or m["month"]):
+        return None
+    day = ALL_WEEKDAYS[m["wd"].rstrip(".")]
+    nths = [NTH[w] for w in re.findall(NTH_WORD, m["nths"])]
+    pairs = [(n, day) for n in sorted(set(nths), key=lambda n: (n < 0, n))]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", byday=[day], pairs=pairs))

@@ -1,0 +1,39 @@
+"""What every owner page shares: the page context and small request helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.shortcuts import render
+
+from events import log
+from events.index_models import IndexKey
+
+
+def conflict_count() -> int:
+    return IndexKey.objects.using("index").filter(conflict=True).count()
+
+
+def page_context(request, **extra) -> dict:
+    context = {
+        "instance_name": settings.INSTANCE_NAME,
+        "conflict_count": conflict_count(),
+        "writes_held": log.writes_held_reason(),
+    }
+    context.update(extra)
+    return context
+
+
+def render_page(request, template: str, context: dict | None = None, *, status: int = 200):
+    return render(request, template, page_context(request, **(context or {})), status=status)
+
+
+def parse_day(value: str | None, default: date) -> date:
+    """A `YYYY-MM-DD` query parameter, or `default` when absent or malformed."""
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return default

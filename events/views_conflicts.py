@@ -1,0 +1,92 @@
+"""Conflicts: keys edited in two places at once (several heads, PROTOCOL 5).
+Each shows its versions side by side; choosing one writes an entry that links
+every head, which resolves the conflict on every peer."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from events import calendar, index
+from events.authors import author_hue, author_label, author_names
+from events.index_models import IndexKey
+from events.log import LocalWritesHeld
+from events.preferences import viewer_tz
+from events.registers import Register
+from events.rrules import describe_rrule
+from events.views_auth import owner_required
+from events.views_calendar import event_url
+from events.views_common import render_page
+
+FIELDS = [("title", "Title"), ("start", "Starts"), ("end", "Ends"), ("all_day", "All day"), ("tz", "Time zone"),
+          ("rrule", "Repeats"), ("location", "Where"), ("description", "Notes")]
+MAX_SHOWN = 200
+
+
+def _value(event: dict, name: str) -> str:
+    value = event.get(name)
+    if name == "rrule":
+        return describe_rrule(value)
+    if name == "all_day":
+        return "yes" if value else "no"
+    if name in ("start", "end") and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{moment:%a %-d %b %Y, %H:%M}" if "T" in value else f"{moment:%a %-d %b %Y}"
+    return "" if value is None else str(value)
+
+
+def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> dict:
+    versions = []
+    for h in register.heads:
+        version = register.versions[h]
+        body = register.bodies.get(h) or {}
+        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        versions.append({
+            "hash": h,
+            "author": author_label(version.author, names),
+            "hue": author_hue(version.author),
+            "when": datetime.fromtimestamp(version.time / 1000, ZoneInfo(viewer_tz())),
+            "deleted": version.deleted,
+            "event": event,
+        })
+    rows = []
+    for name, label in FIELDS:
+        values = ["(deleted)" if v["deleted"] else _value(v["event"], name) for v in versions]
+        if any(values):
+            rows.append({"label": label, "values": values, "differs": len(set(values)) > 1})
+    title = next((v["event"].get("title") for v in versions if v["event"].get("title")), uid)
+    return {"uid": uid, "rid": rid, "title": title, "versions": versions, "rows": rows,
+            "anchor": f"uid={uid}&rid={rid}", "edit_url": event_url(uid, rid or None)}
+
+
+@owner_required
+def conflicts(request):
+    index.catch_up()
+    names = author_names()
+    rows = IndexKey.objects.using("index").filter(conflict=True).order_by("uid", "rid")
+    items = [
+        _conflict(uid, rid, Register.from_json(json.loads(state)), names)
+        for uid, rid, state in rows.values_list("uid", "rid", "state")[:MAX_SHOWN]
+    ]
+    return render_page(request, "conflicts.html", {"nav": "conflicts", "conflicts": items})
+
+
+@require_POST
+@owner_required
+def resolve(request):
+    uid, rid, keep = request.POST.get("uid", ""), request.POST.get("rid") or None, request.POST.get("keep", "")
+    try:
+        calendar.resolve_conflict(uid, rid, keep=keep)
+    except (LocalWritesHeld, calendar.CalendarError) as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "Conflict resolved: every peer will now show the version you chose.")
+    return redirect("conflicts")

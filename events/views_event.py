@@ -1,0 +1,198 @@
+"""One event: detail and edit form (this occurrence or the whole series),
+cancel one occurrence, delete, and the key's history from the log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from events import calendar, index
+from events.authors import author_hue, author_label, author_names
+from events.forms import EventForm
+from events.log import LocalWritesHeld
+from events.preferences import viewer_tz, zone_names
+from events.recurrence import RecurrenceError, recurrence_key
+from events.registers import Register
+from events.rrules import describe_rrule
+from events.views_auth import owner_required
+from events.views_calendar import conflict_url, event_url
+from events.views_common import render_page
+
+
+def _shown(register: Register | None) -> tuple[str, dict] | None:
+    """The head a reader sees (primary non-deleted head) and its event."""
+    if register is None or register.deleted:
+        return None
+    head = next(h for h in register.heads if not register.versions[h].deleted)
+    return head, dict(register.bodies[head].get("event") or {})
+
+
+def _local(text: str) -> date | datetime:
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
+def _occurrence_of(series: dict, rid: str) -> dict:
+    start, at = _local(series["start"]), _local(rid)
+    end = _local(series["end"]) if series.get("end") else start
+    return {**series, "start": rid, "end": (at + (end - start)).isoformat(), "rrule": None, "exdates": []}
+
+
+def _rid(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return recurrence_key(value)
+    except RecurrenceError:
+        raise Http404("no such occurrence") from None
+
+
+def _load(request) -> dict:
+    """Everything about the key named by ?uid=&rid= (404 when nothing is shown)."""
+    uid = request.GET.get("uid") or request.POST.get("uid") or ""
+    rid = _rid(request.GET.get("rid") or request.POST.get("rid"))
+    index.catch_up()
+    series_reg = index.register_of(uid, None) if uid else None
+    series = _shown(series_reg)
+    if series is None:
+        raise Http404("no such event")
+    found = {"uid": uid, "rid": rid, "series": series[1], "series_reg": series_reg, "override_reg": None}
+    if rid:
+        if not series[1].get("rrule"):
+            raise Http404("this event does not repeat")
+        override_reg = index.register_of(uid, rid)
+        if override_reg is not None and override_reg.deleted:
+            raise Http404("this occurrence was cancelled")
+        found["override_reg"] = override_reg
+        shown = _shown(override_reg)
+        found["event"] = shown[1] if shown else _occurrence_of(series[1], rid)
+    else:
+        found["event"] = series[1]
+    return found
+
+
+def _label(rid: str) -> str:
+    value = _local(rid)
+    return f"{value:%a %-d %b %Y, %H:%M}" if isinstance(value, datetime) else f"{value:%a %-d %b %Y}"
+
+
+def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
+    changes = index.history(uid, None) + (index.history(uid, rid) if rid else [])
+    out = []
+    for change in sorted(changes, key=lambda c: (c.time, c.hash)):
+        out.append(
+            {
+                "when": datetime.fromtimestamp(change.time / 1000, ZoneInfo(viewer_tz())),
+                "author": author_label(change.author, names),
+                "hue": author_hue(change.author),
+                "action": change.action,
+                "changes": [(k, v[0], v[1]) for k, v in change.changes.items()],
+                "hash": change.hash[:12],
+            }
+        )
+    return out
+
+
+def _series_changes(found: dict, fields: dict) -> dict:
+    """Fields for the whole series when the form was opened on one occurrence:
+    the move made to this occurrence is applied to the series' own start."""
+    if not found["rid"]:
+        return fields
+    series, occurrence = found["series"], found["event"]
+    moved_start = _local(fields["start"]) - _local(occurrence["start"])
+    duration = _local(fields["end"]) - _local(fields["start"])
+    series_start = _local(series["start"])
+    if isinstance(series_start, datetime) != isinstance(_local(fields["start"]), datetime):
+        raise calendar.CalendarError("switching a series between all-day and timed is done from the series itself")
+    new_start = series_start + moved_start
+    return {**fields, "start": new_start.isoformat(), "end": (new_start + duration).isoformat()}
+
+
+@owner_required
+def detail(request):
+    found = _load(request)
+    uid, rid, event = found["uid"], found["rid"], found["event"]
+    occurrence = bool(rid)
+    if request.method == "POST":
+        form = EventForm(request.POST, occurrence=occurrence, extra_rule=EventForm.initial_from(found["series"])[1])
+        if form.is_valid():
+            fields = form.event_fields()
+            try:
+                if occurrence and form.cleaned_data.get("scope") != "series":
+                    fields.pop("rrule", None)
+                    calendar.edit_occurrence(uid, rid, **fields)
+                else:
+                    calendar.edit_series(uid, **_series_changes(found, fields))
+            except LocalWritesHeld as e:
+                form.add_error(None, str(e))
+            except calendar.CalendarError as e:
+                form.add_error(None, str(e))
+            else:
+                messages.success(request, f"Saved “{fields['title']}”.")
+                return redirect(f"{reverse('month')}?d={fields['start'][:10]}")
+    else:
+        initial, extra = EventForm.initial_from(event)
+        if occurrence:
+            series_initial, extra = EventForm.initial_from(found["series"])
+            for name in ("repeat", "interval", "byday", "ends", "until", "count"):
+                initial[name] = series_initial[name]
+        form = EventForm(initial=initial, occurrence=occurrence, extra_rule=extra)
+    names = author_names()
+    series_reg, override_reg = found["series_reg"], found["override_reg"]
+    conflicted = series_reg.conflict or (override_reg is not None and override_reg.conflict)
+    shown_reg = override_reg if override_reg is not None and not override_reg.deleted else series_reg
+    author = shown_reg.versions[shown_reg.heads[0]].author
+    context = {
+        "nav": "event",
+        "form": form,
+        "uid": uid,
+        "rid": rid or "",
+        "rid_label": _label(rid) if rid else "",
+        "event": event,
+        "repeat_text": describe_rrule(found["series"].get("rrule")),
+        "recurring": bool(found["series"].get("rrule")),
+        "is_override": override_reg is not None,
+        "conflicted": conflicted,
+        "conflict_url": conflict_url(uid, rid if override_reg is not None and override_reg.conflict else None),
+        "author": author_label(author, names),
+        "hue": author_hue(author),
+        "history": _history(uid, rid, names),
+        "series_url": event_url(uid, None),
+        "zones": zone_names(),
+        "viewer_tz": viewer_tz(),
+    }
+    return render_page(request, "event.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@owner_required
+def cancel(request):
+    found = _load(request)
+    if not found["rid"]:
+        raise Http404("cancel needs an occurrence")
+    try:
+        calendar.cancel_occurrence(found["uid"], found["rid"])
+    except (LocalWritesHeld, calendar.CalendarError) as e:
+        messages.error(request, str(e))
+        return redirect(event_url(found["uid"], found["rid"]))
+    messages.success(request, f"Cancelled “{found['event'].get('title')}” on {found['rid'][:10]}.")
+    return redirect(f"{reverse('month')}?d={found['rid'][:10]}")
+
+
+@require_POST
+@owner_required
+def delete(request):
+    found = _load(request)
+    try:
+        calendar.delete_event(found["uid"])
+    except (LocalWritesHeld, calendar.CalendarError) as e:
+        messages.error(request, str(e))
+        return redirect(event_url(found["uid"], found["rid"]))
+    messages.success(request, f"Deleted “{found['series'].get('title')}”.")
+    start = found["event"].get("start") or ""
+    return redirect(f"{reverse('month')}?d={start[:10]}" if start else reverse("month"))

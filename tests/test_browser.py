@@ -1,0 +1,246 @@
+"""The owner's UI in a real headless Chromium against real daphne instances.
+
+Run alone: DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -m browser
+Screenshots of the main views land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.instances import Instance, wait_until
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    return Instance.template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def instances(tmp_path, template):
+    started: list[Instance] = []
+
+    def make(name: str) -> Instance:
+        inst = Instance(tmp_path / name, template, name=name).start()
+        started.append(inst)
+        return inst
+
+    yield make
+    for inst in started:
+        inst.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def set_up_owner(page, inst: Instance) -> None:
+    page.goto(inst.url + "/")
+    assert page.url.endswith("/setup/")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Set password")).click()
+    page.wait_for_url(inst.url + "/")
+
+
+def quick_add(page, text: str) -> None:
+    box = page.get_by_label("Quick add an event")
+    box.fill(text)
+    with page.expect_response(lambda r: "/quick/add/" in r.url):
+        box.press("Enter")
+
+
+def tuesdays(month: date) -> list[date]:
+    d = month.replace(day=1)
+    out = []
+    while d.month == month.month:
+        if d.weekday() == 1:
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+def test_first_run_sets_the_password_then_login_works(page, instances):
+    inst = instances("first")
+    set_up_owner(page, inst)
+    assert page.get_by_role("link", name="Month").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login/"))
+    page.goto(inst.url + "/setup/")
+    assert "404" in page.title() or "Not Found" in page.content()
+    page.goto(inst.url + "/week/")
+    assert "/login/" in page.url
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_text("Wrong password.").is_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(inst.url + "/week/")
+
+
+def test_quick_add_puts_lunch_on_every_tuesday(page, instances):
+    inst = instances("lunch")
+    set_up_owner(page, inst)
+    box = page.get_by_label("Quick add an event")
+    box.type("lunch every tuesday at noon", delay=10)
+    preview = page.locator("#qa-preview")
+    preview.locator("dd", has_text="every Tuesday").wait_for()
+    assert preview.locator("mark.k-title", has_text="lunch").count() == 1
+    assert "12:00" in preview.inner_text()
+    shot(page, "quick-add-preview")
+    page.evaluate("window.__marker = 'no reload'")
+    with page.expect_response(lambda r: "fragment=1" in r.url):
+        box.press("Enter")
+    page.locator(".chip", has_text="lunch").first.wait_for()
+    assert page.evaluate("window.__marker") == "no reload"  # shown without a full reload
+    today = date.today()
+    for d in tuesdays(today):
+        if d < today:
+            continue
+        cell = page.locator(f'.day[data-day="{d.isoformat()}"]')
+        assert cell.locator(".chip", has_text="lunch").inner_text().startswith("12:00"), d
+    shot(page, "month")
+    page.get_by_role("link", name="Week").click()
+    if not page.locator(".wk-ev .chip").count():  # this week's Tuesday has passed
+        page.get_by_role("link", name="Next").click()
+    page.locator(".wk-ev .chip").first.wait_for()
+    shot(page, "week")
+    page.get_by_role("link", name="Agenda").click()
+    shot(page, "agenda")
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                             storage_state=page.context.storage_state())
+    mobile = phone.new_page()
+    mobile.goto(inst.url + "/")
+    mobile.locator(".chip", has_text="lunch").first.wait_for()
+    assert mobile.locator(".wd-row").is_hidden()  # the grid became a list of days
+    shot(mobile, "month-phone")
+    phone.close()
+
+
+def test_editing_one_occurrence_moves_only_it(page, instances):
+    inst = instances("edit")
+    set_up_owner(page, inst)
+    quick_add(page, "lunch every tuesday at noon")
+    next_month = (date.today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    page.goto(f"{inst.url}/?d={next_month.isoformat()}")
+    days = tuesdays(next_month)
+    target = days[1]
+    page.locator(f'.day[data-day="{target.isoformat()}"] .chip').click()
+    page.wait_for_url(re.compile(r"/event/\?"))
+    assert page.get_by_label("Only this occurrence").is_checked()
+    page.get_by_label("Start time").fill("15:00")
+    page.get_by_label("End time").fill("16:00")
+    shot(page, "edit-form")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/\?d="))
+    assert page.locator(f'.day[data-day="{target.isoformat()}"] .chip').inner_text().startswith("15:00")
+    for d in days:
+        if d != target:
+            assert page.locator(f'.day[data-day="{d.isoformat()}"] .chip').inner_text().startswith("12:00"), d
+
+
+def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, instances):
+    inst = instances("nodate")
+    set_up_owner(page, inst)
+    box = page.get_by_label("Quick add an event")
+    box.type("lunch with Bob", delay=10)
+    error = page.locator("#qa-error")
+    error.get_by_text("no date or time").wait_for()
+    with page.expect_response(lambda r: "/quick/add/" in r.url) as info:
+        box.press("Enter")
+    assert info.value.status == 400
+    assert error.is_visible()
+    page.goto(inst.url + "/agenda/")
+    assert page.locator(".agenda-item").count() == 0
+
+
+def test_a_script_in_a_title_is_shown_as_text(page, instances):
+    inst = instances("xss")
+    set_up_owner(page, inst)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    title = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    box = page.get_by_label("Quick add an event")
+    box.type(f"{title} tomorrow at 9", delay=2)
+    page.locator("#qa-preview dd").first.wait_for()
+    quick_add(page, f"{title} tomorrow at 9")
+    page.goto(inst.url + "/agenda/")
+    assert page.locator(".agenda-item .ttl").first.inner_text() == title
+    page.goto(inst.url + "/")
+    page.locator(".chip .ttl").first.wait_for()
+    assert title in page.locator(".chip .ttl").first.inner_text()
+    page.locator(".chip").first.click()
+    page.wait_for_url(re.compile(r"/event/"))
+    assert page.locator("h1").inner_text().startswith(title)
+    assert page.locator("img[src=x]").count() == 0
+    assert dialogs == []
+
+
+def test_two_paired_instances_show_each_others_events_live(browser, instances):
+    alice, bob = instances("alice"), instances("bob")
+    pages = {}
+    for inst in (alice, bob):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        pg = ctx.new_page()
+        pg.set_default_timeout(20000)
+        set_up_owner(pg, inst)
+        pages[inst.name] = pg
+    a, b = pages["alice"], pages["bob"]
+    a.get_by_role("link", name="Peers").click()
+    a.get_by_role("button", name="Make an invite link").click()
+    invite = a.get_by_label("Invite link", exact=True).input_value()
+    assert "/pair/" in invite and a.locator(".qr svg").count() == 1
+    b.get_by_role("link", name="Peers").click()
+    b.get_by_label("Invite link or address").fill(invite)
+    b.get_by_role("button", name="Pair").click()
+    b.get_by_text("paired with").wait_for()
+    b.locator(".peer-name", has_text="alice").wait_for()
+    a.locator(".peer-name", has_text="bob").wait_for()  # the peers page refreshes itself
+    a.locator(".status", has_text=re.compile("in sync|syncing")).wait_for()
+    shot(a, "peers")
+    a.get_by_role("link", name="Month").click()
+    b.get_by_role("link", name="Month").click()
+    b.evaluate("window.__marker = 'no reload'")
+    quick_add(a, "dinner with bob tomorrow at 19")
+    b.locator(".chip", has_text="dinner with bob").wait_for(timeout=20000)
+    quick_add(b, "climbing tomorrow at 8")
+    a.locator(".chip", has_text="climbing").wait_for(timeout=20000)
+    assert b.evaluate("window.__marker") == "no reload"
+    chip = a.locator(".chip", has_text="climbing")
+    assert "bob" in chip.get_attribute("title")  # the author's name on hover
+    wait_until(lambda: len(alice.vector()) == 2 and alice.vector() == bob.vector(), message="same vectors")
+    for pg in (a, b):
+        pg.context.close()
