@@ -60,7 +60,10 @@ def after_store() -> None:
     except ImportError:
         index = None
     if index is not None and hasattr(index, "catch_up"):
-        index.catch_up()
+        try:
+            index.catch_up()
+        except Exception:  # the entries are stored; the index catches up on the next batch or start
+            logger.exception("the index could not catch up after a stored batch")
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 

@@ -34,6 +34,11 @@ def converged(*instances):
     return all(v == vectors[0] for v in vectors) and vectors[0]
 
 
+def titles(inst):
+    found = json.loads(inst.manage("query", "2026-12-01", "2026-12-08", "--tz", "UTC", "--json"))
+    return {o["title"] for o in found}
+
+
 def pair(a, b):
     """b pairs with a by invite."""
     out = b.manage("pair", a.manage("invite").strip())
@@ -56,6 +61,10 @@ def test_it_pairs_by_invite_and_converges(spawn):
     peer = status["peers"][0]
     assert (peer["name"], peer["url"], peer["state"]) == ("b", b.url, "paired")
     assert peer["entries_received"] == 2 and peer["entries_sent"] >= 3
+    # calendar events written beside the servers show up in the other's index
+    a.manage("add", "--title", "lunch with b", "--start", "2026-12-03T12:00", "--end", "2026-12-03T13:00", "--tz", "UTC")
+    b.manage("add", "--title", "dinner with a", "--start", "2026-12-04T19:00", "--end", "2026-12-04T21:00", "--tz", "UTC")
+    wait_until(lambda: titles(a) == titles(b) == {"lunch with b", "dinner with a"}, 20, message="events on both calendars")
     # the invite was single-use
     c = spawn("c")
     with pytest.raises(RuntimeError, match="bad-invite|used"):

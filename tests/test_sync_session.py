@@ -23,7 +23,7 @@ from events.models import LogEntry
 from sync import pairing, protocol, replication
 from sync.models import Invite, PairingRequest, Peer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "index"])
 T = 1_795_000_000_000
 TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
 
