@@ -1,6 +1,7 @@
 """Real instances: daphne processes on loopback, driven through manage.py."""
 
 import json
+import shutil
 import urllib.request
 
 import pytest
@@ -126,3 +127,31 @@ def test_it_resumes_after_being_killed_while_storing_a_big_batch(spawn):
     b.start()
     wait_until(lambda: converged(a, b), 90, message="sync resumed")
     assert check_log(b) == total
+
+
+def test_a_restored_backup_gets_its_own_feed_back_without_forking(spawn):
+    a, b = spawn("a"), spawn("b")
+    pair(a, b)
+    a.append("a1", "a2")
+    wait_until(lambda: converged(a, b) and sum(a.vector().values()) == 2, 20, message="first sync")
+    a.stop()
+    backup = a.data_dir.parent / "a-backup"
+    backup.mkdir()
+    for f in a.data_dir.glob("*.sqlite3*"):  # with the WAL files
+        shutil.copy2(f, backup / f.name)
+    a.start()
+    a.append("a3", "a4", "a5")
+    wait_until(lambda: converged(a, b) and sum(b.vector().values()) == 5, 20, message="b holds a's 5 entries")
+    a.stop()
+    for f in a.data_dir.glob("*.sqlite3*"):
+        f.unlink()
+    for f in backup.iterdir():
+        shutil.copy2(f, a.data_dir / f.name)
+    assert sum(a.vector().values()) == 2
+    a.start()
+    wait_until(lambda: sum(a.vector().values()) == 5, 20, message="a gets its own entries back")
+    wait_until(lambda: a.peers()["self"]["writes_held"] is None, 10, message="writes released")
+    a.append("a6")
+    wait_until(lambda: converged(a, b) and sum(b.vector().values()) == 6, 20, message="a6 reaches b")
+    assert check_log(b) == 6
+    assert "[]" in b.run_python("from events import log; print([f.author for f in log.fork_evidence()])")

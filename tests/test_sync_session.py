@@ -431,3 +431,30 @@ async def test_it_updates_the_status_the_owner_sees():
     await c.close()
     await asyncio.sleep(0.1)
     assert (await db(status))["peers"][0]["connected"] is False
+
+
+async def test_it_drops_a_peer_that_stops_answering_mid_sync(monkeypatch):
+    monkeypatch.setattr(replication, "ACK_TIMEOUT", 0.5)
+    await db(log.append_local, {"type": "note"})
+    c, _ = await paired_client()
+    await c.recv_type("entries")  # and never acknowledge it
+    await c.closed(timeout=4)
+
+
+def test_it_backs_off_exponentially_with_jitter_up_to_a_cap():
+    from sync.dialer import backoff_delay
+
+    for failures, (low, high) in {0: (0.25, 0.5), 3: (2, 4), 50: (30, 60)}.items():
+        delays = [backoff_delay(failures) for _ in range(200)]
+        assert low <= min(delays) and max(delays) <= high and len(set(delays)) > 1
+
+
+def test_it_reads_invite_and_base_urls():
+    assert pairing.split_pair_url("http://h:8000/pair/abcdefghijklmnopqrstuvwx/") == (
+        "http://h:8000",
+        "abcdefghijklmnopqrstuvwx",
+    )
+    assert pairing.split_pair_url("https://cal.example/sub/") == ("https://cal.example/sub", None)
+    assert pairing.sync_ws_url("https://cal.example/sub") == "wss://cal.example/sub/ws/sync/"
+    with pytest.raises(ValueError):
+        pairing.split_pair_url("not a url")
