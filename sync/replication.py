@@ -622,21 +622,22 @@ class Hub:
                 except TimeoutError:
                     pass
                 self._kick.clear()
-                arrival = await database_sync_to_async(log.last_arrival)()
-                if arrival != self.arrival:
-                    await self.refresh_vector()
-                    for s in list(self.sessions.values()):
-                        s.wake.set()
-                now = time.monotonic()
-                if now - last_peers > PEERS_INTERVAL:
-                    last_peers = now
-                    await self._check_peers()
-                if now - last_status > STATUS_INTERVAL:
-                    last_status = now
-                    await self.flush_status()
-        except Exception:
-            logger.exception("the replication hub stopped")
-            raise
+                try:
+                    arrival = await database_sync_to_async(log.last_arrival)()
+                    if arrival != self.arrival:
+                        await self.refresh_vector()
+                        for s in list(self.sessions.values()):
+                            s.wake.set()
+                    now = time.monotonic()
+                    if now - last_peers > PEERS_INTERVAL:
+                        last_peers = now
+                        await self._check_peers()
+                    if now - last_status > STATUS_INTERVAL:
+                        last_status = now
+                        await self.flush_status()
+                except Exception:  # e.g. the database stayed locked: log it, back off, go on
+                    logger.exception("replication hub: tailing the log failed; retrying in a second")
+                    await asyncio.sleep(1.0)
         finally:
             self._task = None
 
