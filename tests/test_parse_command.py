@@ -12,6 +12,9 @@ from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The default zone is the owner's preference, read from the database.
+pytestmark = pytest.mark.django_db
+
 
 def run(*args, stdin=None):
     out, err = io.StringIO(), io.StringIO()
@@ -56,7 +59,6 @@ def test_it_refuses_a_bad_now():
         run("lunch tomorrow", "--now", "yesterday-ish")
 
 
-@pytest.mark.django_db
 def test_jsonl_answers_each_line_and_survives_bad_ones():
     lines = "\n".join([
         json.dumps({"text": "call mom tomorrow 3pm", "now": "2026-11-21T09:00:00", "tz": "Europe/Bucharest"}),
