@@ -165,6 +165,7 @@ class Session:
         self.other: dict | None = None
         self.authenticated = False
         self.admitted = False
+        self.have_sent = False
         self.their_have: dict[str, int] | None = None
         self.their_vec: dict[str, int] = {}
         self.sent_upto: dict[str, int] = {}
@@ -377,7 +378,11 @@ class Session:
             raise ProtocolError("not-paired", "the auth signature does not verify for this connection")
         self.authenticated = True
         if self.dialer:
-            return  # the dialed side decides; its `have` says we were admitted
+            # The dialed side decides; its `have` says we were admitted. Ours goes
+            # now, so a peer that waits for it before sending its own works too.
+            if not self.pair_only:
+                await self._send_have()
+            return
         try:
             await database_sync_to_async(pairing.admit)(
                 key=self.key, name=self.name, url=self.other.get("url"), invite=self.other.get("invite")
@@ -386,13 +391,18 @@ class Session:
             raise ProtocolError(e.code, e.message) from None
         await self._admitted()
 
+    async def _send_have(self) -> None:
+        vector = await self.hub.refresh_vector()
+        await self._send(protocol.have({a: s for a, s in vector.items() if a not in self.hub.blocked}))
+        self.have_sent = True
+
     async def _admitted(self) -> None:
         if not self.hub.register(self):
             return
         self.admitted = True
         self.status_dirty = True
-        vector = await self.hub.refresh_vector()
-        await self._send(protocol.have({a: s for a, s in vector.items() if a not in self.hub.blocked}))
+        if not self.have_sent:
+            await self._send_have()
         self._spawn(self._verify_loop())
         self._spawn(self._store_loop())
 

@@ -458,3 +458,33 @@ def test_it_reads_invite_and_base_urls():
     assert pairing.sync_ws_url("https://cal.example/sub") == "wss://cal.example/sub/ws/sync/"
     with pytest.raises(ValueError):
         pairing.split_pair_url("not a url")
+
+
+def test_sync_once_fails_with_a_message_when_no_peer_is_reachable():
+    from django.core.management import CommandError, call_command
+
+    from tests.instances import free_port
+
+    Peer.objects.create(author="ef" * 32, name="gone", url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(CommandError, match="no peer was reachable"):
+        call_command("sync", "--once", "--timeout", "5")
+
+
+def test_peers_command_approves_refuses_blocks_and_unpairs(capsys):
+    from django.core.management import call_command
+
+    now = timezone.now()
+    r1 = PairingRequest.objects.create(author="a1" * 32, direction="incoming", name="ann", url="http://ann", created=now)
+    r2 = PairingRequest.objects.create(author="b2" * 32, direction="incoming", name="bob", url="http://bob", created=now)
+    call_command("peers", "--approve", str(r1.id))
+    call_command("peers", "--refuse", str(r2.id))
+    assert Peer.objects.get(author="a1" * 32).url == "http://ann"
+    assert PairingRequest.objects.get(id=r2.id).state == "refused"
+    call_command("peers", "--block", "b2b2b2b2")
+    assert pairing.blocked_authors() == {"b2" * 32}
+    call_command("peers", "--unpair", "a1" * 32)
+    assert not Peer.objects.filter(author="a1" * 32).exists()
+    capsys.readouterr()
+    call_command("peers", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert [p["state"] for p in data["peers"]] == ["blocked"] and data["requests"] == []
