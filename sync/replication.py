@@ -272,6 +272,7 @@ class Session:
         self.wake.set()
         self.done.set()
         if self.admitted:
+            logger.info("disconnected from %s (%s): %s", self.name or "?", self.key[:12], self.message or self.result)
             try:
                 await database_sync_to_async(save_statuses)([self.status_row(connected=False)])
             except Exception:
@@ -401,6 +402,7 @@ class Session:
             return
         self.admitted = True
         self.status_dirty = True
+        logger.info("connected to %s (%s), %s", self.name or "?", self.key[:12], "dialed" if self.dialer else "dialed by it")
         if not self.have_sent:
             await self._send_have()
         self._spawn(self._verify_loop())

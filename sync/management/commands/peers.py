@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(data, indent=1))
             return
         me = data["self"]
-        self.stdout.write(f"this instance: {me['name']} {me['author']} {me['url']} ({me['entries']} entries)")
+        self.stdout.write(f"this instance: {me['name']} {me['author']} {me['url']}, entries held: {me['entries']}")
         if me["writes_held"]:
             self.stdout.write(f"  writes held: {me['writes_held']}")
         if not data["peers"]:
