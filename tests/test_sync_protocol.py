@@ -92,3 +92,17 @@ def test_it_packs_entries_within_count_and_byte_limits(sizes):
     for f in frames:
         assert len(f) <= protocol.MAX_ENTRIES_PER_FRAME
         assert len(protocol.entries_frame(f).encode()) <= protocol.MAX_FRAME_BYTES or len(f) == 1
+
+
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+).map(lambda v: json.dumps({"type": "have", "feeds": v}) if not isinstance(v, dict) else json.dumps({**v, "type": "entries"}))))
+def test_any_input_decodes_or_raises_protocol_error(frame):
+    try:
+        msg = protocol.decode(frame)
+    except ProtocolError as e:
+        assert e.code in protocol.ERROR_CODES
+    else:
+        assert isinstance(msg, dict) and msg["type"] in protocol.TYPES

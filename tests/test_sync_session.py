@@ -488,3 +488,17 @@ def test_peers_command_approves_refuses_blocks_and_unpairs(capsys):
     call_command("peers", "--json")
     data = json.loads(capsys.readouterr().out)
     assert [p["state"] for p in data["peers"]] == ["blocked"] and data["requests"] == []
+
+
+async def test_it_does_not_relay_feeds_it_blocked_after_storing_them():
+    other = Ed25519PrivateKey.generate()
+    await db(log.receive, feed(other, 2))
+    await db(pairing.block, author_id(other))
+    c = PeerClient()
+    await make_peer(c)
+    await c.connect()
+    have = await c.handshake()
+    assert author_id(other) not in have["feeds"]
+    await c.send(protocol.have({}))
+    await c.quiet()
+    await c.close()
