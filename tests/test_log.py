@@ -15,7 +15,12 @@ from events import log
 from events.entry import EntryInvalid, parse_entry, sign_entry
 from events.models import ForkEvidence, LogEntry
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "entries.jsonl"
+# ../shared beside the checkout; a git worktree sits one level deeper, so look further up too.
+VECTORS = next(
+    (p / "shared" / "vectors" / "entries.jsonl" for p in Path(__file__).resolve().parents[2:]
+     if (p / "shared" / "vectors" / "entries.jsonl").exists()),
+    Path(__file__).resolve().parents[2] / "shared" / "vectors" / "entries.jsonl",
+)
 REPO = Path(__file__).resolve().parents[1]
 
 
