@@ -1,0 +1,25 @@
+"""Shared fixtures."""
+
+import importlib
+
+import pytest
+
+TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
+
+
+@pytest.fixture
+def flushable_log(transactional_db):
+    """Transactional tests end with a flush (DELETE): lift the append-only
+    triggers for it, and put them back for the next test."""
+    from django.db import connection
+
+    install = importlib.import_module("events.migrations.0002_append_only")
+    with connection.cursor() as cur:
+        existing = {r[0] for r in cur.execute("select name from sqlite_master where type = 'trigger'")}
+        for name, sql in zip(TRIGGERS, install.SQLITE, strict=True):
+            if name not in existing:
+                cur.execute(sql)
+    yield
+    with connection.cursor() as cur:
+        for name in TRIGGERS:
+            cur.execute(f"DROP TRIGGER IF EXISTS {name}")

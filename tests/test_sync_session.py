@@ -6,148 +6,29 @@ Personas: a paired peer, a stranger, a blocked author, an invitee.
 
 import asyncio
 import datetime as dt
-import importlib
 import json
 
 import pytest
-from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
-from calendar_p2p.asgi import application
 from events import log
 from events.entry import sign_entry
 from events.identity import author_id
-from events.models import LogEntry
 from sync import pairing, protocol, replication
 from sync.models import Invite, PairingRequest, Peer
+from tests.peer_client import (
+    PeerClient,
+    T,
+    as_obj,
+    db,
+    feed,
+    make_peer,
+    paired_client,
+    stored_hashes,
+)
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "index"])
-T = 1_795_000_000_000
-TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
-
-
-@pytest.fixture(autouse=True)
-def flushable_log(transactional_db):
-    """Transactional tests end with a flush (DELETE): lift the append-only
-    triggers for it, and put them back for the next test."""
-    from django.db import connection
-
-    install = importlib.import_module("events.migrations.0002_append_only")
-    with connection.cursor() as cur:
-        existing = {r[0] for r in cur.execute("select name from sqlite_master where type = 'trigger'")}
-        for name, sql in zip(TRIGGERS, install.SQLITE, strict=True):
-            if name not in existing:
-                cur.execute(sql)
-    yield
-    with connection.cursor() as cur:
-        for name in TRIGGERS:
-            cur.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def feed(key, n, *, start=1, prev=None, body=None):
-    out = []
-    for seq in range(start, start + n):
-        e = sign_entry(key, seq=seq, prev=prev, body=body or {"type": "note", "n": seq}, time=T)
-        out.append(e)
-        prev = e.hash
-    return out
-
-
-def as_obj(e):
-    return json.loads(e.raw)
-
-
-class PeerClient:
-    """A peer written from PROTOCOL 4 alone."""
-
-    def __init__(self, key=None, name="peer"):
-        self.key = key or Ed25519PrivateKey.generate()
-        self.id = author_id(self.key)
-        self.name = name
-        self.nonce = protocol.new_nonce()
-        self.comm = None
-        self.server_hello = None
-
-    async def connect(self):
-        self.comm = WebsocketCommunicator(application, "/ws/sync/")
-        connected, _ = await self.comm.connect()
-        assert connected
-        self.server_hello = await self.recv()
-        assert self.server_hello["type"] == "hello"
-        return self
-
-    async def recv(self, timeout=5):
-        return json.loads(await self.comm.receive_from(timeout))
-
-    async def recv_type(self, kind, timeout=5):
-        while True:
-            msg = await self.recv(timeout)
-            if msg["type"] == kind:
-                return msg
-
-    async def send(self, obj):
-        await self.comm.send_to(text_data=obj if isinstance(obj, str) else json.dumps(obj))
-
-    async def hello(self, invite=None, v=1, url="http://peer.example"):
-        await self.send({"type": "hello", "v": v, "key": self.id, "nonce": self.nonce, "name": self.name, "url": url, "invite": invite})
-
-    def auth_frame(self):
-        h = self.server_hello
-        return protocol.auth(self.key, other_nonce=h["nonce"], own_nonce=self.nonce, other_key=h["key"], own_key=self.id)
-
-    async def handshake(self, invite=None):
-        """hello, auth; returns the server's answer after auth (have or error)."""
-        await self.hello(invite)
-        server_auth = await self.recv()
-        assert server_auth["type"] == "auth"
-        h = self.server_hello
-        assert protocol.verify_auth(
-            server_auth["sig"], signer_key=h["key"], signer_nonce=h["nonce"], verifier_key=self.id, verifier_nonce=self.nonce
-        )
-        await self.send(self.auth_frame())
-        return await self.recv()
-
-    async def entries(self, entries):
-        await self.send({"type": "entries", "entries": [as_obj(e) if hasattr(e, "raw") else e for e in entries]})
-
-    async def closed(self, timeout=3):
-        out = await self.comm.receive_output(timeout)
-        assert out["type"] == "websocket.close", out
-        return out
-
-    async def quiet(self, timeout=0.3):
-        return await self.comm.receive_nothing(timeout)
-
-    async def close(self):
-        await self.comm.disconnect()
-        await asyncio.sleep(0)
-
-
-@database_sync_to_async
-def make_peer(client, state=Peer.PAIRED):
-    Peer.objects.create(author=client.id, name=client.name, state=state)
-
-
-@database_sync_to_async
-def stored_hashes():
-    return set(LogEntry.objects.values_list("hash", flat=True))
-
-
-@database_sync_to_async
-def db(fn, *args, **kwargs):
-    return fn(*args, **kwargs)
-
-
-async def paired_client(name="peer"):
-    c = PeerClient(name=name)
-    await make_peer(c)
-    await c.connect()
-    have = await c.handshake()
-    assert have["type"] == "have"
-    await c.send({"type": "have", "feeds": {}})
-    return c, have
+pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 
 
 async def test_it_admits_a_paired_peer_and_sends_what_it_lacks():
