@@ -1,0 +1,84 @@
+"""manage.py ops: calendar operations from a JSON-lines script."""
+
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from events import index, log
+
+pytestmark = pytest.mark.django_db(databases=["default", "index"])
+
+
+def run_script(tmp_path, ops, *, fails=False):
+    path = tmp_path / "ops.jsonl"
+    path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o) for o in ops) + "\n")
+    out = StringIO()
+    if fails:
+        with pytest.raises(CommandError, match="failed"):
+            call_command("ops", str(path), stdout=out)
+    else:
+        call_command("ops", str(path), stdout=out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def titles(start="2026-03-01", end="2026-03-10"):
+    found = index.query(date.fromisoformat(start), date.fromisoformat(end), "UTC").occurrences
+    return [(o.title, o.recurrence_id) for o in found]
+
+
+def test_it_applies_every_kind_of_operation_in_order(tmp_path):
+    uid = "standup@test"
+    results = run_script(tmp_path, [
+        {"op": "create", "uid": uid, "event": {"title": "standup", "start": "2026-03-02T09:00", "tz": "UTC",
+                                               "rrule": "FREQ=DAILY;COUNT=5"}},
+        {"op": "edit", "uid": uid, "changes": {"title": "stand-up"}},
+        {"op": "edit_occurrence", "uid": uid, "recurrence_id": "2026-03-03T09:00", "changes": {"title": "moved"}},
+        {"op": "cancel", "uid": uid, "recurrence_id": "2026-03-04T09:00:00"},
+        {"op": "resolve", "uid": uid},
+    ])
+    assert [r["ok"] for r in results] == [True] * 5
+    assert results[2]["recurrence_id"] == "2026-03-03T09:00:00"
+    stored = {e.hash for e in log.all_entries()}
+    assert {r["hash"] for r in results} == stored
+    assert titles() == [("stand-up", "2026-03-02T09:00:00"), ("moved", "2026-03-03T09:00:00"),
+                        ("stand-up", "2026-03-05T09:00:00"), ("stand-up", "2026-03-06T09:00:00")]
+    assert run_script(tmp_path, [{"op": "delete", "uid": uid}])[0]["ok"]
+    assert titles() == []
+
+
+def test_a_failed_operation_changes_nothing_and_the_others_still_run(tmp_path):
+    results = run_script(tmp_path, [
+        {"op": "edit", "uid": "nobody@test", "changes": {"title": "x"}},
+        "{not json",
+        {"op": "create", "event": {"title": "bad", "start": "2026-03-02T09:00", "end": "2026-03-02T08:00", "tz": "UTC"}},
+        {"op": "create", "event": {"title": "fine", "start": "2026-03-02T09:00", "tz": "UTC", "colour": "red"}},
+        {"op": "teleport"},
+        {"op": "create", "event": {"title": "fine", "start": "2026-03-02T09:00", "tz": "UTC"}},
+    ], fails=True)
+    assert [r["ok"] for r in results] == [False] * 5 + [True]
+    assert "no event" in results[0]["error"] and "not JSON" in results[1]["error"]
+    assert "before start" in results[2]["error"] and "unknown op" in results[4]["error"]
+    assert sum(log.vector().values()) == 1
+
+
+def test_resolve_all_ends_every_conflict(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from events.entry import sign_entry
+
+    made = run_script(tmp_path, [{"op": "create", "uid": "u@test", "event": {"title": "a", "start": "2026-03-02", "all_day": True}}])
+    other = sign_entry(Ed25519PrivateKey.generate(), seq=1, prev=None, links=[made[0]["hash"]], time=1, body={
+        "type": "event.put", "uid": "u@test", "recurrence_id": None,
+        "event": {"title": "b", "start": "2026-03-02", "end": "2026-03-03", "all_day": True, "tz": None, "rrule": None,
+                  "exdates": [], "location": None, "description": None}})
+    mine = run_script(tmp_path, [{"op": "edit", "uid": "u@test", "changes": {"title": "c"}}])
+    log.receive([other])
+    index.catch_up()
+    assert [o.conflict for o in index.query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [True]
+    results = run_script(tmp_path, [{"op": "resolve_all"}])
+    assert results[0]["ok"] and len(results[0]["written"]) == 1 and mine[0]["ok"]
+    assert [o.conflict for o in index.query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [False]
