@@ -23,3 +23,18 @@ def flushable_log(transactional_db):
     with connection.cursor() as cur:
         for name in TRIGGERS:
             cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--long", action="store_true", default=False,
+        help="resilience tests: run the long schedules (more instances, operations and crash trials)",
+    )
+
+
+@pytest.fixture(scope="session")
+def long_mode(request) -> bool:
+    """True with `pytest --long` or CONVERGENCE_LONG=1."""
+    import os
+
+    return bool(request.config.getoption("--long")) or os.environ.get("CONVERGENCE_LONG", "") not in ("", "0")

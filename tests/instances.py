@@ -36,11 +36,20 @@ def free_port() -> int:
 
 
 class Instance:
-    def __init__(self, data_dir: Path, template: Path | None = None, *, name: str = "instance", port: int | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        template: Path | None = None,
+        *,
+        name: str = "instance",
+        port: int | None = None,
+        public_url: str | None = None,
+    ):
         self.data_dir = Path(data_dir)
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.public_url = public_url or self.url  # what peers are told to dial (e.g. a proxy)
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir / "daphne.log"
         if not self.data_dir.exists():
@@ -69,7 +78,7 @@ class Instance:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         env.update(
             DATA_DIR=str(self.data_dir),
-            PUBLIC_URL=self.url,
+            PUBLIC_URL=self.public_url,
             INSTANCE_NAME=self.name,
             PORT=str(self.port),
             DJANGO_SETTINGS_MODULE="calendar_p2p.settings",
