@@ -9,11 +9,11 @@ class Command(BaseCommand):
     help = (
         "Check the stored log: re-validate every entry (signature, fields, limits, links), "
         "every feed's chain of prev hashes, and the feed heads. With --index, also compare the "
-        "calendar index with a fresh rebuild (and leave it rebuilt). Exits 1 when anything is wrong."
+        "calendar index with a fresh fold of the log. Exits 1 when anything is wrong."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--index", action="store_true", help="also check the index against a rebuild")
+        parser.add_argument("--index", action="store_true", help="also check the index against a fresh fold of the log")
         parser.add_argument("--json", action="store_true", help="print a JSON object")
 
     def handle(self, *args, **options):
@@ -36,4 +36,4 @@ class Command(BaseCommand):
         if not ok:
             raise CommandError(f"the log or index has {len(problems) + extra} problem(s)")
         if not options["json"]:
-            self.stdout.write("every entry and chain verifies" + (", and the index equals a rebuild" if options["index"] else ""))
+            self.stdout.write("every entry and chain verifies" + (", and the index equals a fresh fold of the log" if options["index"] else ""))
