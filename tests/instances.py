@@ -85,7 +85,8 @@ class Instance:
         )
         return env
 
-    def start(self, wait: float = 20.0) -> Instance:
+    def launch(self) -> Instance:
+        """Start the server process without waiting for it to answer."""
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "calendar_p2p.asgi:application"],
@@ -96,6 +97,10 @@ class Instance:
             start_new_session=True,
         )
         logf.close()
+        return self
+
+    def start(self, wait: float = 20.0) -> Instance:
+        self.launch()
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
