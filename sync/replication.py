@@ -556,8 +556,9 @@ class Session:
             "last_seen": timezone.now(),
             "sent": self.sent_total - self.sent_flushed,
             "received": self.received_total - self.received_flushed,
-            "peer_lacks": sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items() if a not in blocked),
-            "we_lack": sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked),
+            # a peer may claim absurd seqs: clamp the sums to what the database column holds
+            "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items() if a not in blocked)),
+            "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
             "last_error": self.last_error,
         }
         self.sent_flushed, self.received_flushed = self.sent_total, self.received_total
