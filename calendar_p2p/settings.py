@@ -104,7 +104,6 @@ def sqlite(path: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": str(path.with_suffix(".test.sqlite3")) if env_bool("TEST_DB_ON_DISK") else None},
     }
 
 

@@ -588,8 +588,9 @@ def local_recurrence_id(rid: date | datetime, series: dict) -> str:
 
 
 def _plain(text) -> str | None:
-    """Text as iCalendar can carry it: line breaks are one \\n (RFC 5545 3.3.11)."""
-    if not text:
+    """Text as iCalendar can carry it: line breaks are one \\n (RFC 5545 3.3.11);
+    blank text is absent, as `_text` reads it."""
+    if not text or not str(text).strip():
         return None
     return str(text).replace("\r\n", "\n").replace("\r", "\n")
 

@@ -1,8 +1,16 @@
-"""Shared fixtures."""
+"""Shared fixtures and options."""
 
 import importlib
+import os
 
 import pytest
+from hypothesis import settings
+
+# In CI every property test draws the same examples, so a run cannot fail by
+# chance; locally they explore new examples each time.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
 
@@ -35,6 +43,4 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def long_mode(request) -> bool:
     """True with `pytest --long` or CONVERGENCE_LONG=1."""
-    import os
-
     return bool(request.config.getoption("--long")) or os.environ.get("CONVERGENCE_LONG", "") not in ("", "0")

@@ -61,4 +61,5 @@ class Command(BaseCommand):
             return
         when = f"{event['start']} - {event['end']}" + (f" ({event['tz']})" if event.get("tz") else "")
         repeat = f", repeats {event['rrule']}" if event.get("rrule") else ""
-        self.stdout.write(f"added {event['title']!r}: {when}{repeat}\nuid {made.uid}")
+        where = f", at {event['location']}" if event.get("location") else ""
+        self.stdout.write(f"added {event['title']!r}: {when}{repeat}{where}\nuid {made.uid}")

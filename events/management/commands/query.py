@@ -1,5 +1,4 @@
 import json
-import sys
 from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -33,10 +32,9 @@ class Command(BaseCommand):
         except index.QueryError as e:
             raise CommandError(str(e)) from None
         if result.capped:
-            print(
+            self.stderr.write(
                 f"note: {len(result.capped)} series had more than {index.MAX_OCCURRENCES} occurrences "
-                f"in the range and were cut: {', '.join(result.capped)}",
-                file=sys.stderr,
+                f"in the range and were cut: {', '.join(result.capped)}"
             )
         if options["json"]:
             self.stdout.write(json.dumps([o.as_dict() for o in result.occurrences], ensure_ascii=False))
@@ -44,6 +42,7 @@ class Command(BaseCommand):
         for o in result.occurrences:
             flag = "  CONFLICT" if o.conflict else ""
             rid = o.recurrence_id or "-"
-            self.stdout.write(f"{o.start.isoformat()}  {o.end.isoformat()}  {o.title}  [{o.uid} {rid}]{flag}")
+            where = f" @ {o.location}" if o.location else ""
+            self.stdout.write(f"{o.start.isoformat()}  {o.end.isoformat()}  {o.title}{where}  [{o.uid} {rid}]{flag}")
         if not result.occurrences:
             self.stdout.write("no events")

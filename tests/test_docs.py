@@ -1,0 +1,24 @@
+"""The README documents every management command and environment variable."""
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text()
+
+
+def test_every_command_is_in_the_readme():
+    commands = sorted(p.stem for app in ("events", "sync") for p in (REPO / app / "management" / "commands").glob("[a-z]*.py"))
+    missing = [c for c in commands if f"`{c}" not in README]
+    assert commands and not missing
+
+
+def test_every_environment_variable_is_in_the_readme():
+    settings = (REPO / "calendar_p2p" / "settings.py").read_text()
+    names = set(re.findall(r'env(?:_bool)?\("([A-Z_]+)"', settings))
+    assert names and not [n for n in sorted(names) if f"`{n}`" not in README]
+
+
+def test_the_readme_starts_with_the_two_commands():
+    head = README[:800]
+    assert "make run" in head and "make test" in head
