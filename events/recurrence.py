@@ -244,9 +244,11 @@ def _make_explicit(freq: int, by: dict, dtstart: datetime) -> None:
 
 def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int | None) -> tuple | None:
     """The shape of a rule whose occurrences are plain arithmetic (one time of
-    day, the one DTSTART has; no BYSETPOS, BYxxxDAY lists or nth weekdays), or None.
+    day, the one DTSTART has; no BYSETPOS or BYxxxDAY lists; an nth weekday
+    only alone in a monthly rule), or None.
 
-    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day) | ("yearly", month, day)
+    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day)
+    | ("monthly-nth", weekday, n) | ("yearly", month, day)
     """
     time_keys = {"byhour", "byminute", "bysecond"}
     if [by.get(k) for k in ("byhour", "byminute", "bysecond")] != [[dtstart.hour], [dtstart.minute], [dtstart.second]]:
@@ -267,6 +269,11 @@ def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int 
         day = by["bymonthday"][0]
         if day > 0 and (count is None or day <= 28):
             return ("monthly", day)
+    if freq == du.MONTHLY and rest == {"byweekday"} and len(by["byweekday"]) == 1:
+        d = by["byweekday"][0]
+        # the nth weekday of the month; COUNT needs one in every month (|n| <= 4)
+        if isinstance(d, du.weekday) and d.n and abs(d.n) <= (5 if count is None else 4):
+            return ("monthly-nth", d.weekday, d.n)
     if freq == du.YEARLY and rest == {"bymonth", "bymonthday"}:
         if len(by["bymonth"]) == 1 and len(by["bymonthday"]) == 1 and by["bymonthday"][0] > 0:
             month, day = by["bymonth"][0], by["bymonthday"][0]
@@ -326,16 +333,18 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
                 n += 1
             week += stride
         return
-    if shape[0] == "monthly":
-        day = shape[1]
+    if shape[0] in ("monthly", "monthly-nth"):
+        day_in = _month_day if shape[0] == "monthly" else _nth_weekday
         base = dtstart.year * 12 + dtstart.month - 1
-        shift = 0 if day >= dtstart.day else 1  # month 0's occurrence is before DTSTART
+        first_day = day_in(shape, dtstart.year, dtstart.month)
+        shift = 0 if first_day is not None and first_day >= dtstart.day else 1  # month 0's is before DTSTART
         k = max(0, (lo.year * 12 + lo.month - 1 - base) // step)
         while True:
             year, month = divmod(base + k * step, 12)
             if year > 9999 or datetime(year, month + 1, 1) > hi:
                 return
-            if day <= calendar.monthrange(year, month + 1)[1]:
+            day = day_in(shape, year, month + 1)
+            if day is not None:
                 occ = datetime.combine(date(year, month + 1, day), at)
                 if occ >= dtstart:
                     if occ > hi or ended(occ, k - shift):
@@ -358,6 +367,25 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
                 if occ >= lo:
                     yield occ
         k += 1
+
+
+def _month_day(shape: tuple, year: int, month: int) -> int | None:
+    """("monthly", day): that day, if the month has it."""
+    day = shape[1]
+    return day if day <= calendar.monthrange(year, month)[1] else None
+
+
+def _nth_weekday(shape: tuple, year: int, month: int) -> int | None:
+    """("monthly-nth", weekday, n): the day of the month's nth (from the end
+    if negative) such weekday, if the month has one."""
+    _, weekday, n = shape
+    first, days = calendar.monthrange(year, month)
+    if n > 0:
+        day = 1 + (weekday - first) % 7 + 7 * (n - 1)
+    else:
+        last = (first + days - 1) % 7
+        day = days - (last - weekday) % 7 + 7 * (n + 1)
+    return day if 1 <= day <= days else None
 
 
 def _period_start(freq: int, moment: datetime, wkst: int) -> datetime:
