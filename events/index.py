@@ -511,12 +511,10 @@ _NO_SKIPS: set[str] = set()
 
 
 class _Shifts:
-    """Per query and zone: the stretches of the window where neither the
-    zone's nor the viewer's UTC offset changes, so a wall time in the zone is
-    the viewer's wall time plus a constant and occurrences can skip the zone
-    arithmetic. Offsets are sampled hourly (no zone changes its offset and
-    back within an hour); each stretch keeps three hours' distance from any
-    change, so gaps and repeated hours always take the exact path."""
+    """Per query: the window in each zone's wall time, and the stretches of it
+    where neither the zone's nor the viewer's UTC offset changes, so a wall
+    time in the zone is the viewer's wall time plus a constant and
+    occurrences can skip the zone arithmetic (see `_stretches`)."""
 
     MAX_WINDOW = timedelta(days=62)
     MARGIN = timedelta(days=2)
@@ -524,46 +522,69 @@ class _Shifts:
 
     def __init__(self, lo: datetime, hi: datetime, viewer: tzinfo):
         self.lo, self.hi, self.viewer = lo, hi, viewer
-        self.known: dict[tzinfo, list[tuple[datetime, datetime, datetime, datetime]]] = {}
+        self.lo_utc, self.hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
         self.usable = hi - lo <= self.MAX_WINDOW
-        if self.usable:
-            self.viewer_changes = self._changes(viewer)  # in UTC (naive)
+        self.frames: dict[tzinfo, tuple[datetime, datetime, tuple]] = {}
 
-    def _changes(self, zone: tzinfo) -> list[datetime]:
-        """UTC instants (naive) near which the zone's offset changes."""
-        wall = self.lo.astimezone(zone).replace(tzinfo=None) - self.MARGIN
-        stop = self.hi.astimezone(zone).replace(tzinfo=None) + self.MARGIN
-        offset = zone.utcoffset(wall)
-        hour = timedelta(hours=1)
-        changes = []
-        while wall <= stop:
-            wall += hour
-            now = zone.utcoffset(wall)
-            if now != offset:
-                changes.append(wall - now)
-                offset = now
-        return changes
+    def frame(self, zone: tzinfo) -> tuple[datetime, datetime, tuple]:
+        """(wall_lo, wall_hi, stretches): the window in the zone's wall time,
+        widened by SLACK (wall times map to instants monotonically except
+        across a DST change), and its stretches ending with `_NO_STRETCH`."""
+        hit = self.frames.get(zone)
+        if hit is None:
+            wall_lo = self.lo.astimezone(zone).replace(tzinfo=None) - SLACK
+            wall_hi = self.hi.astimezone(zone).replace(tzinfo=None) + SLACK
+            stretches = _stretches(zone, self.viewer, self.lo_utc, self.hi_utc) if self.usable else (_NO_STRETCH,)
+            hit = self.frames[zone] = (wall_lo, wall_hi, stretches)
+        return hit
 
-    def of(self, zone: tzinfo) -> list[tuple[datetime, datetime, datetime, datetime]]:
-        """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's
-        wall time: within one, the occurrence at wall w starts at
-        anchor + (w - anchor_wall) in the viewer's zone."""
-        if not self.usable:
-            return []
-        if zone not in self.known:
-            utc_lo = self.lo.astimezone(UTC).replace(tzinfo=None) - self.MARGIN
-            utc_hi = self.hi.astimezone(UTC).replace(tzinfo=None) + self.MARGIN
-            cuts = sorted({utc_lo, utc_hi, *self.viewer_changes, *self._changes(zone)})
-            stretches = []
-            for a, b in zip(cuts, cuts[1:], strict=False):
-                a, b = a + self.KEEP_OFF, b - self.KEEP_OFF
-                if b <= a:
-                    continue
-                anchor = a.replace(tzinfo=UTC)
-                wall = anchor.astimezone(zone).replace(tzinfo=None)
-                stretches.append((wall, wall + (b - a), wall, anchor.astimezone(self.viewer)))
-            self.known[zone] = stretches
-        return self.known[zone]
+
+# a stretch that holds no wall time: ends every list of stretches, so the
+# walk along them needs no bounds check
+_NO_STRETCH = (datetime.max, datetime.max, None, None)
+
+
+def _offset_changes(zone: tzinfo, lo_utc: datetime, hi_utc: datetime) -> list[datetime]:
+    """UTC instants (naive) near which the zone's offset changes, from
+    MARGIN before lo_utc to MARGIN after hi_utc. Offsets are sampled hourly
+    (no zone changes its offset and back within an hour)."""
+    wall = lo_utc.astimezone(zone).replace(tzinfo=None) - _Shifts.MARGIN
+    stop = hi_utc.astimezone(zone).replace(tzinfo=None) + _Shifts.MARGIN
+    offset = zone.utcoffset(wall)
+    hour = timedelta(hours=1)
+    changes = []
+    while wall <= stop:
+        wall += hour
+        now = zone.utcoffset(wall)
+        if now != offset:
+            changes.append(wall - now)
+            offset = now
+    return changes
+
+
+@lru_cache(maxsize=256)
+def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime) -> tuple:
+    """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's wall
+    time: within one, the occurrence at wall w starts at anchor + (w -
+    anchor_wall) in the viewer's zone. Each keeps three hours' distance from
+    any offset change, so gaps and repeated hours always take the exact path.
+
+    Only zone rules decide them, so they are kept across queries (a calendar
+    asks for the same few windows again and again); the bounds are UTC
+    instants because equal aware times in one zone may differ by their fold."""
+    utc_lo = lo_utc.replace(tzinfo=None) - _Shifts.MARGIN
+    utc_hi = hi_utc.replace(tzinfo=None) + _Shifts.MARGIN
+    changes = _offset_changes(viewer, lo_utc, hi_utc) + _offset_changes(zone, lo_utc, hi_utc)
+    cuts = sorted({utc_lo, utc_hi, *changes})
+    stretches = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        a, b = a + _Shifts.KEEP_OFF, b - _Shifts.KEEP_OFF
+        if b <= a:
+            continue
+        anchor = a.replace(tzinfo=UTC)
+        wall = anchor.astimezone(zone).replace(tzinfo=None)
+        stretches.append((wall, wall + (b - a), wall, anchor.astimezone(viewer)))
+    return (*stretches, _NO_STRETCH)
 
 
 def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, shifts: _Shifts) -> None:
@@ -627,45 +648,43 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     """Append a series' occurrences in [lo, hi); True if it hit the cap.
     (The per-occurrence work of `_emit`, inlined: this loop is the hot path.)"""
     timing = prepared.timing
+    if timing.all_day:
+        return _expand_all_day(out, prepared, lo, hi, viewer, base, skip, limit, shifts)
     zone = timing.zone or viewer
     duration = timing.duration
-    # wall times map to instants monotonically except across a DST change: a few hours' slack
-    wall_lo = lo.astimezone(zone).replace(tzinfo=None) - duration - SLACK
-    wall_hi = hi.astimezone(zone).replace(tzinfo=None) + SLACK
-    first = timing.start if isinstance(timing.start, datetime) else _utc_naive(timing.start)
-    assert timing.rule is not None
+    wall_lo, wall_hi, stretches = shifts.frame(zone)
+    if duration > _Shifts.MARGIN / 2:
+        stretches = (_NO_STRETCH,)
+    assert timing.rule is not None and isinstance(timing.start, datetime)
     uid, title, location, conflict, author = base
-    all_day, floating, exdates = timing.all_day, timing.floating, timing.exdates
+    floating, exdates = timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
-    stretches = shifts.of(zone) if duration <= _Shifts.MARGIN / 2 else []
-    at = 0  # occurrences come in order: walk the stretches along with them
+    # occurrences come in order: walk the stretches along with them
+    at = 0
+    from_wall, to_wall, anchor_wall, anchor = stretches[0]
     emitted = 0
     try:
-        for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
+        for wall in iter_starts(timing.rule, timing.start, wall_lo - duration, wall_hi, marks=prepared.marks):
             if exdates and wall in exdates:
                 continue
-            wall_end = wall + duration
             rid = None
-            if all_day:
-                rid = wall.date().isoformat()
-                start = wall.replace(tzinfo=zone).astimezone(viewer)
-                end = wall_end.replace(tzinfo=zone).astimezone(viewer)
+            if skip:
+                rid = wall.isoformat()
+                if rid in skip:
+                    continue
+            wall_end = wall + duration
+            while to_wall <= wall:
+                at += 1
+                from_wall, to_wall, anchor_wall, anchor = stretches[at]
+            if from_wall <= wall and wall_end < to_wall:
+                start = anchor + (wall - anchor_wall)
+                end = start + duration
             else:
-                if skip:
-                    rid = wall.isoformat()
-                while at < len(stretches) and stretches[at][1] <= wall:
-                    at += 1
-                if at < len(stretches) and stretches[at][0] <= wall and wall_end < stretches[at][1]:
-                    start = stretches[at][3] + (wall - stretches[at][2])
-                    end = start + duration
-                else:
-                    start = wall.replace(tzinfo=zone).astimezone(viewer)
-                    end = start + duration  # exact unless an offset changes in between
-                    if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
-                        end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
-            if skip and rid in skip:
-                continue
+                start = wall.replace(tzinfo=zone).astimezone(viewer)
+                end = start + duration  # exact unless an offset changes in between
+                if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
+                    end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
             if not (start < hi and (end > lo or (start == end and start >= lo))):
                 continue
             if emitted == limit:
@@ -673,13 +692,40 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
             emitted += 1
             if rid is None:
                 rid = wall.isoformat()
-            if all_day:
-                shown_start, shown_end = wall.date(), wall_end.date()
-            else:
-                shown_start, shown_end = start, end
             out.append(
-                Occurrence(uid, rid, title, shown_start, shown_end, all_day, location, conflict,
+                Occurrence(uid, rid, title, start, end, False, location, conflict,
                            False, True, author, floating, tz, (start, uid, rid))
+            )
+    except GaveUp:
+        return True
+    return False
+
+
+def _expand_all_day(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
+    """`_expand_series` for all-day series: dates, placed in the viewer's zone."""
+    timing = prepared.timing
+    duration = timing.duration
+    wall_lo, wall_hi, _ = shifts.frame(viewer)
+    uid, title, location, conflict, author = base
+    emitted = 0
+    try:
+        for wall in iter_starts(timing.rule, _utc_naive(timing.start), wall_lo - duration, wall_hi, marks=prepared.marks):
+            if timing.exdates and wall in timing.exdates:
+                continue
+            rid = wall.date().isoformat()
+            if rid in skip:
+                continue
+            wall_end = wall + duration
+            start = wall.replace(tzinfo=viewer).astimezone(viewer)
+            end = wall_end.replace(tzinfo=viewer).astimezone(viewer)
+            if not (start < hi and (end > lo or (start == end and start >= lo))):
+                continue
+            if emitted == limit:
+                return True
+            emitted += 1
+            out.append(
+                Occurrence(uid, rid, title, wall.date(), wall_end.date(), True, location, conflict,
+                           False, True, author, False, None, (start, uid, rid))
             )
     except GaveUp:
         return True
