@@ -335,6 +335,7 @@ class _Prepared:
     location: str | None
     timing: Timing
     marks: list[tuple[int, datetime]] | None
+    placed: dict[tzinfo, tuple] = field(default_factory=dict)  # viewer -> _place(...), for single times
 
 
 _prepared: dict[str, _Prepared] = {}
@@ -588,53 +589,38 @@ def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime)
 
 
 def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, shifts: _Shifts) -> None:
-    timing = row.prepared.timing
     if row.kind == "single":
-        _emit(out, timing, timing.start, lo, hi, viewer, row.base, None, override=False)
+        _emit(out, row.prepared, lo, hi, viewer, row.base, None, override=False)
     elif row.kind == "override":
         if row.uid in snapshot.series:  # shown only while its series is
-            _emit(out, timing, timing.start, lo, hi, viewer, row.base, row.rid, override=True)
+            _emit(out, row.prepared, lo, hi, viewer, row.base, row.rid, override=True)
     elif _expand_series(
         out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, shifts
     ):
         capped.append(row.uid)
 
 
-def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: bool, recurring: bool = False) -> bool:
-    """Append the occurrence starting at wall time `wall` (a date for all-day
-    events) if it overlaps [lo, hi)."""
-    zone = timing.zone or viewer
-    duration = timing.duration
-    wall_end = wall + duration
-    if timing.all_day:
-        start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
-        end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
-    else:
-        start = wall.replace(tzinfo=zone).astimezone(viewer)
-        if not duration:
-            end = start
-        else:
-            # no offset change in either zone between start and end: plain arithmetic is exact
-            end = start + duration
-            if zone.utcoffset(wall) != zone.utcoffset(wall_end) or end.utcoffset() != start.utcoffset():
-                end = wall_end.replace(tzinfo=zone).astimezone(viewer)
+def _emit(out, prepared: _Prepared, lo, hi, viewer, base, rid, *, override: bool) -> bool:
+    """Append the occurrence of a single event or an override if it overlaps [lo, hi)."""
+    placed = prepared.placed.get(viewer)
+    if placed is None:
+        placed = prepared.placed[viewer] = _place(prepared.timing, viewer)
+    start, end, shown_start, shown_end = placed
     if not (start < hi and (end > lo or (start == end and start >= lo))):
         return False
-    if rid is None and recurring:
-        rid = wall.isoformat()
     uid, title, location, conflict, author = base
-    all_day = timing.all_day
+    timing = prepared.timing
     occurrence = Occurrence(
         uid,
         rid,
         title,
-        wall if all_day else start,
-        wall_end if all_day else max(start, end),
-        all_day,
+        shown_start,
+        shown_end,
+        timing.all_day,
         location,
         conflict,
         override,
-        recurring or override,
+        override,
         author,
         timing.floating,
         timing.zone.key if timing.zone else None,
@@ -642,6 +628,29 @@ def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: boo
     )
     out.append(occurrence)
     return True
+
+
+def _place(timing: Timing, viewer: tzinfo) -> tuple:
+    """(start, end, shown start, shown end) of a single time seen from the
+    viewer's zone: start and end aware; shown as dates for all-day events.
+    Kept per viewer with the parsed event, as it never changes."""
+    zone = timing.zone or viewer
+    duration = timing.duration
+    wall = timing.start
+    wall_end = wall + duration
+    if timing.all_day:
+        start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
+        end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
+        return start, end, wall, wall_end
+    start = wall.replace(tzinfo=zone).astimezone(viewer)
+    if not duration:
+        end = start
+    else:
+        # no offset change in either zone between start and end: plain arithmetic is exact
+        end = start + duration
+        if zone.utcoffset(wall) != zone.utcoffset(wall_end) or end.utcoffset() != start.utcoffset():
+            end = wall_end.replace(tzinfo=zone).astimezone(viewer)
+    return start, end, start, max(start, end)
 
 
 def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
@@ -660,9 +669,11 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     floating, exdates = timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
-    # occurrences come in order: walk the stretches along with them
+    # occurrences come in order: walk the stretches along with them; an
+    # occurrence starting in [from_wall, fast_until) also ends in the stretch
     at = 0
     from_wall, to_wall, anchor_wall, anchor = stretches[0]
+    fast_until = to_wall - duration
     emitted = 0
     try:
         for wall in iter_starts(timing.rule, timing.start, wall_lo - duration, wall_hi, marks=prepared.marks):
@@ -673,14 +684,16 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
                 rid = wall.isoformat()
                 if rid in skip:
                     continue
-            wall_end = wall + duration
-            while to_wall <= wall:
-                at += 1
-                from_wall, to_wall, anchor_wall, anchor = stretches[at]
-            if from_wall <= wall and wall_end < to_wall:
+            if to_wall <= wall:
+                while to_wall <= wall:
+                    at += 1
+                    from_wall, to_wall, anchor_wall, anchor = stretches[at]
+                fast_until = to_wall - duration
+            if from_wall <= wall < fast_until:
                 start = anchor + (wall - anchor_wall)
                 end = start + duration
             else:
+                wall_end = wall + duration
                 start = wall.replace(tzinfo=zone).astimezone(viewer)
                 end = start + duration  # exact unless an offset changes in between
                 if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
