@@ -487,10 +487,10 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
     out: list[Occurrence] = []
     capped: list[str] = []
-    shifts = _Shifts(lo, hi, viewer)
+    frame = _Frame(lo, hi, viewer)
     with _no_cycle_collection():
         for row in candidates:
-            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit, shifts)
+            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit, frame)
         out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
 
@@ -511,11 +511,13 @@ def _no_cycle_collection():
 _NO_SKIPS: set[str] = set()
 
 
-class _Shifts:
-    """Per query: the window in each zone's wall time, and the stretches of it
-    where neither the zone's nor the viewer's UTC offset changes, so a wall
-    time in the zone is the viewer's wall time plus a constant and
-    occurrences can skip the zone arithmetic (see `_stretches`)."""
+class _Frame:
+    """What one query works out once for all its series: the window in each
+    zone's wall time; the stretches of it where neither the zone's nor the
+    viewer's UTC offset changes, so a wall time in the zone is the viewer's
+    wall time plus a constant and occurrences can skip the zone arithmetic
+    (see `_stretches`); and the text of each recurrence id, as many series
+    share their wall times and `isoformat` costs more than the occurrence."""
 
     MAX_WINDOW = timedelta(days=62)
     MARGIN = timedelta(days=2)
@@ -526,8 +528,9 @@ class _Shifts:
         self.lo_utc, self.hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
         self.usable = hi - lo <= self.MAX_WINDOW
         self.frames: dict[tzinfo, tuple[datetime, datetime, tuple]] = {}
+        self.rids: dict[datetime, str] = {}
 
-    def frame(self, zone: tzinfo) -> tuple[datetime, datetime, tuple]:
+    def window_in(self, zone: tzinfo) -> tuple[datetime, datetime, tuple]:
         """(wall_lo, wall_hi, stretches): the window in the zone's wall time,
         widened by SLACK (wall times map to instants monotonically except
         across a DST change), and its stretches ending with `_NO_STRETCH`."""
@@ -549,8 +552,8 @@ def _offset_changes(zone: tzinfo, lo_utc: datetime, hi_utc: datetime) -> list[da
     """UTC instants (naive) near which the zone's offset changes, from
     MARGIN before lo_utc to MARGIN after hi_utc. Offsets are sampled hourly
     (no zone changes its offset and back within an hour)."""
-    wall = lo_utc.astimezone(zone).replace(tzinfo=None) - _Shifts.MARGIN
-    stop = hi_utc.astimezone(zone).replace(tzinfo=None) + _Shifts.MARGIN
+    wall = lo_utc.astimezone(zone).replace(tzinfo=None) - _Frame.MARGIN
+    stop = hi_utc.astimezone(zone).replace(tzinfo=None) + _Frame.MARGIN
     offset = zone.utcoffset(wall)
     hour = timedelta(hours=1)
     changes = []
@@ -573,13 +576,13 @@ def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime)
     Only zone rules decide them, so they are kept across queries (a calendar
     asks for the same few windows again and again); the bounds are UTC
     instants because equal aware times in one zone may differ by their fold."""
-    utc_lo = lo_utc.replace(tzinfo=None) - _Shifts.MARGIN
-    utc_hi = hi_utc.replace(tzinfo=None) + _Shifts.MARGIN
+    utc_lo = lo_utc.replace(tzinfo=None) - _Frame.MARGIN
+    utc_hi = hi_utc.replace(tzinfo=None) + _Frame.MARGIN
     changes = _offset_changes(viewer, lo_utc, hi_utc) + _offset_changes(zone, lo_utc, hi_utc)
     cuts = sorted({utc_lo, utc_hi, *changes})
     stretches = []
     for a, b in zip(cuts, cuts[1:], strict=False):
-        a, b = a + _Shifts.KEEP_OFF, b - _Shifts.KEEP_OFF
+        a, b = a + _Frame.KEEP_OFF, b - _Frame.KEEP_OFF
         if b <= a:
             continue
         anchor = a.replace(tzinfo=UTC)
@@ -588,14 +591,14 @@ def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime)
     return (*stretches, _NO_STRETCH)
 
 
-def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, shifts: _Shifts) -> None:
+def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, frame: _Frame) -> None:
     if row.kind == "single":
         _emit(out, row.prepared, lo, hi, viewer, row.base, None, override=False)
     elif row.kind == "override":
         if row.uid in snapshot.series:  # shown only while its series is
             _emit(out, row.prepared, lo, hi, viewer, row.base, row.rid, override=True)
     elif _expand_series(
-        out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, shifts
+        out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, frame
     ):
         capped.append(row.uid)
 
@@ -653,22 +656,23 @@ def _place(timing: Timing, viewer: tzinfo) -> tuple:
     return start, end, start, max(start, end)
 
 
-def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
+def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, frame: _Frame) -> bool:
     """Append a series' occurrences in [lo, hi); True if it hit the cap.
     (The per-occurrence work of `_emit`, inlined: this loop is the hot path.)"""
     timing = prepared.timing
     if timing.all_day:
-        return _expand_all_day(out, prepared, lo, hi, viewer, base, skip, limit, shifts)
+        return _expand_all_day(out, prepared, lo, hi, viewer, base, skip, limit, frame)
     zone = timing.zone or viewer
     duration = timing.duration
-    wall_lo, wall_hi, stretches = shifts.frame(zone)
-    if duration > _Shifts.MARGIN / 2:
+    wall_lo, wall_hi, stretches = frame.window_in(zone)
+    if duration > _Frame.MARGIN / 2:
         stretches = (_NO_STRETCH,)
     assert timing.rule is not None and isinstance(timing.start, datetime)
     uid, title, location, conflict, author = base
     floating, exdates = timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
+    rids = frame.rids
     # occurrences come in order: walk the stretches along with them; an
     # occurrence starting in [from_wall, fast_until) also ends in the stretch
     at = 0
@@ -679,11 +683,11 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
         for wall in iter_starts(timing.rule, timing.start, wall_lo - duration, wall_hi, marks=prepared.marks):
             if exdates and wall in exdates:
                 continue
-            rid = None
-            if skip:
-                rid = wall.isoformat()
-                if rid in skip:
-                    continue
+            rid = rids.get(wall)
+            if rid is None:
+                rid = rids[wall] = wall.isoformat()
+            if skip and rid in skip:
+                continue
             if to_wall <= wall:
                 while to_wall <= wall:
                     at += 1
@@ -703,8 +707,6 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
             if emitted == limit:
                 return True
             emitted += 1
-            if rid is None:
-                rid = wall.isoformat()
             out.append(
                 Occurrence(uid, rid, title, start, end, False, location, conflict,
                            False, True, author, floating, tz, (start, uid, rid))
@@ -714,11 +716,11 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
     return False
 
 
-def _expand_all_day(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
+def _expand_all_day(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, frame: _Frame) -> bool:
     """`_expand_series` for all-day series: dates, placed in the viewer's zone."""
     timing = prepared.timing
     duration = timing.duration
-    wall_lo, wall_hi, _ = shifts.frame(viewer)
+    wall_lo, wall_hi, _ = frame.window_in(viewer)
     uid, title, location, conflict, author = base
     emitted = 0
     try:

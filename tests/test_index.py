@@ -254,6 +254,6 @@ def test_the_constant_offset_shortcut_gives_the_same_occurrences(monkeypatch):
     for viewer in ("Europe/Bucharest", "Australia/Sydney", "UTC"):
         fast = [spans(index.query(lo, hi, viewer)) for lo, hi in windows]
         with monkeypatch.context() as m:
-            m.setattr(index._Shifts, "MAX_WINDOW", index.timedelta(0))
+            m.setattr(index._Frame, "MAX_WINDOW", index.timedelta(0))
             slow = [spans(index.query(lo, hi, viewer)) for lo, hi in windows]
         assert fast == slow
