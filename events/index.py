@@ -393,12 +393,29 @@ class _Row:
 class _Snapshot:
     """What every query needs whatever its range, read once per index version:
     the long rows (mostly open-ended series), the occurrences each series must
-    leave out (overridden or cancelled), and which uids show as series."""
+    leave out (overridden or cancelled), and which uids show as series; and
+    the rows of the last few windows asked for, as a calendar asks for the
+    same months again and again."""
 
     version: str
     long: list[_Row]
     skips: dict[str, set[str]]
     series: set[str]
+    windows: dict[tuple[datetime, datetime], list[_Row]] = field(default_factory=dict)
+
+    MAX_WINDOWS = 16
+
+    def candidates(self, lo_utc: datetime, hi_utc: datetime) -> list[_Row]:
+        """The rows that can have occurrences in [lo_utc, hi_utc)."""
+        key = (lo_utc, hi_utc)
+        rows = self.windows.get(key)
+        if rows is None:
+            rows = _rows(_short_rows(lo_utc, hi_utc))
+            rows += [r for r in self.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
+            if len(self.windows) >= self.MAX_WINDOWS:
+                self.windows.clear()
+            self.windows[key] = rows
+        return rows
 
 
 _snapshot: _Snapshot | None = None
@@ -483,8 +500,7 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     viewer, lo, hi = _window(start, end, tz)
     lo_utc, hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
     snapshot = _current_snapshot()
-    candidates = _rows(_short_rows(lo_utc, hi_utc))
-    candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
+    candidates = snapshot.candidates(lo_utc, hi_utc)
     out: list[Occurrence] = []
     capped: list[str] = []
     frame = _Frame(lo, hi, viewer)
