@@ -296,9 +296,6 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
     last = hi if until is None or until > hi else until
     most = count if count is not None else 1 << 62
 
-    def ended(occ: datetime, n: int) -> bool:
-        return (until is not None and occ > until) or n >= most
-
     if shape[0] == "daily":
         lag = lo - dtstart
         n = max(0, _ceil_div(lag.days * 86400 + lag.seconds, step * 86400))
@@ -347,7 +344,7 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
             if day is not None:
                 occ = datetime.combine(date(year, month + 1, day), at)
                 if occ >= dtstart:
-                    if occ > hi or ended(occ, k - shift):
+                    if occ > last or k - shift >= most:
                         return
                     if occ >= lo:
                         yield occ
@@ -359,20 +356,28 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
         year = dtstart.year + k * step
         if year > 9999 or datetime(year, 1, 1) > hi:
             return
-        if day <= calendar.monthrange(year, month)[1]:
+        if day <= _days_in_month(year, month):
             occ = datetime.combine(date(year, month, day), at)
             if occ >= dtstart:
-                if occ > hi or ended(occ, k - shift):
+                if occ > last or k - shift >= most:
                     return
                 if occ >= lo:
                     yield occ
         k += 1
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    """calendar.monthrange(year, month)[1], without working out a weekday."""
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+
+
 def _month_day(shape: tuple, year: int, month: int) -> int | None:
     """("monthly", day): that day, if the month has it."""
     day = shape[1]
-    return day if day <= calendar.monthrange(year, month)[1] else None
+    return day if day <= _days_in_month(year, month) else None
 
 
 def _nth_weekday(shape: tuple, year: int, month: int) -> int | None:
