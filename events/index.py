@@ -587,7 +587,8 @@ def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime)
     """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's wall
     time: within one, the occurrence at wall w starts at anchor + (w -
     anchor_wall) in the viewer's zone. Each keeps three hours' distance from
-    any offset change, so gaps and repeated hours always take the exact path.
+    any offset change, so gaps and repeated hours always take the exact path,
+    and lies inside the window, so what starts in one needs no range check.
 
     Only zone rules decide them, so they are kept across queries (a calendar
     asks for the same few windows again and again); the bounds are UTC
@@ -596,14 +597,18 @@ def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime)
     utc_hi = hi_utc.replace(tzinfo=None) + _Frame.MARGIN
     changes = _offset_changes(viewer, lo_utc, hi_utc) + _offset_changes(zone, lo_utc, hi_utc)
     cuts = sorted({utc_lo, utc_hi, *changes})
+    inside_lo, inside_hi = lo_utc.replace(tzinfo=None), hi_utc.replace(tzinfo=None)
+    lo, hi = lo_utc.astimezone(viewer), hi_utc.astimezone(viewer)
     stretches = []
     for a, b in zip(cuts, cuts[1:], strict=False):
-        a, b = a + _Frame.KEEP_OFF, b - _Frame.KEEP_OFF
+        a, b = max(a + _Frame.KEEP_OFF, inside_lo), min(b - _Frame.KEEP_OFF, inside_hi)
         if b <= a:
             continue
-        anchor = a.replace(tzinfo=UTC)
-        wall = anchor.astimezone(zone).replace(tzinfo=None)
-        stretches.append((wall, wall + (b - a), wall, anchor.astimezone(viewer)))
+        anchor = a.replace(tzinfo=UTC).astimezone(viewer)
+        if not (lo <= anchor and anchor + (b - a) <= hi):  # occurrences compare by the viewer's wall clock
+            continue
+        wall = a.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+        stretches.append((wall, wall + (b - a), wall, anchor))
     return (*stretches, _NO_STRETCH)
 
 
@@ -709,7 +714,7 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
                     at += 1
                     from_wall, to_wall, anchor_wall, anchor = stretches[at]
                 fast_until = to_wall - duration
-            if from_wall <= wall < fast_until:
+            if from_wall <= wall < fast_until:  # starts inside the window: no range check
                 start = anchor + (wall - anchor_wall)
                 end = start + duration
             else:
@@ -718,8 +723,8 @@ def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str
                 end = start + duration  # exact unless an offset changes in between
                 if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
                     end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
-            if not (start < hi and (end > lo or (start == end and start >= lo))):
-                continue
+                if not (start < hi and (end > lo or (start == end and start >= lo))):
+                    continue
             if emitted == limit:
                 return True
             emitted += 1
