@@ -679,7 +679,7 @@ def _place(timing: Timing, viewer: tzinfo) -> tuple:
 
 def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, frame: _Frame) -> bool:
     """Append a series' occurrences in [lo, hi); True if it hit the cap.
-    (The per-occurrence work of `_emit`, inlined: this loop is the hot path.)"""
+    (The work of `_place` and `_emit`, inlined: this loop is the hot path.)"""
     timing = prepared.timing
     if timing.all_day:
         return _expand_all_day(out, prepared, lo, hi, viewer, base, skip, limit, frame)
