@@ -26,6 +26,7 @@ from functools import lru_cache
 from operator import attrgetter
 
 from django.db import connections, transaction
+from django.db.models import Q
 
 from events import log
 from events.entry import Entry
@@ -478,12 +479,17 @@ def _current_snapshot() -> _Snapshot:
     if _snapshot is not None and _snapshot.version == version and version:
         return _snapshot
     shown = IndexKey.objects.using(DB).exclude(kind="")
-    long = _rows(list(shown.filter(long=True).values_list(*_ROW_FIELDS, "span_start", "span_end")))
+    # the long rows and the overrides in one pass: neither column is indexed, so each is a table scan
+    wanted = IndexKey.objects.using(DB).filter((Q(long=True) & ~Q(kind="")) | ~Q(rid=""))
+    long_values = []
     skips: dict[str, set[str]] = {}
-    overridden = IndexKey.objects.using(DB).exclude(rid="").values_list("uid", "rid", "kind", "deleted")
-    for uid, rid, kind, deleted in overridden:
-        if deleted or kind == "override":  # an override that cannot be shown changes nothing
+    for *values, long, deleted in wanted.values_list(*_ROW_FIELDS, "span_start", "span_end", "long", "deleted"):
+        uid, rid, kind = values[:3]
+        if long and kind:
+            long_values.append(values)
+        if rid and (deleted or kind == "override"):  # an override that cannot be shown changes nothing
             skips.setdefault(uid, set()).add(rid)
+    long = _rows(long_values)
     series = set()
     for chunk in _chunks(sorted(skips)):
         series.update(shown.filter(uid__in=chunk, rid="", kind="series").values_list("uid", flat=True))
