@@ -52,6 +52,7 @@ SHORT_SPAN = timedelta(days=8)  # spans up to this long are found by a range sca
 MARGIN = timedelta(hours=15)  # floating and all-day times: every zone is within UTC-12..UTC+14
 MAX_TITLE = 500
 SLACK = timedelta(hours=3)
+FIRST_YEAR, LAST_YEAR = 2, 9998  # queryable range
 
 
 class QueryError(ValueError):
@@ -369,6 +370,10 @@ def _window(start: date | datetime, end: date | datetime, tz: str) -> tuple[tzin
     hi = _as_viewer_time(end, None, viewer) if not _aware(end) else end.astimezone(viewer)  # type: ignore[union-attr]
     if hi < lo:
         raise QueryError(f"FROM ({lo.isoformat()}) is after TO ({hi.isoformat()})")
+    # Spans are widened by hours for floating times and zones: keep clear of
+    # the ends of Python's calendar so that arithmetic cannot overflow.
+    if lo.year < FIRST_YEAR or hi.year > LAST_YEAR:
+        raise QueryError(f"dates must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
     return viewer, lo, hi
 
 
