@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -172,11 +170,6 @@ def _key(value):
 
 
 def main() -> None:
-    import django.apps
-
-    if django.apps.apps.ready:  # another benchmark already chose this process's DATA_DIR
-        subprocess.run([sys.executable, "-m", "bench", "index"], check=True)
-        return
     setup_django("index")
     import recurring_ical_events
 
