@@ -26,6 +26,7 @@ from functools import lru_cache
 from operator import attrgetter
 
 from django.db import connections, transaction
+from django.db.models import Q
 
 from events import log
 from events.entry import Entry
@@ -51,6 +52,7 @@ SHORT_SPAN = timedelta(days=8)  # spans up to this long are found by a range sca
 MARGIN = timedelta(hours=15)  # floating and all-day times: every zone is within UTC-12..UTC+14
 MAX_TITLE = 500
 SLACK = timedelta(hours=3)
+FIRST_YEAR, LAST_YEAR = 2, 9998  # queryable range
 
 
 class QueryError(ValueError):
@@ -335,6 +337,7 @@ class _Prepared:
     location: str | None
     timing: Timing
     marks: list[tuple[int, datetime]] | None
+    placed: dict[tzinfo, tuple] = field(default_factory=dict)  # viewer -> _place(...), for single times
 
 
 _prepared: dict[str, _Prepared] = {}
@@ -367,6 +370,10 @@ def _window(start: date | datetime, end: date | datetime, tz: str) -> tuple[tzin
     hi = _as_viewer_time(end, None, viewer) if not _aware(end) else end.astimezone(viewer)  # type: ignore[union-attr]
     if hi < lo:
         raise QueryError(f"FROM ({lo.isoformat()}) is after TO ({hi.isoformat()})")
+    # Spans are widened by hours for floating times and zones: keep clear of
+    # the ends of Python's calendar so that arithmetic cannot overflow.
+    if lo.year < FIRST_YEAR or hi.year > LAST_YEAR:
+        raise QueryError(f"dates must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
     return viewer, lo, hi
 
 
@@ -392,12 +399,29 @@ class _Row:
 class _Snapshot:
     """What every query needs whatever its range, read once per index version:
     the long rows (mostly open-ended series), the occurrences each series must
-    leave out (overridden or cancelled), and which uids show as series."""
+    leave out (overridden or cancelled), and which uids show as series; and
+    the rows of the last few windows asked for, as a calendar asks for the
+    same months again and again."""
 
     version: str
     long: list[_Row]
     skips: dict[str, set[str]]
     series: set[str]
+    windows: dict[tuple[datetime, datetime], list[_Row]] = field(default_factory=dict)
+
+    MAX_WINDOWS = 16
+
+    def candidates(self, lo_utc: datetime, hi_utc: datetime) -> list[_Row]:
+        """The rows that can have occurrences in [lo_utc, hi_utc)."""
+        key = (lo_utc, hi_utc)
+        rows = self.windows.get(key)
+        if rows is None:
+            rows = _rows(_short_rows(lo_utc, hi_utc))
+            rows += [r for r in self.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
+            if len(self.windows) >= self.MAX_WINDOWS:
+                self.windows.clear()
+            self.windows[key] = rows
+        return rows
 
 
 _snapshot: _Snapshot | None = None
@@ -419,18 +443,58 @@ def _chunks(items: list, size: int = 500):
         yield items[i : i + size]
 
 
+def _select(sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a plain SELECT on the index database. The two reads every query
+    makes go through here: the ORM's query building and row conversion cost
+    ten times the read itself on SQLite."""
+    with connections[DB].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _quoted(*names: str) -> list[str]:
+    quote = connections[DB].ops.quote_name
+    return [quote(name) for name in names]
+
+
+def _read_version() -> str:
+    table, version, pk = _quoted(IndexCursor._meta.db_table, "version", "id")
+    rows = _select(f"SELECT {version} FROM {table} WHERE {pk} = 1")
+    return rows[0][0] if rows and rows[0][0] else ""
+
+
+def _short_rows(lo_utc: datetime, hi_utc: datetime) -> list[tuple]:
+    """The shown short rows (spans up to SHORT_SPAN) that can overlap [lo_utc,
+    hi_utc): a range scan on span_start, as (uid, rid, kind, shown, event,
+    marks, conflict, author) tuples."""
+    table, kind, long, span_start, span_end = _quoted(IndexKey._meta.db_table, "kind", "long", "span_start", "span_end")
+    fields = ", ".join(_quoted(*_ROW_FIELDS))
+    adapt = connections[DB].ops.adapt_datetimefield_value
+    rows = _select(
+        f"SELECT {fields} FROM {table} WHERE {kind} <> '' AND {long} = %s"
+        f" AND {span_start} >= %s AND {span_start} < %s AND {span_end} >= %s",
+        (False, adapt(lo_utc - SHORT_SPAN), adapt(hi_utc), adapt(lo_utc)),
+    )
+    return [(*r[:6], bool(r[6]), r[7]) for r in rows]  # SQLite gives conflict as 0/1
+
+
 def _current_snapshot() -> _Snapshot:
     global _snapshot
-    version = IndexCursor.objects.using(DB).filter(pk=1).values_list("version", flat=True).first() or ""
+    version = _read_version()
     if _snapshot is not None and _snapshot.version == version and version:
         return _snapshot
     shown = IndexKey.objects.using(DB).exclude(kind="")
-    long = _rows(list(shown.filter(long=True).values_list(*_ROW_FIELDS, "span_start", "span_end")))
+    # the long rows and the overrides in one pass: neither column is indexed, so each is a table scan
+    wanted = IndexKey.objects.using(DB).filter((Q(long=True) & ~Q(kind="")) | ~Q(rid=""))
+    long_values = []
     skips: dict[str, set[str]] = {}
-    overridden = IndexKey.objects.using(DB).exclude(rid="").values_list("uid", "rid", "kind", "deleted")
-    for uid, rid, kind, deleted in overridden:
-        if deleted or kind == "override":  # an override that cannot be shown changes nothing
+    for *values, long, deleted in wanted.values_list(*_ROW_FIELDS, "span_start", "span_end", "long", "deleted"):
+        uid, rid, kind = values[:3]
+        if long and kind:
+            long_values.append(values)
+        if rid and (deleted or kind == "override"):  # an override that cannot be shown changes nothing
             skips.setdefault(uid, set()).add(rid)
+    long = _rows(long_values)
     series = set()
     for chunk in _chunks(sorted(skips)):
         series.update(shown.filter(uid__in=chunk, rid="", kind="series").values_list("uid", flat=True))
@@ -447,17 +511,13 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     viewer, lo, hi = _window(start, end, tz)
     lo_utc, hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
     snapshot = _current_snapshot()
-    short = IndexKey.objects.using(DB).exclude(kind="").filter(
-        long=False, span_start__gte=lo_utc - SHORT_SPAN, span_start__lt=hi_utc, span_end__gte=lo_utc
-    )
-    candidates = _rows(list(short.values_list(*_ROW_FIELDS)))
-    candidates += [r for r in snapshot.long if r.span_start < hi_utc and (r.span_end is None or r.span_end >= lo_utc)]
+    candidates = snapshot.candidates(lo_utc, hi_utc)
     out: list[Occurrence] = []
     capped: list[str] = []
-    shifts = _Shifts(lo, hi, viewer)
+    frame = _Frame(lo, hi, viewer)
     with _no_cycle_collection():
         for row in candidates:
-            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit, shifts)
+            _occurrences_of(row, out, capped, snapshot, lo, hi, viewer, limit, frame)
         out.sort(key=attrgetter("order"))
     return QueryResult(out, capped)
 
@@ -478,13 +538,13 @@ def _no_cycle_collection():
 _NO_SKIPS: set[str] = set()
 
 
-class _Shifts:
-    """Per query and zone: the stretches of the window where neither the
-    zone's nor the viewer's UTC offset changes, so a wall time in the zone is
-    the viewer's wall time plus a constant and occurrences can skip the zone
-    arithmetic. Offsets are sampled hourly (no zone changes its offset and
-    back within an hour); each stretch keeps three hours' distance from any
-    change, so gaps and repeated hours always take the exact path."""
+class _Frame:
+    """What one query works out once for all its series: the window in each
+    zone's wall time; the stretches of it where neither the zone's nor the
+    viewer's UTC offset changes, so a wall time in the zone is the viewer's
+    wall time plus a constant and occurrences can skip the zone arithmetic
+    (see `_stretches`); and the text of each recurrence id, as many series
+    share their wall times and `isoformat` costs more than the occurrence."""
 
     MAX_WINDOW = timedelta(days=62)
     MARGIN = timedelta(days=2)
@@ -492,96 +552,110 @@ class _Shifts:
 
     def __init__(self, lo: datetime, hi: datetime, viewer: tzinfo):
         self.lo, self.hi, self.viewer = lo, hi, viewer
-        self.known: dict[tzinfo, list[tuple[datetime, datetime, datetime, datetime]]] = {}
+        self.lo_utc, self.hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
         self.usable = hi - lo <= self.MAX_WINDOW
-        if self.usable:
-            self.viewer_changes = self._changes(viewer)  # in UTC (naive)
+        self.frames: dict[tzinfo, tuple[datetime, datetime, tuple]] = {}
+        self.rids: dict[datetime, str] = {}
 
-    def _changes(self, zone: tzinfo) -> list[datetime]:
-        """UTC instants (naive) near which the zone's offset changes."""
-        wall = self.lo.astimezone(zone).replace(tzinfo=None) - self.MARGIN
-        stop = self.hi.astimezone(zone).replace(tzinfo=None) + self.MARGIN
-        offset = zone.utcoffset(wall)
-        hour = timedelta(hours=1)
-        changes = []
-        while wall <= stop:
-            wall += hour
-            now = zone.utcoffset(wall)
-            if now != offset:
-                changes.append(wall - now)
-                offset = now
-        return changes
-
-    def of(self, zone: tzinfo) -> list[tuple[datetime, datetime, datetime, datetime]]:
-        """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's
-        wall time: within one, the occurrence at wall w starts at
-        anchor + (w - anchor_wall) in the viewer's zone."""
-        if not self.usable:
-            return []
-        if zone not in self.known:
-            utc_lo = self.lo.astimezone(UTC).replace(tzinfo=None) - self.MARGIN
-            utc_hi = self.hi.astimezone(UTC).replace(tzinfo=None) + self.MARGIN
-            cuts = sorted({utc_lo, utc_hi, *self.viewer_changes, *self._changes(zone)})
-            stretches = []
-            for a, b in zip(cuts, cuts[1:], strict=False):
-                a, b = a + self.KEEP_OFF, b - self.KEEP_OFF
-                if b <= a:
-                    continue
-                anchor = a.replace(tzinfo=UTC)
-                wall = anchor.astimezone(zone).replace(tzinfo=None)
-                stretches.append((wall, wall + (b - a), wall, anchor.astimezone(self.viewer)))
-            self.known[zone] = stretches
-        return self.known[zone]
+    def window_in(self, zone: tzinfo) -> tuple[datetime, datetime, tuple]:
+        """(wall_lo, wall_hi, stretches): the window in the zone's wall time,
+        widened by SLACK (wall times map to instants monotonically except
+        across a DST change), and its stretches ending with `_NO_STRETCH`."""
+        hit = self.frames.get(zone)
+        if hit is None:
+            wall_lo = self.lo.astimezone(zone).replace(tzinfo=None) - SLACK
+            wall_hi = self.hi.astimezone(zone).replace(tzinfo=None) + SLACK
+            stretches = _stretches(zone, self.viewer, self.lo_utc, self.hi_utc) if self.usable else (_NO_STRETCH,)
+            hit = self.frames[zone] = (wall_lo, wall_hi, stretches)
+        return hit
 
 
-def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, shifts: _Shifts) -> None:
-    timing = row.prepared.timing
+# a stretch that holds no wall time: ends every list of stretches, so the
+# walk along them needs no bounds check
+_NO_STRETCH = (datetime.max, datetime.max, None, None)
+
+
+def _offset_changes(zone: tzinfo, lo_utc: datetime, hi_utc: datetime) -> list[datetime]:
+    """UTC instants (naive) near which the zone's offset changes, from
+    MARGIN before lo_utc to MARGIN after hi_utc. Offsets are sampled hourly
+    (no zone changes its offset and back within an hour)."""
+    wall = lo_utc.astimezone(zone).replace(tzinfo=None) - _Frame.MARGIN
+    stop = hi_utc.astimezone(zone).replace(tzinfo=None) + _Frame.MARGIN
+    offset = zone.utcoffset(wall)
+    hour = timedelta(hours=1)
+    changes = []
+    while wall <= stop:
+        wall += hour
+        now = zone.utcoffset(wall)
+        if now != offset:
+            changes.append(wall - now)
+            offset = now
+    return changes
+
+
+@lru_cache(maxsize=256)
+def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime) -> tuple:
+    """Stretches (from_wall, to_wall, anchor_wall, anchor) in the zone's wall
+    time: within one, the occurrence at wall w starts at anchor + (w -
+    anchor_wall) in the viewer's zone. Each keeps three hours' distance from
+    any offset change, so gaps and repeated hours always take the exact path,
+    and lies inside the window, so what starts in one needs no range check.
+
+    Only zone rules decide them, so they are kept across queries (a calendar
+    asks for the same few windows again and again); the bounds are UTC
+    instants because equal aware times in one zone may differ by their fold."""
+    utc_lo = lo_utc.replace(tzinfo=None) - _Frame.MARGIN
+    utc_hi = hi_utc.replace(tzinfo=None) + _Frame.MARGIN
+    changes = _offset_changes(viewer, lo_utc, hi_utc) + _offset_changes(zone, lo_utc, hi_utc)
+    cuts = sorted({utc_lo, utc_hi, *changes})
+    inside_lo, inside_hi = lo_utc.replace(tzinfo=None), hi_utc.replace(tzinfo=None)
+    lo, hi = lo_utc.astimezone(viewer), hi_utc.astimezone(viewer)
+    stretches = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        a, b = max(a + _Frame.KEEP_OFF, inside_lo), min(b - _Frame.KEEP_OFF, inside_hi)
+        if b <= a:
+            continue
+        anchor = a.replace(tzinfo=UTC).astimezone(viewer)
+        if not (lo <= anchor and anchor + (b - a) <= hi):  # occurrences compare by the viewer's wall clock
+            continue
+        wall = a.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+        stretches.append((wall, wall + (b - a), wall, anchor))
+    return (*stretches, _NO_STRETCH)
+
+
+def _occurrences_of(row: _Row, out, capped, snapshot, lo, hi, viewer, limit, frame: _Frame) -> None:
     if row.kind == "single":
-        _emit(out, timing, timing.start, lo, hi, viewer, row.base, None, override=False)
+        _emit(out, row.prepared, lo, hi, viewer, row.base, None, override=False)
     elif row.kind == "override":
         if row.uid in snapshot.series:  # shown only while its series is
-            _emit(out, timing, timing.start, lo, hi, viewer, row.base, row.rid, override=True)
+            _emit(out, row.prepared, lo, hi, viewer, row.base, row.rid, override=True)
     elif _expand_series(
-        out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, shifts
+        out, row.prepared, lo, hi, viewer, row.base, snapshot.skips.get(row.uid, _NO_SKIPS), limit, frame
     ):
         capped.append(row.uid)
 
 
-def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: bool, recurring: bool = False) -> bool:
-    """Append the occurrence starting at wall time `wall` (a date for all-day
-    events) if it overlaps [lo, hi)."""
-    zone = timing.zone or viewer
-    duration = timing.duration
-    wall_end = wall + duration
-    if timing.all_day:
-        start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
-        end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
-    else:
-        start = wall.replace(tzinfo=zone).astimezone(viewer)
-        if not duration:
-            end = start
-        else:
-            # no offset change in either zone between start and end: plain arithmetic is exact
-            end = start + duration
-            if zone.utcoffset(wall) != zone.utcoffset(wall_end) or end.utcoffset() != start.utcoffset():
-                end = wall_end.replace(tzinfo=zone).astimezone(viewer)
+def _emit(out, prepared: _Prepared, lo, hi, viewer, base, rid, *, override: bool) -> bool:
+    """Append the occurrence of a single event or an override if it overlaps [lo, hi)."""
+    placed = prepared.placed.get(viewer)
+    if placed is None:
+        placed = prepared.placed[viewer] = _place(prepared.timing, viewer)
+    start, end, shown_start, shown_end = placed
     if not (start < hi and (end > lo or (start == end and start >= lo))):
         return False
-    if rid is None and recurring:
-        rid = wall.isoformat()
     uid, title, location, conflict, author = base
-    all_day = timing.all_day
+    timing = prepared.timing
     occurrence = Occurrence(
         uid,
         rid,
         title,
-        wall if all_day else start,
-        wall_end if all_day else max(start, end),
-        all_day,
+        shown_start,
+        shown_end,
+        timing.all_day,
         location,
         conflict,
         override,
-        recurring or override,
+        override,
         author,
         timing.floating,
         timing.zone.key if timing.zone else None,
@@ -591,63 +665,114 @@ def _emit(out, timing: Timing, wall, lo, hi, viewer, base, rid, *, override: boo
     return True
 
 
-def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, shifts: _Shifts) -> bool:
-    """Append a series' occurrences in [lo, hi); True if it hit the cap.
-    (The per-occurrence work of `_emit`, inlined: this loop is the hot path.)"""
-    timing = prepared.timing
+def _place(timing: Timing, viewer: tzinfo) -> tuple:
+    """(start, end, shown start, shown end) of a single time seen from the
+    viewer's zone: start and end aware; shown as dates for all-day events.
+    Kept per viewer with the parsed event, as it never changes."""
     zone = timing.zone or viewer
     duration = timing.duration
-    # wall times map to instants monotonically except across a DST change: a few hours' slack
-    wall_lo = lo.astimezone(zone).replace(tzinfo=None) - duration - SLACK
-    wall_hi = hi.astimezone(zone).replace(tzinfo=None) + SLACK
-    first = timing.start if isinstance(timing.start, datetime) else _utc_naive(timing.start)
-    assert timing.rule is not None
+    wall = timing.start
+    wall_end = wall + duration
+    if timing.all_day:
+        start = datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(viewer)
+        end = datetime(wall_end.year, wall_end.month, wall_end.day, tzinfo=zone).astimezone(viewer)
+        return start, end, wall, wall_end
+    start = wall.replace(tzinfo=zone).astimezone(viewer)
+    if not duration:
+        end = start
+    else:
+        # no offset change in either zone between start and end: plain arithmetic is exact
+        end = start + duration
+        if zone.utcoffset(wall) != zone.utcoffset(wall_end) or end.utcoffset() != start.utcoffset():
+            end = wall_end.replace(tzinfo=zone).astimezone(viewer)
+    return start, end, start, max(start, end)
+
+
+def _expand_series(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, frame: _Frame) -> bool:
+    """Append a series' occurrences in [lo, hi); True if it hit the cap.
+    (The work of `_place` and `_emit`, inlined: this loop is the hot path.)"""
+    timing = prepared.timing
+    if timing.all_day:
+        return _expand_all_day(out, prepared, lo, hi, viewer, base, skip, limit, frame)
+    zone = timing.zone or viewer
+    duration = timing.duration
+    wall_lo, wall_hi, stretches = frame.window_in(zone)
+    if duration > _Frame.MARGIN / 2:
+        stretches = (_NO_STRETCH,)
+    assert timing.rule is not None and isinstance(timing.start, datetime)
     uid, title, location, conflict, author = base
-    all_day, floating, exdates = timing.all_day, timing.floating, timing.exdates
+    floating, exdates = timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
-    stretches = shifts.of(zone) if duration <= _Shifts.MARGIN / 2 else []
-    at = 0  # occurrences come in order: walk the stretches along with them
+    rids = frame.rids
+    # occurrences come in order: walk the stretches along with them; an
+    # occurrence starting in [from_wall, fast_until) also ends in the stretch
+    at = 0
+    from_wall, to_wall, anchor_wall, anchor = stretches[0]
+    fast_until = to_wall - duration
     emitted = 0
     try:
-        for wall in iter_starts(timing.rule, first, wall_lo, wall_hi, marks=prepared.marks):
+        for wall in iter_starts(timing.rule, timing.start, wall_lo - duration, wall_hi, marks=prepared.marks):
             if exdates and wall in exdates:
                 continue
-            wall_end = wall + duration
-            rid = None
-            if all_day:
-                rid = wall.date().isoformat()
-                start = wall.replace(tzinfo=zone).astimezone(viewer)
-                end = wall_end.replace(tzinfo=zone).astimezone(viewer)
-            else:
-                if skip:
-                    rid = wall.isoformat()
-                while at < len(stretches) and stretches[at][1] <= wall:
-                    at += 1
-                if at < len(stretches) and stretches[at][0] <= wall and wall_end < stretches[at][1]:
-                    start = stretches[at][3] + (wall - stretches[at][2])
-                    end = start + duration
-                else:
-                    start = wall.replace(tzinfo=zone).astimezone(viewer)
-                    end = start + duration  # exact unless an offset changes in between
-                    if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
-                        end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
+            rid = rids.get(wall)
+            if rid is None:
+                rid = rids[wall] = wall.isoformat()
             if skip and rid in skip:
                 continue
+            if to_wall <= wall:
+                while to_wall <= wall:
+                    at += 1
+                    from_wall, to_wall, anchor_wall, anchor = stretches[at]
+                fast_until = to_wall - duration
+            if from_wall <= wall < fast_until:  # starts inside the window: no range check
+                start = anchor + (wall - anchor_wall)
+                end = start + duration
+            else:
+                wall_end = wall + duration
+                start = wall.replace(tzinfo=zone).astimezone(viewer)
+                end = start + duration  # exact unless an offset changes in between
+                if duration and (offset(wall) != offset(wall_end) or end.utcoffset() != start.utcoffset()):
+                    end = max(start, wall_end.replace(tzinfo=zone).astimezone(viewer))
+                if not (start < hi and (end > lo or (start == end and start >= lo))):
+                    continue
+            if emitted == limit:
+                return True
+            emitted += 1
+            out.append(
+                Occurrence(uid, rid, title, start, end, False, location, conflict,
+                           False, True, author, floating, tz, (start, uid, rid))
+            )
+    except GaveUp:
+        return True
+    return False
+
+
+def _expand_all_day(out, prepared: _Prepared, lo, hi, viewer, base, skip: set[str], limit: int, frame: _Frame) -> bool:
+    """`_expand_series` for all-day series: dates, placed in the viewer's zone."""
+    timing = prepared.timing
+    duration = timing.duration
+    wall_lo, wall_hi, _ = frame.window_in(viewer)
+    uid, title, location, conflict, author = base
+    emitted = 0
+    try:
+        for wall in iter_starts(timing.rule, _utc_naive(timing.start), wall_lo - duration, wall_hi, marks=prepared.marks):
+            if timing.exdates and wall in timing.exdates:
+                continue
+            rid = wall.date().isoformat()
+            if rid in skip:
+                continue
+            wall_end = wall + duration
+            start = wall.replace(tzinfo=viewer).astimezone(viewer)
+            end = wall_end.replace(tzinfo=viewer).astimezone(viewer)
             if not (start < hi and (end > lo or (start == end and start >= lo))):
                 continue
             if emitted == limit:
                 return True
             emitted += 1
-            if rid is None:
-                rid = wall.isoformat()
-            if all_day:
-                shown_start, shown_end = wall.date(), wall_end.date()
-            else:
-                shown_start, shown_end = start, end
             out.append(
-                Occurrence(uid, rid, title, shown_start, shown_end, all_day, location, conflict,
-                           False, True, author, floating, tz, (start, uid, rid))
+                Occurrence(uid, rid, title, wall.date(), wall_end.date(), True, location, conflict,
+                           False, True, author, False, None, (start, uid, rid))
             )
     except GaveUp:
         return True

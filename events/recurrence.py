@@ -244,9 +244,11 @@ def _make_explicit(freq: int, by: dict, dtstart: datetime) -> None:
 
 def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int | None) -> tuple | None:
     """The shape of a rule whose occurrences are plain arithmetic (one time of
-    day, the one DTSTART has; no BYSETPOS, BYxxxDAY lists or nth weekdays), or None.
+    day, the one DTSTART has; no BYSETPOS or BYxxxDAY lists; an nth weekday
+    only alone in a monthly rule), or None.
 
-    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day) | ("yearly", month, day)
+    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day)
+    | ("monthly-nth", weekday, n) | ("yearly", month, day)
     """
     time_keys = {"byhour", "byminute", "bysecond"}
     if [by.get(k) for k in ("byhour", "byminute", "bysecond")] != [[dtstart.hour], [dtstart.minute], [dtstart.second]]:
@@ -267,6 +269,11 @@ def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int 
         day = by["bymonthday"][0]
         if day > 0 and (count is None or day <= 28):
             return ("monthly", day)
+    if freq == du.MONTHLY and rest == {"byweekday"} and len(by["byweekday"]) == 1:
+        d = by["byweekday"][0]
+        # the nth weekday of the month; COUNT needs one in every month (|n| <= 4)
+        if isinstance(d, du.weekday) and d.n and abs(d.n) <= (5 if count is None else 4):
+            return ("monthly-nth", d.weekday, d.n)
     if freq == du.YEARLY and rest == {"bymonth", "bymonthday"}:
         if len(by["bymonth"]) == 1 and len(by["bymonthday"]) == 1 and by["bymonthday"][0] > 0:
             month, day = by["bymonth"][0], by["bymonthday"][0]
@@ -288,9 +295,6 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
 
     last = hi if until is None or until > hi else until
     most = count if count is not None else 1 << 62
-
-    def ended(occ: datetime, n: int) -> bool:
-        return (until is not None and occ > until) or n >= most
 
     if shape[0] == "daily":
         lag = lo - dtstart
@@ -326,19 +330,21 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
                 n += 1
             week += stride
         return
-    if shape[0] == "monthly":
-        day = shape[1]
+    if shape[0] in ("monthly", "monthly-nth"):
+        day_in = _month_day if shape[0] == "monthly" else _nth_weekday
         base = dtstart.year * 12 + dtstart.month - 1
-        shift = 0 if day >= dtstart.day else 1  # month 0's occurrence is before DTSTART
+        first_day = day_in(shape, dtstart.year, dtstart.month)
+        shift = 0 if first_day is not None and first_day >= dtstart.day else 1  # month 0's is before DTSTART
         k = max(0, (lo.year * 12 + lo.month - 1 - base) // step)
         while True:
             year, month = divmod(base + k * step, 12)
             if year > 9999 or datetime(year, month + 1, 1) > hi:
                 return
-            if day <= calendar.monthrange(year, month + 1)[1]:
+            day = day_in(shape, year, month + 1)
+            if day is not None:
                 occ = datetime.combine(date(year, month + 1, day), at)
                 if occ >= dtstart:
-                    if occ > hi or ended(occ, k - shift):
+                    if occ > last or k - shift >= most:
                         return
                     if occ >= lo:
                         yield occ
@@ -350,14 +356,41 @@ def _simple_starts(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) ->
         year = dtstart.year + k * step
         if year > 9999 or datetime(year, 1, 1) > hi:
             return
-        if day <= calendar.monthrange(year, month)[1]:
+        if day <= _days_in_month(year, month):
             occ = datetime.combine(date(year, month, day), at)
             if occ >= dtstart:
-                if occ > hi or ended(occ, k - shift):
+                if occ > last or k - shift >= most:
                     return
                 if occ >= lo:
                     yield occ
         k += 1
+
+
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    """calendar.monthrange(year, month)[1], without working out a weekday."""
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+
+
+def _month_day(shape: tuple, year: int, month: int) -> int | None:
+    """("monthly", day): that day, if the month has it."""
+    day = shape[1]
+    return day if day <= _days_in_month(year, month) else None
+
+
+def _nth_weekday(shape: tuple, year: int, month: int) -> int | None:
+    """("monthly-nth", weekday, n): the day of the month's nth (from the end
+    if negative) such weekday, if the month has one."""
+    _, weekday, n = shape
+    first, days = calendar.monthrange(year, month)
+    if n > 0:
+        day = 1 + (weekday - first) % 7 + 7 * (n - 1)
+    else:
+        last = (first + days - 1) % 7
+        day = days - (last - weekday) % 7 + 7 * (n + 1)
+    return day if 1 <= day <= days else None
 
 
 def _period_start(freq: int, moment: datetime, wkst: int) -> datetime:
@@ -453,10 +486,20 @@ def iter_starts(
 ) -> Iterator[datetime]:
     """Occurrence starts (wall times) with lo <= start <= hi, ascending.
     Raises GaveUp when a COUNT rule is more than WALK_BUDGET occurrences
-    past its nearest checkpoint."""
+    past its nearest checkpoint.
+
+    Not itself a generator: handing back the arithmetic generator saves a
+    `yield from` hop per occurrence, which shows in month queries."""
     if rule.simple is not None:
-        yield from _simple_starts(rule, dtstart, lo, hi)
-        return
+        return _simple_starts(rule, dtstart, lo, hi)
+    return _walk_starts(rule, dtstart, lo, hi, marks)
+
+
+def _walk_starts(
+    rule: Rule, dtstart: datetime, lo: datetime, hi: datetime, marks: list[tuple[int, datetime]] | None
+) -> Iterator[datetime]:
+    """iter_starts for rules dateutil expands: from a fast-forwarded DTSTART,
+    or for COUNT rules from the nearest checkpoint."""
     if rule.count is None:
         source = rule.build(fast_forward(rule, dtstart, lo))
         budget = None

@@ -7,7 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.shortcuts import render
 
-from events import log
+from events import index, log
 from events.index_models import IndexKey
 
 
@@ -30,10 +30,13 @@ def render_page(request, template: str, context: dict | None = None, *, status: 
 
 
 def parse_day(value: str | None, default: date) -> date:
-    """A `YYYY-MM-DD` query parameter, or `default` when absent or malformed."""
+    """A `YYYY-MM-DD` query parameter, or `default` when absent, malformed or
+    outside the years a calendar view can show (a month grid reaches a week
+    beyond its month)."""
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return default
+    return day if index.FIRST_YEAR < day.year < index.LAST_YEAR else default

@@ -17,6 +17,7 @@ import websockets
 from channels.db import database_sync_to_async
 from websockets.asyncio.client import connect
 
+from events import index
 from sync import pairing, protocol
 from sync.models import Peer
 from sync.replication import HUB, Hub, Session
@@ -83,15 +84,6 @@ def mark_all_disconnected() -> None:
     Peer.objects.filter(connected=True).update(connected=False)
 
 
-def catch_up_index() -> None:
-    try:
-        from events import index
-    except ImportError:
-        return
-    if hasattr(index, "catch_up"):
-        index.catch_up()
-
-
 class Dialer:
     """Keeps one connection to every paired peer that has a URL."""
 
@@ -104,7 +96,7 @@ class Dialer:
         self.hub.keep_running = True
         self.hub.ensure_running()
         await database_sync_to_async(mark_all_disconnected)()
-        await database_sync_to_async(catch_up_index)()
+        await database_sync_to_async(index.catch_up)()
         while not self.stopping:
             try:
                 peers = await database_sync_to_async(dialable_peers)()

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db.models import F
 from django.utils import timezone
 
-from events import log
+from events import index, log
 from events.entry import Entry, EntryInvalid, parse_entry
 from events.models import Feed
 from sync import pairing, protocol
@@ -56,17 +58,9 @@ def after_store() -> None:
 
     The single place where replication hands over to the calendar views."""
     try:
-        from events import index
-    except ImportError:
-        index = None
-    if index is not None and hasattr(index, "catch_up"):
-        try:
-            index.catch_up()
-        except Exception:  # the entries are stored; the index catches up on the next batch or start
-            logger.exception("the index could not catch up after a stored batch")
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
+        index.catch_up()
+    except Exception:  # the entries are stored; the index catches up on the next batch or start
+        logger.exception("the index could not catch up after a stored batch")
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)("live", {"type": "index.changed"})

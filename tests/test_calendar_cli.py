@@ -53,6 +53,9 @@ def test_query_with_bad_input_says_what_is_wrong():
         run("query", "2024-04-01", "2024-05-01", "--tz", "Moon/Base")
     with pytest.raises(CommandError, match="ISO"):
         run("query", "next week", "2024-05-01")
+    for far in (("0001-01-01", "0001-02-01"), ("9999-01-01", "9999-12-31")):
+        with pytest.raises(CommandError, match="between the years"):
+            run("query", *far)
 
 
 def test_rebuild_index_regenerates_the_same_rows():

@@ -254,6 +254,18 @@ def test_the_constant_offset_shortcut_gives_the_same_occurrences(monkeypatch):
     for viewer in ("Europe/Bucharest", "Australia/Sydney", "UTC"):
         fast = [spans(index.query(lo, hi, viewer)) for lo, hi in windows]
         with monkeypatch.context() as m:
-            m.setattr(index._Shifts, "MAX_WINDOW", index.timedelta(0))
+            m.setattr(index._Frame, "MAX_WINDOW", index.timedelta(0))
             slow = [spans(index.query(lo, hi, viewer)) for lo, hi in windows]
         assert fast == slow
+
+
+def test_a_window_asked_again_shows_what_was_written_meanwhile():
+    first = calendar.create_event(timed("first", "2024-05-02T09:00:00", "2024-05-02T10:00:00"))
+    window = (date(2024, 5, 1), date(2024, 5, 3), "Europe/Bucharest")
+    assert [t for t, _ in titles(index.query(*window))] == ["first"]
+    calendar.create_event(timed("second", "2024-05-02T11:00:00", "2024-05-02T12:00:00"))
+    daily = calendar.create_event(timed("daily", "2024-04-01T08:00:00", "2024-04-01T09:00:00", rrule="FREQ=DAILY"))
+    assert [t for t, _ in titles(index.query(*window))] == ["daily", "daily", "first", "second"]
+    calendar.delete_event(first.uid)
+    calendar.cancel_occurrence(daily.uid, "2024-05-01T08:00:00")
+    assert [t for t, _ in titles(index.query(*window))] == ["daily", "second"]

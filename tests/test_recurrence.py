@@ -188,3 +188,24 @@ def test_fast_forward_expansion_equals_plain_expansion(text, start, offset, span
     marks = checkpoints(rule, start)[0] if rule.count else None
     got = expand(rule, start, lo, hi, marks=marks, limit=100_000).starts
     assert got == naive_expand(rule, start, lo, hi)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=st.sampled_from(WEEKDAYS),
+    n=st.sampled_from([1, 2, 3, 4, 5, -1, -2, -4, -5]),
+    interval=st.integers(1, 4),
+    ending=st.sampled_from(["", ";COUNT=7", ";COUNT=40", ";UNTIL=20250615T000000"]),
+    start=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    offset=st.integers(-60, 4000),
+    span=st.integers(1, 100),
+)
+def test_nth_weekday_of_the_month_by_arithmetic_equals_plain_expansion(day, n, interval, ending, start, offset, span):
+    rule = parse_rule(f"FREQ=MONTHLY;INTERVAL={interval};BYDAY={n}{day}{ending}", start)
+    assert rule.simple is not None or (abs(n) == 5 and "COUNT" in ending)
+    lo = start + timedelta(days=offset)
+    hi = lo + timedelta(days=span)
+    marks = checkpoints(rule, start)[0] if rule.count else None
+    assert expand(rule, start, lo, hi, marks=marks).starts == naive_expand(rule, start, lo, hi)

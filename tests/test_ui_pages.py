@@ -142,3 +142,11 @@ def test_pages_show_a_colour_per_author(client_in):
 def test_an_empty_month_renders(client_in):
     first = date.today().replace(day=1) + timedelta(days=400)
     assert client_in.get(f"/?d={first}").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/?d=0001-01-01", "/?d=9999-12-01", "/week/?d=9999-12-31", "/agenda/?d=0001-01-01",
+                                 "/?d=garbage", "/?d=2026-13-40"])
+def test_days_a_calendar_cannot_show_fall_back_to_today(client_in, url):
+    response = client_in.get(url)
+    assert response.status_code == 200
+    assert str(date.today().year) in response.content.decode()
