@@ -9,7 +9,7 @@ export HOST PORT DATA_DIR
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test test-fast lint bench migrate browser-deps clean
+.PHONY: run test test-long test-fast lint bench migrate browser-deps clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test browser-deps lint
 	$(BIN)/pytest -m "not browser"
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+
+# The long resilience run: bigger convergence schedules and 20 kills per crash scenario.
+test-long: $(VENV)/.installed-test
+	$(BIN)/pytest -s --long tests/test_convergence.py tests/test_crash.py
 
 test-fast: $(VENV)/.installed-test
 	$(BIN)/pytest -m "not browser and not slow"
