@@ -33,6 +33,31 @@ def flushable_log(transactional_db):
             cur.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
+@pytest.fixture(scope="session")
+def instance_template(tmp_path_factory):
+    """Migrated databases, copied into every real instance a test starts."""
+    from tests.instances import Instance
+
+    return Instance.template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def spawn(tmp_path, instance_template):
+    """Start real daphne instances: `spawn("a")`; all are killed after the test."""
+    from tests.instances import Instance
+
+    started = []
+
+    def make(name: str) -> Instance:
+        inst = Instance(tmp_path / name, instance_template, name=name).start()
+        started.append(inst)
+        return inst
+
+    yield make
+    for inst in started:
+        inst.kill()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--long", action="store_true", default=False,

@@ -34,25 +34,6 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="session")
-def template(tmp_path_factory):
-    return Instance.template(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-def instances(tmp_path, template):
-    started: list[Instance] = []
-
-    def make(name: str) -> Instance:
-        inst = Instance(tmp_path / name, template, name=name).start()
-        started.append(inst)
-        return inst
-
-    yield make
-    for inst in started:
-        inst.stop()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -93,8 +74,8 @@ def tuesdays(month: date) -> list[date]:
     return out
 
 
-def test_first_run_sets_the_password_then_login_works(page, instances):
-    inst = instances("first")
+def test_first_run_sets_the_password_then_login_works(page, spawn):
+    inst = spawn("first")
     set_up_owner(page, inst)
     assert page.get_by_role("link", name="Month").is_visible()
     page.get_by_role("button", name="Log out").click()
@@ -111,8 +92,8 @@ def test_first_run_sets_the_password_then_login_works(page, instances):
     page.wait_for_url(inst.url + "/week/")
 
 
-def test_quick_add_puts_lunch_on_every_tuesday(page, instances):
-    inst = instances("lunch")
+def test_quick_add_puts_lunch_on_every_tuesday(page, spawn):
+    inst = spawn("lunch")
     set_up_owner(page, inst)
     box = page.get_by_label("Quick add an event")
     box.type("lunch every tuesday at noon", delay=10)
@@ -150,8 +131,8 @@ def test_quick_add_puts_lunch_on_every_tuesday(page, instances):
     phone.close()
 
 
-def test_editing_one_occurrence_moves_only_it(page, instances):
-    inst = instances("edit")
+def test_editing_one_occurrence_moves_only_it(page, spawn):
+    inst = spawn("edit")
     set_up_owner(page, inst)
     quick_add(page, "lunch every tuesday at noon")
     next_month = (date.today().replace(day=1) + timedelta(days=32)).replace(day=1)
@@ -172,8 +153,8 @@ def test_editing_one_occurrence_moves_only_it(page, instances):
             assert page.locator(f'.day[data-day="{d.isoformat()}"] .chip').inner_text().startswith("12:00"), d
 
 
-def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, instances):
-    inst = instances("nodate")
+def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, spawn):
+    inst = spawn("nodate")
     set_up_owner(page, inst)
     box = page.get_by_label("Quick add an event")
     box.type("lunch with Bob", delay=10)
@@ -187,8 +168,8 @@ def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, instance
     assert page.locator(".agenda-item").count() == 0
 
 
-def test_a_script_in_a_title_is_shown_as_text(page, instances):
-    inst = instances("xss")
+def test_a_script_in_a_title_is_shown_as_text(page, spawn):
+    inst = spawn("xss")
     set_up_owner(page, inst)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -209,8 +190,8 @@ def test_a_script_in_a_title_is_shown_as_text(page, instances):
     assert dialogs == []
 
 
-def test_two_paired_instances_show_each_others_events_live(browser, instances):
-    alice, bob = instances("alice"), instances("bob")
+def test_two_paired_instances_show_each_others_events_live(browser, spawn):
+    alice, bob = spawn("alice"), spawn("bob")
     pages = {}
     for inst in (alice, bob):
         ctx = browser.new_context(viewport={"width": 1280, "height": 900})

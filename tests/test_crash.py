@@ -21,36 +21,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from events.entry import sign_entry
-from tests.instances import PYTHON, REPO, Instance, seed, wait_until
+from tests.instances import PYTHON, REPO, seed, wait_until
 
 pytestmark = pytest.mark.slow
 
 FIGURES: Counter = Counter()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return Instance.template(tmp_path_factory.mktemp("template"))
-
-
 @pytest.fixture(scope="module", autouse=True)
 def report_figures():
     yield
     print("crash figures", json.dumps(dict(sorted(FIGURES.items()))))
-
-
-@pytest.fixture
-def spawn(tmp_path, template):
-    started = []
-
-    def make(name):
-        inst = Instance(tmp_path / name, template, name=name).start()
-        started.append(inst)
-        return inst
-
-    yield make
-    for inst in started:
-        inst.kill()
 
 
 @pytest.fixture

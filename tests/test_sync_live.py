@@ -6,28 +6,9 @@ import urllib.request
 
 import pytest
 
-from tests.instances import Instance, check_log, seed, wait_until
+from tests.instances import check_log, seed, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return Instance.template(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-def spawn(tmp_path, template):
-    started = []
-
-    def make(name):
-        inst = Instance(tmp_path / name, template, name=name).start()
-        started.append(inst)
-        return inst
-
-    yield make
-    for inst in started:
-        inst.stop()
 
 
 def converged(*instances):
