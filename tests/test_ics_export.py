@@ -5,27 +5,21 @@ from datetime import UTC, date, datetime
 
 import pytest
 import recurring_ical_events
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from icalendar import Calendar
 
 from events import calendar, ics, index, log
-from events.entry import sign_entry
+from events.entry import FeedWriter
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
 WINDOW = (date(2025, 1, 1), date(2027, 1, 1))
 
 
-class Peer:
+class Peer(FeedWriter):
     """Another instance writing its own feed, delivered with log.receive."""
 
-    def __init__(self):
-        self.key, self.seq, self.prev = Ed25519PrivateKey.generate(), 0, None
-
     def write(self, body, *, time, links=()):
-        self.seq += 1
-        entry = sign_entry(self.key, seq=self.seq, prev=self.prev, body=body, time=time, links=sorted(links))
-        self.prev = entry.hash
+        entry = super().write(body, time=time, links=links)
         assert [o.result for o in log.receive([entry])] == ["stored"]
         index.catch_up()
         return entry

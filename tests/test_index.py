@@ -6,10 +6,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from events import calendar, index, log
-from events.entry import sign_entry
+from events.entry import FeedWriter
 from events.index_models import IndexCursor, IndexKey
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -17,17 +16,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "index"])
 UTC = ZoneInfo("UTC")
 
 
-class Peer:
-    """Another instance writing its own feed, delivered with log.receive."""
-
-    def __init__(self):
-        self.key, self.seq, self.prev = Ed25519PrivateKey.generate(), 0, None
-
-    def write(self, body, *, time, links=()):
-        self.seq += 1
-        entry = sign_entry(self.key, seq=self.seq, prev=self.prev, body=body, time=time, links=sorted(links))
-        self.prev = entry.hash
-        return entry
+Peer = FeedWriter  # another instance writing its own feed
 
 
 def deliver(*entries):
