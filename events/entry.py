@@ -229,7 +229,8 @@ class FeedWriter:
     def __init__(self, key: Ed25519PrivateKey | None = None):
         self.key = key or Ed25519PrivateKey.generate()
         self.author = self.key.public_key().public_bytes_raw().hex()
-        self.seq, self.prev = 0, None
+        self.seq: int = 0
+        self.prev: str | None = None
 
     def write(self, body: dict, *, time: int, links: list[str] | tuple[str, ...] = ()) -> Entry:
         entry = sign_entry(self.key, seq=self.seq + 1, prev=self.prev, body=body, time=time, links=links)
