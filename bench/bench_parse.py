@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from datetime import datetime
 from pathlib import Path
 
+from bench.harness import median_time
 from events.schedule import parse_schedule, warm_up
 
 TARGET_RATIO = 1 / 20
@@ -25,16 +25,6 @@ def cases_path() -> Path:
         if candidate.exists():
             return candidate
     raise FileNotFoundError("shared/nl/cases.jsonl not found beside the checkout")
-
-
-def per_phrase(fn, repeats: int) -> float:
-    """The median of `repeats` timed calls of fn, in seconds."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -53,8 +43,8 @@ def main() -> None:
         now = datetime.fromisoformat(case["now"])
         text, tz = case["text"], case["tz"]
         parse_schedule(text, now=now, tz=tz)
-        ours.append(per_phrase(lambda: parse_schedule(text, now=now, tz=tz), REPEATS))  # noqa: B023
-        theirs.append(per_phrase(lambda: search_dates(text), 3))  # noqa: B023
+        ours.append(median_time(lambda: parse_schedule(text, now=now, tz=tz), repeat=REPEATS))  # noqa: B023
+        theirs.append(median_time(lambda: search_dates(text), repeat=3))  # noqa: B023
     median_ours = statistics.median(ours)
     median_theirs = statistics.median(theirs)
     ratio = median_ours / median_theirs
