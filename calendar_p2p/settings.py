@@ -46,6 +46,8 @@ def system_time_zone() -> str:
 
 # The zone quick-add phrases and views use until the owner picks one.
 CALENDAR_TIME_ZONE = env("TIME_ZONE", system_time_zone())
+# For tests and demos only: a fixed "now" (ISO datetime) for the calendar (events/clock.py).
+CALENDAR_NOW = env("CALENDAR_NOW")
 
 SECRET_KEY = load_or_create_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.shortcuts import render
 from django.urls import reverse
 
-from events import index
+from events import clock, index
 from events.authors import author_hue, author_label, author_names
 from events.preferences import viewer_tz
 from events.views_auth import owner_required
@@ -99,7 +99,7 @@ def _chip(occ, names: dict[str, str], *, on: date | None = None) -> Chip:
 
 
 def _today(tz: str) -> date:
-    return datetime.now(ZoneInfo(tz)).date()
+    return clock.today(tz)
 
 
 def _render(request, template: str, fragment: str, context: dict):
@@ -234,7 +234,7 @@ def _week_title(first: date, last: date) -> str:
 
 
 def _now_top(zone: ZoneInfo, first: date, last: date) -> dict | None:
-    now = datetime.now(zone)
+    now = clock.now(zone)
     if not first <= now.date() <= last:
         return None
     return {"col": (now.date() - first).days, "top": round((now.hour * 60 + now.minute) / 14.4, 3)}

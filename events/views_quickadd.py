@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from events import calendar
+from events import calendar, clock
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz
 from events.rrules import describe_rrule
@@ -49,7 +48,7 @@ def _parse(text: str):
     from events import schedule  # the parser; imported here so the rest of the UI loads without it
 
     tz = viewer_tz()
-    return schedule.parse_schedule(text, now=datetime.now(ZoneInfo(tz)), tz=tz)
+    return schedule.parse_schedule(text, now=clock.now(tz), tz=tz)
 
 
 def _spans(result) -> list[dict]:

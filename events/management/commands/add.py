@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from events import calendar
+from events import calendar, clock
 from events.preferences import viewer_tz
 from events.schedule import ScheduleError, load_zone, parse_schedule
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         draft: dict = {}
         if options["text"]:
             try:
-                now = datetime.fromisoformat(options["now"]) if options["now"] else datetime.now(load_zone(tz))
+                now = datetime.fromisoformat(options["now"]) if options["now"] else clock.now(load_zone(tz))
             except ScheduleError as e:
                 raise CommandError(str(e)) from None
             except ValueError:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from events import clock
 from events.preferences import viewer_tz
 from events.schedule import ParseResult, ScheduleError, load_zone, parse_schedule
 
@@ -28,7 +29,7 @@ def default_zone() -> str:
 def read_now(value: Any, zone: ZoneInfo) -> datetime:
     """`value` as a datetime; an empty value is the current time in `zone`."""
     if value in (None, ""):
-        return datetime.now(zone).replace(microsecond=0)
+        return clock.now(zone).replace(microsecond=0)
     if not isinstance(value, str):
         raise ScheduleError(f'"now" must be an ISO date-time, not {value!r}')
     try:
