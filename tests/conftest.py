@@ -13,6 +13,18 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher():
+    """In-process tests hash passwords with MD5: microseconds instead of the
+    production hasher's deliberate fraction of a second per login or account.
+    Real instances (`spawn`) are separate processes and keep the production hasher."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
 
 
 @pytest.fixture
