@@ -14,6 +14,7 @@ if os.environ.get("CI"):
 
 TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+OWNER_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,6 +26,42 @@ def fast_password_hasher():
 
     with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         yield
+
+
+# --- personas ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner(db, django_user_model):
+    """The instance owner's account (its password is OWNER_PASSWORD)."""
+    return django_user_model.objects.create_user("owner", password=OWNER_PASSWORD)
+
+
+@pytest.fixture
+def owner_client(owner):
+    """A Django test client logged in as the owner (a client of its own, not `client`)."""
+    from django.test import Client
+
+    c = Client()
+    c.force_login(owner)
+    return c
+
+
+@pytest.fixture
+def paired_peer(db):
+    """A paired peer with its own Ed25519 key (`tests.support.Persona`): sign entries
+    as it with `paired_peer.feed(n)`, connect as it with `await paired_peer.session()`."""
+    from tests.support import Persona, pair
+
+    return pair(Persona("peer"))
+
+
+@pytest.fixture
+def stranger():
+    """A key nobody paired (`tests.support.Persona`), e.g. `await stranger.connect()`."""
+    from tests.support import Persona
+
+    return Persona("stranger")
 
 
 @pytest.fixture

@@ -15,13 +15,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
 
 @pytest.fixture
-def owner(client, django_user_model):
-    user = django_user_model.objects.create_user("owner", password="correct horse")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def lunch():
     return calendar.create_event(
         title="lunch", start="2025-05-02T12:00:00", end="2025-05-02T13:00:00", tz="Europe/Bucharest", rrule="FREQ=WEEKLY"
@@ -33,8 +26,8 @@ def test_calendar_ics_needs_login(client, lunch):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_the_owner_downloads_the_calendar(owner, lunch):
-    response = owner.get("/calendar.ics")
+def test_the_owner_downloads_the_calendar(owner_client, lunch):
+    response = owner_client.get("/calendar.ics")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="calendar.ics"'
@@ -42,14 +35,14 @@ def test_the_owner_downloads_the_calendar(owner, lunch):
     assert str(event["UID"]) == lunch.uid
 
 
-def test_one_event_alone(owner, client, lunch):
-    response = owner.get(f"/events/{lunch.uid}.ics")
+def test_one_event_alone(owner_client, lunch):
+    response = owner_client.get(f"/events/{lunch.uid}.ics")
     assert response.status_code == 200 and response.content.count(b"BEGIN:VEVENT") == 1
-    assert owner.get("/events/nothing@example.com.ics").status_code == 404
+    assert owner_client.get("/events/nothing@example.com.ics").status_code == 404
     calendar.delete_event(lunch.uid)
-    assert owner.get(f"/events/{lunch.uid}.ics").status_code == 404
-    client.logout()
-    assert client.get(f"/events/{lunch.uid}.ics").status_code == 302
+    assert owner_client.get(f"/events/{lunch.uid}.ics").status_code == 404
+    owner_client.logout()
+    assert owner_client.get(f"/events/{lunch.uid}.ics").status_code == 302
 
 
 def test_the_feed_needs_no_login_only_its_secret_url(client, lunch):
@@ -119,33 +112,33 @@ def test_webcal_form_for_plain_http():
     assert ics_feed.url_for("a" * 43).webcal == "webcal://127.0.0.1:8000/feed/" + "a" * 43 + ".ics"
 
 
-def test_the_owner_uploads_a_file_and_gets_the_report(owner, client):
+def test_the_owner_uploads_a_file_and_gets_the_report(owner_client):
     data = (
         b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nBEGIN:VEVENT\r\nUID:up-1\r\nDTSTAMP:20250101T000000Z\r\n"
         b"DTSTART;VALUE=DATE:20250301\r\nSUMMARY:uploaded\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:up-2\r\nSUMMARY:no start\r\n"
         b"END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    response = owner.post("/import.ics", {"file": SimpleUploadedFile("mine.ics", data, "text/calendar")})
+    response = owner_client.post("/import.ics", {"file": SimpleUploadedFile("mine.ics", data, "text/calendar")})
     assert response.status_code == 200
     report = response.json()
     assert report["created"] == 1 and report["source"] == "mine.ics"
     assert report["skipped"] == [{"what": "VEVENT #2 (UID up-2)", "reason": "it has no DTSTART"}]
-    assert owner.get("/import.ics").status_code == 405
-    assert owner.post("/import.ics", {}).status_code == 400
-    client.logout()
-    assert client.post("/import.ics", {"file": SimpleUploadedFile("mine.ics", data)}).status_code == 302
+    assert owner_client.get("/import.ics").status_code == 405
+    assert owner_client.post("/import.ics", {}).status_code == 400
+    owner_client.logout()
+    assert owner_client.post("/import.ics", {"file": SimpleUploadedFile("mine.ics", data)}).status_code == 302
 
 
-def test_an_upload_over_the_limit_is_refused_unread(owner, monkeypatch):
+def test_an_upload_over_the_limit_is_refused_unread(owner_client, monkeypatch):
     monkeypatch.setattr(ics, "MAX_IMPORT_BYTES", 1000)
-    response = owner.post("/import.ics", {"file": SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 5000)})
+    response = owner_client.post("/import.ics", {"file": SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 5000)})
     assert response.status_code == 400 and "files up to" in response.json()["error"]
 
 
-def test_an_upload_is_not_stored_past_the_limit(owner, monkeypatch):
+def test_an_upload_is_not_stored_past_the_limit(owner_client, monkeypatch):
     monkeypatch.setattr(ics, "MAX_IMPORT_BYTES", 200_000)
     big = SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 3_000_000)
-    response = owner.post("/import.ics", {"file": big})
+    response = owner_client.post("/import.ics", {"file": big})
     assert response.status_code == 400 and "files up to" in response.json()["error"]
     assert sum(log.vector().values()) == 0
 
@@ -156,10 +149,10 @@ def test_the_feed_answers_head(client, lunch):
     assert response.status_code == 200 and response["ETag"]
 
 
-def test_the_upload_view_checks_csrf(django_user_model, lunch):
+def test_the_upload_view_checks_csrf(owner, lunch):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(django_user_model.objects.create_user("o2", password="correct horse"))
+    strict.force_login(owner)
     response = strict.post("/import.ics", {"file": SimpleUploadedFile("a.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")})
     assert response.status_code == 403

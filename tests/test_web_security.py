@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
@@ -55,11 +54,6 @@ ALL = sorted(url_patterns())
 PRIVATE = [name for name, _ in ALL if name not in PUBLIC]
 
 
-@pytest.fixture
-def owner(db):
-    return get_user_model().objects.create_user("owner", password="correct horse battery")
-
-
 def test_every_url_pattern_has_a_name_and_a_test_path():
     assert ALL and all(name for name, _ in ALL), [p for n, p in ALL if not n]
     assert PUBLIC <= {name for name, _ in ALL}, "a public page was renamed: update PUBLIC"
@@ -102,13 +96,6 @@ def assert_escaped(html: str, where: str) -> None:
     for needle in RAW:
         assert needle not in html, f"{needle!r} unescaped in {where}"
     assert 'href="javascript:' not in html and "href='javascript:" not in html, where
-
-
-@pytest.fixture
-def owner_client(owner):
-    c = Client()
-    c.force_login(owner)
-    return c
 
 
 def test_hostile_event_text_is_text_in_history_conflicts_and_the_css_context(owner_client):
