@@ -1,4 +1,4 @@
-"""The log against PROTOCOL 2: the shared vectors, each rule, forks, append-only."""
+"""The log against docs/PROTOCOL.md section 2: the test vectors, each rule, forks, append-only."""
 
 import json
 import subprocess
@@ -15,17 +15,14 @@ from events import log
 from events.entry import EntryInvalid, parse_entry, sign_entry
 from events.models import ForkEvidence, LogEntry
 
-# ../shared beside the checkout; a git worktree sits one level deeper, so look further up too.
-VECTORS = next(
-    (p / "shared" / "vectors" / "entries.jsonl" for p in Path(__file__).resolve().parents[2:]
-     if (p / "shared" / "vectors" / "entries.jsonl").exists()),
-    Path(__file__).resolve().parents[2] / "shared" / "vectors" / "entries.jsonl",
-)
+VECTORS = Path(__file__).resolve().parent / "data" / "vectors" / "entries.jsonl"  # docs/PROTOCOL.md section 6
 REPO = Path(__file__).resolve().parents[1]
 
 
 def load_vectors():
-    return [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+    vectors = [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
+    assert vectors, f"no vectors in {VECTORS}"
+    return vectors
 
 
 def snapshot():
@@ -43,7 +40,7 @@ def feed(key, n, *, body=None, start=1, prev=None):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("vector", load_vectors(), ids=lambda v: v["name"])
-def test_it_classifies_every_shared_vector(vector):
+def test_it_classifies_every_vector(vector):
     held = log.receive(vector["held"])
     assert [o.result for o in held] == ["stored"] * len(vector["held"])
     before = snapshot()

@@ -13,18 +13,15 @@ from hypothesis import strategies as st
 
 from events.schedule import ParseResult, Span, parse_schedule, warm_up
 
-# ../shared beside the checkout; a git worktree sits one level deeper, so look further up too.
-CASES = next(
-    (p / "shared" / "nl" / "cases.jsonl" for p in Path(__file__).resolve().parents[2:]
-     if (p / "shared" / "nl" / "cases.jsonl").exists()),
-    Path(__file__).resolve().parents[2] / "shared" / "nl" / "cases.jsonl",
-)
+CASES = Path(__file__).resolve().parent / "data" / "nl" / "cases.jsonl"
 NOW = datetime(2026, 11, 21, 9, 0)  # a Saturday
 BUCHAREST = "Europe/Bucharest"
 
 
 def load_cases() -> list[dict]:
-    return [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
+    cases = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
+    assert cases, f"no cases in {CASES}"
+    return cases
 
 
 def fold(text: str | None, *, article: bool = False) -> str | None:
@@ -41,7 +38,7 @@ def occurrences(rule: str, start: str, n: int = 60) -> list[datetime]:
 
 
 def assert_matches(result: ParseResult, expect: dict) -> None:
-    """Compare as shared/nl/README.md says."""
+    """Compare as tests/data/README.md says."""
     if expect.get("error"):
         assert result.draft is None and result.error, result
         return
@@ -71,7 +68,7 @@ def assert_matches(result: ParseResult, expect: dict) -> None:
 
 
 @pytest.mark.parametrize("case", load_cases(), ids=lambda c: c["id"])
-def test_it_parses_the_shared_examples(case):
+def test_it_parses_the_example_phrases(case):
     result = parse_schedule(case["text"], now=datetime.fromisoformat(case["now"]), tz=case["tz"])
     assert_matches(result, case["expect"])
 
