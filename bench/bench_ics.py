@@ -32,7 +32,7 @@ def _wall(value: datetime | date) -> str:
 
 
 def bodies(rng: random.Random) -> list[dict]:
-    """PROTOCOL 5 bodies: singles, series, and a few overrides and cancellations."""
+    """Calendar bodies (docs/PROTOCOL.md section 5.1): singles, series, and a few overrides and cancellations."""
     out = []
     for i in range(SINGLES):
         day = date(2025, 1, 1) + timedelta(days=rng.randrange(730))

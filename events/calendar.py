@@ -1,4 +1,4 @@
-"""Calendar operations: what a user does, written to the log (PROTOCOL 5).
+"""Calendar operations: what a user does, written to the log (docs/PROTOCOL.md section 5).
 
 Each write links the heads of its key as the index knows them (what this
 writer saw), so every key's history is a DAG; after appending, the index
@@ -39,7 +39,7 @@ UNTITLED = "(No title)"
 
 
 def event_from_draft(draft: dict) -> dict:
-    """A PROTOCOL 5 `event` from a parser draft or loose fields (dates and
+    """An `event` (docs/PROTOCOL.md section 5.2) from a parser draft or loose fields (dates and
     datetimes are written as local wall-time strings)."""
     event: dict = {}
     for name, value in draft.items():

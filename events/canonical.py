@@ -1,4 +1,4 @@
-"""Canonical JSON (PROTOCOL 2): the one byte form that is signed and hashed.
+"""Canonical JSON (docs/PROTOCOL.md section 2.2): the one byte form that is signed and hashed.
 
 Pure module: no Django. Parsing is strict (no duplicate keys, no floats, no
 NaN or Infinity) because two replicas must agree on every byte.

@@ -1,4 +1,4 @@
-"""Entries of the log (PROTOCOL 2): validation, signing and hashing.
+"""Entries of the log (docs/PROTOCOL.md section 2): validation, signing and hashing.
 
 Pure module: no Django. `parse_entry` applies the rules a receiver checks
 before looking at its store (fields, limits, signature); `check_linkage`
@@ -31,7 +31,7 @@ HEX128 = re.compile(r"[0-9a-f]{128}\Z")
 
 
 class EntryInvalid(ValueError):
-    """An entry broke one of the rules of PROTOCOL 2; `rule` names it."""
+    """An entry broke one of the rules of docs/PROTOCOL.md section 2.3; `rule` names it."""
 
     def __init__(self, rule: str, message: str):
         super().__init__(f"{rule}: {message}")

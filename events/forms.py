@@ -1,4 +1,4 @@
-"""The event form: every field of a PROTOCOL 5 event, with repetition split
+"""The event form: every field of an event (docs/PROTOCOL.md section 5.2), with repetition split
 into the choices people know (none/daily/weekly on days/monthly/yearly,
 every N, ending never/on a date/after N times)."""
 
@@ -112,7 +112,7 @@ class EventForm(forms.Form):
         return start, end
 
     def event_fields(self) -> dict:
-        """The PROTOCOL 5 fields the form edits (rrule only for a series)."""
+        """The event fields (docs/PROTOCOL.md section 5.2) the form edits (rrule only for a series)."""
         data = self.cleaned_data
         start, end = self.start_end(data)
         all_day = bool(data.get("all_day"))

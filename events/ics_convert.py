@@ -1,4 +1,4 @@
-"""iCalendar <-> PROTOCOL 5 event fields (RFC 5545), with the `icalendar` library.
+"""iCalendar (RFC 5545) <-> event fields (docs/PROTOCOL.md section 5.2), with the `icalendar` library.
 
 Pure module: no Django. Writing: `to_vevent` turns one register's value into
 a VEVENT (a series, a single event or, with `recurrence_id`, an override)
@@ -7,7 +7,7 @@ they use. Reading: `read_calendar` parses a file (refusing what is not
 iCalendar, salvaging what precedes a truncation) and `read_vevent` turns one
 VEVENT into an `Incoming` or raises `ComponentSkipped` saying why.
 
-Times are kept as PROTOCOL 5 keeps them: all-day events as DATE values,
+Times are kept as docs/PROTOCOL.md section 5.2 keeps them: all-day events as DATE values,
 floating times without TZID, others as wall times with an IANA zone (Windows
 zone names and "/vendor/Olson" TZIDs are mapped, RFC 5545 3.2.19).
 """
@@ -59,7 +59,7 @@ def _zone_of(event: dict) -> ZoneInfo | None:
 
 
 def ical_time(text: str, *, all_day: bool, zone: tzinfo | None) -> date | datetime:
-    """A PROTOCOL 5 local time as the value iCalendar writes: a date for
+    """A local time of docs/PROTOCOL.md section 5.2 as the value iCalendar writes: a date for
     all-day events, a naive datetime when floating, else an aware one."""
     value = parse_local(text)
     if all_day:
@@ -438,7 +438,7 @@ def component_uid(component, position: int) -> str:
 
 
 def read_vevent(component, position: int, zones: dict | None = None) -> Incoming:
-    """One VEVENT as PROTOCOL 5 fields. An override's times stay as written
+    """One VEVENT as event fields (docs/PROTOCOL.md section 5.2). An override's times stay as written
     (its RECURRENCE-ID is placed in the series' zone by the caller).
     `zones` maps TZIDs that only the file's VTIMEZONEs define to tzinfos."""
     uid = component_uid(component, position)

@@ -1,4 +1,4 @@
-"""The instance's identity: its Ed25519 key pair and Django secret (PROTOCOL 1).
+"""The instance's identity: its Ed25519 key pair and Django secret (docs/PROTOCOL.md section 1).
 
 Both live as files in DATA_DIR, mode 0600, created atomically on first start
 and never overwritten: losing or replacing the key would turn this instance

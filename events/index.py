@@ -206,7 +206,7 @@ def _utc_bounds(value: date | datetime, zone: tzinfo | None) -> tuple[datetime, 
 
 
 def check_event(event: object, *, override: bool) -> Timing:
-    """Validate a PROTOCOL 5 `event` object for the view; raise EventSkipped."""
+    """Validate an `event` object (docs/PROTOCOL.md section 5.2) for the view; raise EventSkipped."""
     if not isinstance(event, dict):
         raise EventSkipped("event must be an object")
     title = event.get("title")

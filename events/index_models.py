@@ -11,7 +11,7 @@ __all__ = ["IndexCursor", "IndexKey"]
 
 
 class IndexKey(models.Model):
-    """One register (PROTOCOL 5) and what the calendar shows of it.
+    """One register (docs/PROTOCOL.md section 5.3) and what the calendar shows of it.
 
     `state` is the register (every entry hash of the key, what they link to,
     the bodies of the heads); the other columns are derived from its primary

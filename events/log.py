@@ -1,8 +1,8 @@
-"""The log: the only source of truth (PROTOCOL 2-3).
+"""The log: the only source of truth (docs/PROTOCOL.md sections 2-3).
 
 Two ways in: `append_local` signs a body with our key as the next entry of our
 feed; `receive` validates remote entries and stores a batch atomically,
-reporting per entry what PROTOCOL 2 says (stored, duplicate, early, fork,
+reporting per entry what docs/PROTOCOL.md section 2.4 says (stored, duplicate, early, fork,
 invalid with its rule). Ways out: the vector of what we hold, a feed from a
 seq on (bounded memory), and the arrival counter that views tail.
 """

@@ -1,4 +1,4 @@
-"""The log's tables (PROTOCOL 2-3). Entries are append-only in the database itself."""
+"""The log's tables (docs/PROTOCOL.md sections 2-3). Entries are append-only in the database itself."""
 
 from django.db import models
 

@@ -579,7 +579,7 @@ def _as_datetime(value: date | datetime) -> datetime:
 
 
 def parse_timing(event: dict) -> Timing:
-    """Validate the time fields of a PROTOCOL 5 event (start, end, tz,
+    """Validate the time fields of an event (docs/PROTOCOL.md section 5.2: start, end, tz,
     all_day, rrule, exdates); raise RecurrenceError naming the problem."""
     all_day = event.get("all_day", False)
     if not isinstance(all_day, bool):

@@ -1,4 +1,4 @@
-"""Multi-value registers over calendar bodies (PROTOCOL 5, after hyperkv).
+"""Multi-value registers over calendar bodies (docs/PROTOCOL.md section 5.3, after hyperkv).
 
 Pure module: no Django. One register per key: an event series is keyed by
 its uid, one occurrence of it by (uid, recurrence_id). The heads of a key are

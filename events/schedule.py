@@ -1,7 +1,7 @@
 """The quick-add parser: one line of text to a draft event.
 
 `parse_schedule("lunch every tuesday at noon", now=..., tz="Europe/Bucharest")`
-returns a `ParseResult` whose draft has the event fields of PROTOCOL section 5
+returns a `ParseResult` whose draft has the event fields of docs/PROTOCOL.md section 5.2
 (title, start, end, all_day, tz, rrule, location, exdates), or an error that
 quotes what could not be understood, plus character spans for highlighting.
 

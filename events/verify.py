@@ -1,4 +1,4 @@
-"""Check a stored log end to end: every entry re-validated (PROTOCOL 2), every
+"""Check a stored log end to end: every entry re-validated (docs/PROTOCOL.md section 2.3), every
 chain intact, the feed heads matching the entries; optionally the index
 compared with a fresh fold of the log. Both work beside a running server.
 

@@ -1,4 +1,4 @@
-"""Conflicts: keys edited in two places at once (several heads, PROTOCOL 5).
+"""Conflicts: keys edited in two places at once (several heads, docs/PROTOCOL.md section 5.3).
 Each shows its versions side by side; choosing one writes an entry that links
 every head, which resolves the conflict on every peer."""
 

@@ -1,4 +1,4 @@
-"""The server end of PROTOCOL 4: a thin consumer around a replication Session.
+"""The server end of docs/PROTOCOL.md section 4: a thin consumer around a replication Session.
 
 The consumer is its own transport: `send(text)` and `close(code, reason)`
 are AsyncWebsocketConsumer's.

@@ -1,4 +1,4 @@
-"""The client end of PROTOCOL 4: dial paired peers and keep one connection each.
+"""The client end of docs/PROTOCOL.md section 4: dial paired peers and keep one connection each.
 
 `Dialer` runs inside the instance (started from asgi.py through Twisted's
 reactor) and reconnects with capped exponential backoff and jitter.

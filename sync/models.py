@@ -1,4 +1,4 @@
-"""Who we replicate with: paired peers, invites, pairing requests (PROTOCOL 4.1)."""
+"""Who we replicate with: paired peers, invites, pairing requests (docs/PROTOCOL.md section 4.4)."""
 
 from django.db import models
 

@@ -1,9 +1,9 @@
-"""The wire protocol's messages (PROTOCOL 4): strict decoding, building, auth.
+"""The wire protocol's messages (docs/PROTOCOL.md section 4): strict decoding, building, auth.
 
 Pure module: no Django. `decode` turns one received text frame into a
-message dict or raises ProtocolError with the code of PROTOCOL 4.3; the
+message dict or raises ProtocolError with the code of docs/PROTOCOL.md section 4.3; the
 builders return the text to send. Entries inside an `entries` frame are left
-as parsed objects: validating them (PROTOCOL 2) is the log's job.
+as parsed objects: validating them (docs/PROTOCOL.md section 2.3) is the log's job.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ ERROR_CODES = frozenset(
         "rate-limit",
     }
 )
-# PROTOCOL 4.3: the sender closes the connection after these.
+# docs/PROTOCOL.md section 4.3: the sender closes the connection after these.
 CLOSING_CODES = frozenset({"bad-frame", "too-large", "version", "not-paired", "pending", "bad-invite", "blocked"})
 
 
 class ProtocolError(Exception):
-    """A peer broke PROTOCOL 4; `code` is the error code to answer with."""
+    """A peer broke docs/PROTOCOL.md section 4; `code` is the error code to answer with."""
 
     def __init__(self, code: str, message: str, hash: str | None = None):
         super().__init__(f"{code}: {message}")
@@ -175,7 +175,7 @@ def hello(*, key: str, nonce: str, name: str, url: str | None, invite: str | Non
 
 
 def auth_bytes(*, other_nonce: str, own_nonce: str, other_key: str, own_key: str) -> bytes:
-    """PROTOCOL 4.1 step 2: what a side signs, from raw nonce and key bytes."""
+    """docs/PROTOCOL.md section 4.1, step 2: what a side signs, from raw nonce and key bytes."""
     return AUTH_DOMAIN + b"".join(bytes.fromhex(h) for h in (other_nonce, own_nonce, other_key, own_key))
 
 

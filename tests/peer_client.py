@@ -1,4 +1,4 @@
-"""A peer written from PROTOCOL 4 alone (not our dialer), for protocol tests.
+"""A peer written from docs/PROTOCOL.md section 4 alone (not our dialer), for protocol tests.
 
 `PeerClient` talks to the in-process consumer through Channels'
 WebsocketCommunicator; `WsPeerClient` talks to a real instance over a socket
@@ -36,7 +36,7 @@ def as_obj(e):
 
 
 class PeerClient:
-    """A peer written from PROTOCOL 4 alone, against the in-process consumer."""
+    """A peer written from docs/PROTOCOL.md section 4 alone, against the in-process consumer."""
 
     def __init__(self, key=None, name="peer"):
         self.key = key or Ed25519PrivateKey.generate()
