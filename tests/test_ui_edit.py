@@ -1,4 +1,8 @@
-"""Quick-add JSON endpoints, event edit (occurrence/series), conflicts, CSRF, escaping."""
+"""Quick-add JSON endpoints, event edit (occurrence/series), conflicts, CSRF, escaping.
+
+Quick-add phrases are read at a fixed now (CALENDAR_NOW, Sunday 29 November
+2026, 10:00 UTC), so what they mean does not depend on the day tests run.
+"""
 
 import json
 from datetime import date
@@ -12,6 +16,12 @@ from events.index_models import IndexKey
 from events.models import LogEntry, OwnFeedClaim
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
+
+
+@pytest.fixture(autouse=True)
+def fixed_now(settings):
+    settings.CALENDAR_NOW = "2026-11-29T10:00"
+    settings.CALENDAR_TIME_ZONE = "UTC"
 
 
 @pytest.fixture
@@ -60,7 +70,7 @@ def test_the_preview_says_how_the_phrase_is_understood(client_in):
     assert data["ok"]
     assert data["summary"]["title"] == "lunch"
     assert data["summary"]["repeat"] == "every Tuesday"
-    assert "12:00" in data["summary"]["when"]
+    assert data["summary"]["when"] == "Tue 1 Dec 2026, 12:00–13:00 (UTC)"
     assert data["summary"]["where"] == "Luigi's"
     assert {s["kind"] for s in data["spans"]} >= {"title", "time"}
     assert LogEntry.objects.count() == 0  # a preview writes nothing
@@ -76,6 +86,7 @@ def test_adding_creates_the_event(client_in):
     assert response.status_code == 201
     data = response.json()
     assert data["ok"] and data["title"] == "lunch" and data["rrule"] == "FREQ=WEEKLY;BYDAY=TU"
+    assert data["start"] == "2026-12-01T12:00:00"
     assert index.register_of(data["uid"]) is not None
 
 

@@ -1,6 +1,10 @@
-"""The owner's pages with the Django test client: first run, login, every view."""
+"""The owner's pages with the Django test client: first run, login, every view.
 
-from datetime import date, timedelta
+Today is fixed (CALENDAR_NOW, a Sunday) and so is the zone, so what the
+pages show does not depend on the day or the machine the tests run on.
+"""
+
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,6 +15,14 @@ from events import calendar
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
 PASSWORD = "correct horse battery"
+NOW = "2026-11-29T10:00"
+TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture(autouse=True)
+def fixed_now(settings):
+    settings.CALENDAR_NOW = NOW
+    settings.CALENDAR_TIME_ZONE = "UTC"
 
 
 @pytest.fixture
@@ -103,7 +115,9 @@ def test_the_month_shows_every_tuesday(client_in):
     page = client_in.get("/?d=2026-12-01").content.decode()
     assert page.count(">lunch<") == 5  # Tuesdays 1, 8, 15, 22, 29 December
     assert "↻" in page
-    assert 'class="day today' in client_in.get("/").content.decode()
+    today = client_in.get("/").content.decode()
+    assert '<div class="day today empty" role="gridcell" data-day="2026-11-29">' in today
+    assert today.count(">lunch<") == 2  # Tuesday 24 November and, among December's days, the 1st
 
 
 def test_the_week_and_agenda_show_the_event(client_in):
@@ -126,7 +140,8 @@ def test_navigation_moves_by_month(client_in):
     assert "December 2026" in page and "?d=2026-11-01" in page and "?d=2027-01-01" in page
 
 
-def test_the_time_zone_setting_moves_times(client_in):
+def test_the_time_zone_setting_moves_times(client_in, settings):
+    settings.CALENDAR_TIME_ZONE = ""  # the owner's choice, not the environment's
     calendar.create_event({"title": "call", "start": "2026-12-02T12:00:00", "end": "2026-12-02T13:00:00", "tz": "UTC"})
     assert client_in.post("/settings/", {"tz": "Nowhere/Land"}).status_code == 400
     assert client_in.post("/settings/", {"tz": "Europe/Bucharest"}).status_code == 302
@@ -140,13 +155,16 @@ def test_pages_show_a_colour_per_author(client_in):
 
 
 def test_an_empty_month_renders(client_in):
-    first = date.today().replace(day=1) + timedelta(days=400)
-    assert client_in.get(f"/?d={first}").status_code == 200
+    page = client_in.get("/?d=2028-01-01").content.decode()
+    assert "January 2028" in page and ">lunch<" not in page
 
 
-@pytest.mark.parametrize("url", ["/?d=0001-01-01", "/?d=9999-12-01", "/week/?d=9999-12-31", "/agenda/?d=0001-01-01",
-                                 "/?d=garbage", "/?d=2026-13-40"])
-def test_days_a_calendar_cannot_show_fall_back_to_today(client_in, url):
+@pytest.mark.parametrize(("url", "title"), [
+    ("/?d=0001-01-01", "November 2026"), ("/?d=9999-12-01", "November 2026"), ("/?d=garbage", "November 2026"),
+    ("/?d=2026-13-40", "November 2026"), ("/week/?d=9999-12-31", "23 – 29 November 2026"),
+    ("/agenda/?d=0001-01-01", "29 Nov – 28 Dec 2026"),
+])
+def test_days_a_calendar_cannot_show_fall_back_to_today(client_in, url, title):
     response = client_in.get(url)
     assert response.status_code == 200
-    assert str(date.today().year) in response.content.decode()
+    assert f'<h1 class="view-title">{title}</h1>' in response.content.decode()
