@@ -6,7 +6,6 @@ channel layer in DATA_DIR. DATABASE_URL (PostgreSQL) and REDIS_URL
 """
 
 import os
-import socket
 from pathlib import Path
 
 from events.identity import load_or_create_secret_key
@@ -29,23 +28,14 @@ DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 HOST = env("HOST", "127.0.0.1")
-PORT = int(env("PORT", "8000"))
-PUBLIC_URL = env("PUBLIC_URL", f"http://{HOST}:{PORT}").rstrip("/")
-INSTANCE_NAME = env("INSTANCE_NAME", socket.gethostname())
+PORT = env("PORT", "8000")
 
-
-def system_time_zone() -> str:
-    """The machine's IANA zone name (from /etc/localtime's link), else UTC."""
-    try:
-        target = os.path.realpath("/etc/localtime")
-    except OSError:
-        return "UTC"
-    _, found, name = target.partition("zoneinfo/")
-    return name if found and name else "UTC"
-
-
-# The zone quick-add phrases and views use until the owner picks one.
-CALENDAR_TIME_ZONE = env("TIME_ZONE", system_time_zone())
+# What the environment says about who this instance is, and nothing else:
+# read them through events.instance, which falls back to DATA_DIR/instance.json
+# and then to defaults (http://HOST:PORT, the host name, the system's zone).
+PUBLIC_URL = env("PUBLIC_URL").rstrip("/")
+INSTANCE_NAME = env("INSTANCE_NAME")
+CALENDAR_TIME_ZONE = env("TIME_ZONE")
 # For tests and demos only: a fixed "now" (ISO datetime) for the calendar (events/clock.py).
 CALENDAR_NOW = env("CALENDAR_NOW")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from django.apps import apps
-from django.conf import settings
 
-from events import log
+from events import instance, log
 
 
 def author_hue(author: str) -> int:
@@ -24,7 +23,7 @@ def author_names() -> dict[str, str]:
     if apps.is_installed("sync"):
         peer = apps.get_model("sync", "Peer")
         names.update((a, n) for a, n in peer.objects.values_list("author", "name") if n)
-    names[log.my_author_id()] = f"You ({settings.INSTANCE_NAME})"
+    names[log.my_author_id()] = f"You ({instance.name()})"
     return names
 
 

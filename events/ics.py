@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import transaction
 
-from events import calendar, index, log
+from events import calendar, index, instance, log
 from events.ics_convert import (
     ComponentSkipped,
     Incoming,
@@ -154,7 +153,7 @@ def _all_vevents(items) -> list:
 
 def export_calendar() -> bytes:
     """The whole calendar as one VCALENDAR."""
-    return build_calendar(_all_vevents(live_events()), name=settings.INSTANCE_NAME).to_ical()
+    return build_calendar(_all_vevents(live_events()), name=instance.name()).to_ical()
 
 
 def export_event(uid: str) -> bytes | None:
@@ -162,7 +161,7 @@ def export_event(uid: str) -> bytes | None:
     items = list(live_events(uid))
     if not items:
         return None
-    return build_calendar(vevents_of(items[0]), name=settings.INSTANCE_NAME).to_ical()
+    return build_calendar(vevents_of(items[0]), name=instance.name()).to_ical()
 
 
 @dataclass
@@ -192,7 +191,7 @@ def cached_export() -> Exported:
         return hit
     items = list(live_events())
     times = [t for item in items for t in (item.series.last_time, *(k.last_time for k in item.overrides + item.cancelled))]
-    body = build_calendar(_all_vevents(items), name=settings.INSTANCE_NAME).to_ical()
+    body = build_calendar(_all_vevents(items), name=instance.name()).to_ical()
     exported = Exported(etag, body, _stamp(max(times)) if times else None)
     _cache["calendar"] = exported
     return exported

@@ -13,11 +13,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from events import instance
 from events.models import CalendarFeed
 
 TOKEN_BYTES = 32
@@ -36,7 +36,7 @@ class FeedUrl:
 
 def url_for(token: str) -> FeedUrl:
     path = reverse("ics-feed", kwargs={"token": token})
-    url = f"{settings.PUBLIC_URL}{path}"
+    url = f"{instance.public_url()}{path}"
     scheme, _, rest = url.partition("://")
     webcal = f"{'webcals' if scheme == 'https' else 'webcal'}://{rest}"
     return FeedUrl(token, url, webcal)

@@ -1,15 +1,19 @@
-"""The owner's preferences (the viewer's time zone), stored in `Preference`."""
+"""The owner's time zone: the one the calendar is shown in and quick-add
+phrases are read in.
+
+It is the instance's time zone (`events.instance`): `TIME_ZONE` in the
+environment, else what the owner chose on the Settings page (kept in
+DATA_DIR/instance.json), else the system's zone. Earlier versions kept the
+owner's choice in the `Preference` table; events.setup moves it to the file.
+"""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from django.conf import settings
-from django.db import DatabaseError
+from events import instance
 
-from events.preference_models import Preference
-
-TZ_KEY = "viewer_tz"
+TZ_KEY = "viewer_tz"  # the Preference row earlier versions used
 
 
 def is_zone(name: str) -> bool:
@@ -27,16 +31,17 @@ def zone_names() -> list[str]:
 
 
 def viewer_tz() -> str:
-    """The owner's zone; before one is chosen (or before the database is set up,
-    as for `manage.py parse` in a fresh checkout), the instance's default."""
-    try:
-        value = Preference.objects.filter(key=TZ_KEY).values_list("value", flat=True).first()
-    except DatabaseError:
-        value = None
-    return value if value and is_zone(value) else settings.CALENDAR_TIME_ZONE
+    """The owner's zone (an unknown zone name given in TIME_ZONE falls back to UTC)."""
+    value = instance.time_zone()
+    return value if is_zone(value) else "UTC"
+
+
+def zone_from_environment() -> bool:
+    """True when TIME_ZONE is set, so the Settings page cannot change the zone."""
+    return instance.current().from_environment("time_zone")
 
 
 def set_viewer_tz(name: str) -> None:
     if not is_zone(name):
         raise ValueError(f"unknown time zone: {name!r}")
-    Preference.objects.update_or_create(key=TZ_KEY, defaults={"value": name})
+    instance.save(time_zone=name)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
 from django.shortcuts import render
 
-from events import index, log
+from events import index, instance, log
 from events.index_models import IndexKey
 
 
@@ -17,7 +16,7 @@ def conflict_count() -> int:
 
 def page_context(request, **extra) -> dict:
     context = {
-        "instance_name": settings.INSTANCE_NAME,
+        "instance_name": instance.name(),
         "conflict_count": conflict_count(),
         "writes_held": log.writes_held_reason(),
     }

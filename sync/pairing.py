@@ -12,10 +12,10 @@ import re
 import secrets
 from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from events import instance
 from sync.models import Invite, PairingRequest, Peer
 
 INVITE_DAYS = 7
@@ -38,7 +38,7 @@ def hash_token(token: str) -> str:
 
 
 def public_url() -> str:
-    return settings.PUBLIC_URL.rstrip("/")
+    return instance.public_url().rstrip("/")
 
 
 def create_invite(*, now: dt.datetime | None = None, days: int = INVITE_DAYS) -> str:

@@ -206,10 +206,10 @@ class Session:
         """Send our hello; the handshake clock starts."""
         self.me = await database_sync_to_async(log.my_author_id)()
         self._spawn(self._watchdog())
-        from django.conf import settings
+        from events import instance
 
         await self._send(
-            protocol.hello(key=self.me, nonce=self.nonce, name=settings.INSTANCE_NAME, url=pairing.public_url(), invite=self.invite)
+            protocol.hello(key=self.me, nonce=self.nonce, name=instance.name(), url=pairing.public_url(), invite=self.invite)
         )
 
     async def receive(self, text: str | None = None, data: bytes | None = None) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
-from events import log
+from events import instance, log
 from sync import pairing
 from sync.models import Peer
 
@@ -36,7 +34,7 @@ def status() -> dict:
     return {
         "self": {
             "author": me,
-            "name": settings.INSTANCE_NAME,
+            "name": instance.name(),
             "url": pairing.public_url(),
             "feeds": vector,
             "entries": sum(vector.values()),

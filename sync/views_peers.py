@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from events import log
+from events import instance, log
 from events.authors import author_hue
 from events.views_auth import owner_required
 from events.views_common import page_context
@@ -83,8 +83,8 @@ def _pair_in_subprocess(url: str) -> dict:
     process, beside the running dialer, which then picks the new peer up."""
     env = {
         "DATA_DIR": str(settings.DATA_DIR),
-        "PUBLIC_URL": settings.PUBLIC_URL,
-        "INSTANCE_NAME": settings.INSTANCE_NAME,
+        "PUBLIC_URL": instance.public_url(),
+        "INSTANCE_NAME": instance.name(),
     }
 
     done = subprocess.run(

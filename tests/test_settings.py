@@ -7,10 +7,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHOW = (
-    "import json; from django.conf import settings as s;"
+    "import json; from django.conf import settings as s; from events import instance as i;"
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']),"
     "'index': s.DATABASES['index']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
-    "'url': s.PUBLIC_URL, 'name_': s.INSTANCE_NAME}))"
+    "'url': i.public_url(), 'name_': i.name()}))"
 )
 
 

@@ -1,8 +1,8 @@
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from events import instance
 from events.log import my_author_id
 
 
@@ -13,7 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON object")
 
     def handle(self, *args, **options):
-        me = {"author": my_author_id(), "name": settings.INSTANCE_NAME, "url": settings.PUBLIC_URL}
+        who = instance.current()
+        me = {"author": my_author_id(), "name": who.name, "url": who.public_url}
         if options["json"]:
             self.stdout.write(json.dumps(me))
         else:
