@@ -28,7 +28,7 @@ from tests.peer_client import PeerClient, WsPeerClient, feed
 
 @dataclass
 class Persona:
-    """Someone with an Ed25519 key who talks PROTOCOL 4 to us."""
+    """Someone with an Ed25519 key who talks docs/PROTOCOL.md section 4 to us."""
 
     name: str = "peer"
     key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
