@@ -1,4 +1,4 @@
-"""Pairing (PROTOCOL 4.1 step 3): invites, requests, approval, unpair, block.
+"""Pairing (docs/PROTOCOL.md section 4.4): invites, requests, approval, unpair, block.
 
 Plain synchronous ORM functions: the consumer and dialer call them through
 `database_sync_to_async`, the CLI and the web UI call them directly.
@@ -25,7 +25,7 @@ PAIR_PATH = re.compile(r"^(?P<prefix>.*)/pair/(?P<token>[A-Za-z0-9_-]{16,100})/?
 
 
 class PairingRefused(Exception):
-    """The dialed side does not admit a connection; `code` is the PROTOCOL 4.3 error code."""
+    """The dialed side does not admit a connection; `code` is its error code (docs/PROTOCOL.md section 4.3)."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -62,14 +62,14 @@ def split_pair_url(url: str) -> tuple[str, str | None]:
 
 
 def sync_ws_url(base: str) -> str:
-    """PROTOCOL 4: `/ws/sync/` of the base URL, http -> ws, https -> wss."""
+    """docs/PROTOCOL.md section 4: `/ws/sync/` of the base URL, http -> ws, https -> wss."""
     parts = urlsplit(base)
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/ws/sync/", "", ""))
 
 
 def admit(*, key: str, name: str, url: str | None, invite: str | None, now: dt.datetime | None = None) -> Peer:
-    """The dialed side's decision (PROTOCOL 4.1 step 3) for an authenticated key.
+    """The dialed side's decision (docs/PROTOCOL.md section 4.1, step 3) for an authenticated key.
 
     Returns the admitted peer or raises PairingRefused (blocked, bad-invite,
     pending, not-paired)."""
@@ -190,7 +190,7 @@ def unpair(author: str) -> bool:
 
 
 def block(author: str) -> None:
-    """Block `author`: refuse its connections, neither store nor relay its entries (PROTOCOL 3)."""
+    """Block `author`: refuse its connections, neither store nor relay its entries (docs/PROTOCOL.md section 3.2)."""
     with transaction.atomic():
         PairingRequest.objects.filter(author=author).delete()
         Peer.objects.update_or_create(author=author, defaults={"state": Peer.BLOCKED, "connected": False})

@@ -1,4 +1,4 @@
-"""Replication sessions (PROTOCOL 4): one state machine for both ends.
+"""Replication sessions (docs/PROTOCOL.md section 4): one state machine for both ends.
 
 A `Session` is fed the frames a connection receives (`receive`) and sends its
 replies through a small `Transport` (send text, close); the Channels consumer
@@ -75,7 +75,7 @@ class Invalid:
 
 
 def verify_items(items: list[Any]) -> list[Entry | Invalid]:
-    """PROTOCOL 2 rules fields, limits, signature; runs in a worker thread
+    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker thread
     (cryptography releases the GIL while verifying)."""
     out: list[Entry | Invalid] = []
     for item in items:
@@ -130,7 +130,7 @@ class TokenBucket:
 
 
 class Session:
-    """One connection's protocol state (PROTOCOL 4.1-4.3), either end.
+    """One connection's protocol state (docs/PROTOCOL.md sections 4.1-4.5), either end.
 
     `dialer`: we dialed. `expect_key`: the peer we meant to reach (dialer);
     `pair_url`/`invite`: the dialer is pairing with that base URL (any key is
