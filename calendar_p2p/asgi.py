@@ -13,6 +13,11 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from events.live import live_application  # noqa: E402
 from sync import runtime  # noqa: E402
+
+# In daphne: set DATA_DIR up as `make run` would and record the server's
+# address in DATA_DIR/instance.json (or exit with one line saying what is wrong).
+if runtime.in_server():
+    runtime.prepare_server()
 from sync.routing import websocket_urlpatterns as sync_routes  # noqa: E402
 
 # Peers: no origin check and no session middleware; the key handshake authenticates.

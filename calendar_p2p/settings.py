@@ -6,6 +6,7 @@ channel layer in DATA_DIR. DATABASE_URL (PostgreSQL) and REDIS_URL
 """
 
 import os
+import secrets
 from pathlib import Path
 
 from events.identity import load_or_create_secret_key
@@ -25,7 +26,16 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# An unusable DATA_DIR is reported by events.setup (one line, no traceback);
+# until then this process gets a throw-away secret it never shares.
+DATA_DIR_ERROR = ""
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    SECRET_KEY = load_or_create_secret_key(DATA_DIR)
+except OSError as e:
+    reason = "a file is in its place" if DATA_DIR.is_file() else (e.strerror or str(e))
+    DATA_DIR_ERROR = f"DATA_DIR {DATA_DIR} is not usable: {reason}"
+    SECRET_KEY = secrets.token_urlsafe(50)
 
 HOST = env("HOST", "127.0.0.1")
 PORT = env("PORT", "8000")
@@ -39,7 +49,6 @@ CALENDAR_TIME_ZONE = env("TIME_ZONE")
 # For tests and demos only: a fixed "now" (ISO datetime) for the calendar (events/clock.py).
 CALENDAR_NOW = env("CALENDAR_NOW")
 
-SECRET_KEY = load_or_create_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "*").split(",") if h]
 

@@ -1,0 +1,210 @@
+"""Make DATA_DIR a working instance, as `make run` would: create the
+directory, migrate both databases (`default`: the log; `index`: its view),
+make the identity key pair and `instance.json`.
+
+`ensure_ready()` runs before every management command (manage.py) and when
+the server starts (sync/runtime.py). When everything is already set up it
+costs a few `stat` calls: a stamp file records what was set up (the code's
+migrations and the database files, by inode), and only when that no longer
+matches (a fresh directory, a deleted `index.sqlite3`, a restored database,
+new migrations) does it take the setup lock and check for real. An index
+database that had to be created is folded from the log again at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+STAMP = ".setup-stamp"
+LOCK = ".setup.lock"
+DATABASES = ("default", "index")
+
+
+class SetupError(Exception):
+    """DATA_DIR cannot be made a working instance (the message says why)."""
+
+
+def data_dir() -> Path:
+    return Path(settings.DATA_DIR)
+
+
+def check_data_dir() -> None:
+    """Raise SetupError when DATA_DIR is not a writable directory."""
+    if getattr(settings, "DATA_DIR_ERROR", ""):
+        raise SetupError(settings.DATA_DIR_ERROR)
+    where = data_dir()
+    if not where.is_dir():
+        raise SetupError(f"DATA_DIR {where} is not a directory")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise SetupError(f"DATA_DIR {where} is not writable")
+
+
+def _sqlite_files() -> dict[str, Path]:
+    return {
+        alias: Path(settings.DATABASES[alias]["NAME"])
+        for alias in DATABASES
+        if settings.DATABASES[alias]["ENGINE"].endswith("sqlite3")
+    }
+
+
+def _fingerprint() -> str | None:
+    """What the stamp records; None when a file setup makes is missing."""
+    from django.apps import apps
+
+    parts = []
+    for app in apps.get_app_configs():
+        folder = Path(app.path) / "migrations"
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".py") and n != "__init__.py")
+        except OSError:
+            continue
+        parts.append(f"{app.label}:{','.join(names)}")
+    for alias in DATABASES:
+        db = settings.DATABASES[alias]
+        parts.append(f"{alias}:{db['ENGINE']}:{db.get('HOST', '')}:{db.get('PORT', '')}:{db['NAME']}")
+    for alias, path in _sqlite_files().items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        parts.append(f"{alias}-file:{st.st_dev}:{st.st_ino}")
+    from events.identity import KEY_FILE
+    from events.instance import FILE
+
+    for name in (KEY_FILE, FILE):
+        if not (data_dir() / name).exists():
+            return None
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def is_ready() -> bool:
+    fingerprint = _fingerprint()
+    if fingerprint is None:
+        return False
+    try:
+        return (data_dir() / STAMP).read_text().strip() == fingerprint
+    except OSError:
+        return False
+
+
+def ensure_ready() -> None:
+    """Set DATA_DIR up unless it is; raise SetupError when it cannot be."""
+    check_data_dir()
+    if is_ready():
+        return
+    try:
+        with _setup_lock():
+            if not is_ready():
+                _set_up()
+    except OSError as e:
+        raise SetupError(f"cannot set up DATA_DIR {data_dir()}: {e.strerror or e}") from None
+
+
+@contextlib.contextmanager
+def _setup_lock():
+    """One process sets up at a time (two commands started on a fresh directory)."""
+    fd = os.open(data_dir() / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _set_up() -> None:
+    from django.db import DatabaseError
+
+    from events import index, instance, log
+
+    fresh_index = False
+    for alias, path in _sqlite_files().items():
+        if not path.exists():
+            # a left-over write-ahead log of a deleted database must not be replayed into the new one
+            for suffix in ("-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            fresh_index = fresh_index or alias == index.DB
+    try:
+        for alias in DATABASES:
+            if _migrate(alias) and alias == index.DB:
+                fresh_index = True
+        log.signing_key()
+        if not instance.path().exists():
+            _move_legacy_time_zone()
+            instance.ensure_file()
+        if fresh_index:
+            count = index.rebuild()
+            if count:
+                logger.info("the index was made again from the %d log entries", count)
+    except DatabaseError as e:
+        raise SetupError(f"cannot set up the databases in DATA_DIR {data_dir()}: {e}") from None
+    fingerprint = _fingerprint()
+    if fingerprint is not None:
+        _write_stamp(fingerprint)
+
+
+def _migrate(alias: str) -> bool:
+    """Apply the migrations `alias` lacks; True if it had none applied before."""
+    from django.core.management import call_command
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[alias])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not plan:
+        return False
+    empty = not executor.loader.applied_migrations
+    call_command("migrate", database=alias, verbosity=0, interactive=False)
+    return empty
+
+
+def _move_legacy_time_zone() -> None:
+    """Earlier versions kept the owner's zone in the Preference table: move it
+    to instance.json, which now holds the one time zone of the instance."""
+    from events import instance
+    from events.preference_models import Preference
+    from events.preferences import TZ_KEY, is_zone
+
+    row = Preference.objects.filter(key=TZ_KEY).first()
+    if row is None:
+        return
+    if is_zone(row.value) and not instance.stored().get("time_zone"):
+        instance.save(time_zone=row.value)
+    row.delete()
+
+
+def _write_stamp(fingerprint: str) -> None:
+    where = data_dir() / STAMP
+    tmp = where.with_name(f"{STAMP}.{os.getpid()}")
+    tmp.write_text(fingerprint + "\n")
+    os.replace(tmp, where)
+
+
+def prepare_server(host: str, port: int | str) -> None:
+    """At server start: set up, record who the server is, and repair an index
+    whose rows were deleted while its cursor stayed."""
+    from events import index, instance
+
+    ensure_ready()
+    try:
+        instance.record_server_start(host, port)
+    except OSError as e:
+        raise SetupError(f"cannot write {instance.path()}: {e.strerror or e}") from None
+    _repair_emptied_index(index)
+
+
+def _repair_emptied_index(index) -> None:
+    from events.index_models import IndexCursor, IndexKey
+
+    cursor = IndexCursor.objects.using(index.DB).filter(pk=1).first()
+    if cursor is not None and cursor.arrival > 0 and not IndexKey.objects.using(index.DB).exists():
+        logger.info("the index has a cursor but no rows: folding the log again")
+        index.rebuild()
