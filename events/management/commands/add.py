@@ -1,9 +1,10 @@
 import json
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from events import calendar, clock
+from events.management.base import Command as BaseCommand
 from events.preferences import viewer_tz
 from events.schedule import ScheduleError, load_zone, parse_schedule
 

@@ -1,8 +1,7 @@
 import sys
 
-from django.core.management.base import BaseCommand
-
 from events.bundle import write_bundle
+from events.management.base import Command as BaseCommand
 
 
 class Command(BaseCommand):

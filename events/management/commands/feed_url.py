@@ -1,8 +1,9 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from events import ics_feed
+from events.management.base import Command as BaseCommand
 
 
 class Command(BaseCommand):

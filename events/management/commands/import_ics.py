@@ -1,9 +1,10 @@
 import json
 import os
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from events import ics
+from events.management.base import Command as BaseCommand
 
 
 class Command(BaseCommand):

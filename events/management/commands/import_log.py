@@ -1,9 +1,10 @@
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from events import index
 from events.bundle import import_bundle, summarize
+from events.management.base import Command as BaseCommand
 
 
 class Command(BaseCommand):

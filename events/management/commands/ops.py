@@ -23,11 +23,12 @@ when any operation failed.
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from events import calendar, index
 from events.index_models import IndexKey
 from events.log import LocalWritesHeld
+from events.management.base import Command as BaseCommand
 
 MAX_LINE = 1 << 20
 

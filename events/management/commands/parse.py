@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from events import clock
+from events.management.base import Command as BaseCommand
 from events.preferences import viewer_tz
 from events.schedule import ParseResult, ScheduleError, load_zone, parse_schedule
 

@@ -1,9 +1,10 @@
 import json
 from datetime import date, datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from events import index
+from events.management.base import Command as BaseCommand
 from events.preferences import viewer_tz
 
 

@@ -1,9 +1,8 @@
 import json
 import time
 
-from django.core.management.base import BaseCommand
-
 from events import index
+from events.management.base import Command as BaseCommand
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from events.management.base import Command as BaseCommand
 from events.verify import index_matches_log, verify_log
 
 

@@ -1,9 +1,8 @@
 import json
 
-from django.core.management.base import BaseCommand
-
 from events import instance
 from events.log import my_author_id
+from events.management.base import Command as BaseCommand
 
 
 class Command(BaseCommand):

@@ -1,6 +1,9 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
+from events.management.base import Command as BaseCommand
 from sync import pairing
+
+MAX_DAYS = 3650
 
 
 class Command(BaseCommand):
@@ -11,6 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, days, json, **options):
+        if not 1 <= days <= MAX_DAYS:
+            raise CommandError(f"--days must be from 1 to {MAX_DAYS}")
         url = pairing.create_invite(days=days)
         if json:
             import json as j

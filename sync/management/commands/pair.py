@@ -1,8 +1,9 @@
 import asyncio
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from events.management.base import Command as BaseCommand
 from sync.dialer import pair_with
 
 

@@ -1,0 +1,21 @@
+"""The base of this project's management commands: a bad argument is told in
+one line (`manage.py add: error: ... (see manage.py add --help)`) instead of
+argparse's usage block. Other failures are turned into one line by manage.py."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        prog = parser.prog
+
+        def error(message: str):
+            if parser.called_from_command_line:
+                parser.exit(2, f"{prog}: error: {message} (see {prog} --help)\n")
+            raise CommandError(f"Error: {message}")
+
+        parser.error = error  # type: ignore[method-assign]
+        return parser
