@@ -92,13 +92,15 @@ def instance_template(tmp_path_factory):
 
 @pytest.fixture
 def spawn(tmp_path, instance_template):
-    """Start real daphne instances: `spawn("a")`; all are killed after the test."""
+    """Start real daphne instances: `spawn("a")`, or with Instance options such as a fixed
+    "now" and zone, `spawn("a", now="2026-11-29T10:00", tz="Europe/Bucharest")`; all are
+    killed after the test."""
     from tests.instances import Instance
 
     started = []
 
-    def make(name: str) -> Instance:
-        inst = Instance(tmp_path / name, instance_template, name=name).start()
+    def make(name: str, **options) -> Instance:
+        inst = Instance(tmp_path / name, instance_template, name=name, **options).start()
         started.append(inst)
         return inst
 

@@ -3,11 +3,16 @@ on free ports, each with its own DATA_DIR, driven through manage.py.
 
     template = Instance.template(tmp_path)            # migrate once
     a = Instance(tmp_path / "a", template, name="a").start()
+    b = Instance(tmp_path / "b", template, name="b", now="2026-11-29T10:00", tz="Europe/Bucharest")
     a.manage("invite")  -> stdout
     a.stop()  /  a.kill()  (SIGKILL)
 
 The template holds migrated databases only: every instance makes its own
 identity key and secret on first start.
+
+`now=` fixes the calendar's "now" (CALENDAR_NOW, an ISO datetime, wall-clock
+time in the instance's zone without an offset) and `tz=` the instance's zone
+(TIME_ZONE), so that what its pages show does not depend on the day tests run.
 """
 
 from __future__ import annotations
@@ -44,12 +49,16 @@ class Instance:
         name: str = "instance",
         port: int | None = None,
         public_url: str | None = None,
+        now: str | None = None,
+        tz: str | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.public_url = public_url or self.url  # what peers are told to dial (e.g. a proxy)
+        self.now = now  # the calendar's fixed "now" (CALENDAR_NOW), None for the real time
+        self.tz = tz  # the instance's zone (TIME_ZONE), None for the inherited one
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir / "daphne.log"
         if not self.data_dir.exists():
@@ -83,6 +92,10 @@ class Instance:
             PORT=str(self.port),
             DJANGO_SETTINGS_MODULE="calendar_p2p.settings",
         )
+        if self.now is not None:
+            env["CALENDAR_NOW"] = self.now
+        if self.tz is not None:
+            env["TIME_ZONE"] = self.tz
         return env
 
     def launch(self) -> Instance:

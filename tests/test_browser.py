@@ -2,12 +2,17 @@
 
 Run alone: DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -m browser
 Screenshots of the main views land in test-artifacts/.
+
+Every instance runs at a fixed "now" in a fixed zone (CALENDAR_NOW and
+TIME_ZONE): by default Sunday 29 November 2026, when the next Tuesday is
+among the month grid's days of December.
 """
 
 from __future__ import annotations
 
+import calendar as pycal
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +26,10 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PASSWORD = "correct horse battery"
+TZ = "Europe/Bucharest"
+NOW = "2026-11-29T10:00"
+TODAY = date(2026, 11, 29)
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +83,29 @@ def tuesdays(month: date) -> list[date]:
     return out
 
 
+def grid(month: date) -> list[date]:
+    """The days a month page shows: Monday before the 1st to Sunday after the last."""
+    first = month.replace(day=1)
+    last = first.replace(day=pycal.monthrange(first.year, first.month)[1])
+    start, end = first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def first_lunch(now: str) -> date:
+    """The first Tuesday at noon after `now`: when "lunch every tuesday at noon" starts."""
+    moment = datetime.fromisoformat(now)
+    d = moment.date()
+    while d.weekday() != 1 or datetime.combine(d, time(12)) <= moment:
+        d += timedelta(days=1)
+    return d
+
+
+def next_month(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def test_first_run_sets_the_password_then_login_works(page, spawn):
-    inst = spawn("first")
+    inst = spawn("first", now=NOW, tz=TZ)
     set_up_owner(page, inst)
     assert page.get_by_role("link", name="Month").is_visible()
     page.get_by_role("button", name="Log out").click()
@@ -93,7 +123,7 @@ def test_first_run_sets_the_password_then_login_works(page, spawn):
 
 
 def test_quick_add_puts_lunch_on_every_tuesday(page, spawn):
-    inst = spawn("lunch")
+    inst = spawn("lunch", now=NOW, tz=TZ)
     set_up_owner(page, inst)
     box = page.get_by_label("Quick add an event")
     box.type("lunch every tuesday at noon", delay=10)
@@ -107,37 +137,72 @@ def test_quick_add_puts_lunch_on_every_tuesday(page, spawn):
         box.press("Enter")
     page.locator(".chip", has_text="lunch").first.wait_for()
     assert page.evaluate("window.__marker") == "no reload"  # shown without a full reload
-    today = date.today()
-    for d in tuesdays(today):
-        if d < today:
-            continue
-        cell = page.locator(f'.day[data-day="{d.isoformat()}"]')
-        assert cell.locator(".chip", has_text="lunch").inner_text().startswith("12:00"), d
+    first = first_lunch(NOW)
+    assert first == date(2026, 12, 1)  # among the grid's days of the next month
+    for d in grid(TODAY):
+        chip = page.locator(f'.day[data-day="{d.isoformat()}"] .chip', has_text="lunch")
+        if d.weekday() == 1 and d >= first:
+            assert chip.inner_text().startswith("12:00"), d
+        else:
+            assert chip.count() == 0, d
     shot(page, "month")
     page.get_by_role("link", name="Week").click()
-    if not page.locator(".wk-ev .chip").count():  # this week's Tuesday has passed
-        page.get_by_role("link", name="Next").click()
-    page.locator(".wk-ev .chip").first.wait_for()
+    assert page.locator(".wk-ev .chip").count() == 0  # Sunday: this week's Tuesday has passed
+    page.get_by_role("link", name="Next").click()
+    page.locator(f'.wk-col[data-day="{first}"] .wk-ev .chip', has_text="lunch").wait_for()
     shot(page, "week")
     page.get_by_role("link", name="Agenda").click()
     shot(page, "agenda")
-    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                             storage_state=page.context.storage_state())
+    phone = page.context.browser.new_context(**PHONE, storage_state=page.context.storage_state())
     mobile = phone.new_page()
     mobile.goto(inst.url + "/")
     mobile.locator(".chip", has_text="lunch").first.wait_for()
     assert mobile.locator(".wd-row").is_hidden()  # the grid became a list of days
+    december = mobile.locator(f'.day[data-day="{first}"]')
+    assert december.is_visible() and "DEC" in december.locator(".dnum").inner_text().upper()
     shot(mobile, "month-phone")
     phone.close()
 
 
+@pytest.mark.parametrize("now", ["2026-12-31T10:00", "2029-12-31T10:00"])
+def test_the_phone_month_lists_every_coming_tuesday(browser, spawn, now):
+    """On a phone the month is a list of the days that have something: the
+    coming Tuesdays are there, those of the next month among them, and no
+    empty day is. 31 December 2026 is a Thursday (no Tuesday left in the grid);
+    31 December 2029 a Monday (the next Tuesday is 1 January 2030, in the grid)."""
+    inst = spawn("phone", now=now, tz=TZ)
+    context = browser.new_context(**PHONE)
+    mobile = context.new_page()
+    mobile.set_default_timeout(15000)
+    set_up_owner(mobile, inst)
+    with mobile.expect_response(lambda r: "fragment=1" in r.url):
+        quick_add(mobile, "lunch every tuesday at noon")
+    today, first = date.fromisoformat(now[:10]), first_lunch(now)
+    for month in (today, next_month(today)):
+        if month != today:
+            mobile.get_by_role("link", name="Next").click()
+            mobile.wait_for_url(re.compile(rf"/\?d={month}$"))
+        mobile.get_by_role("heading", name=f"{month:%B %Y}").wait_for()
+        expected = [d for d in grid(month) if d.weekday() == 1 and d >= first]
+        shown = [date.fromisoformat(d) for d in mobile.eval_on_selector_all(
+            ".day", "cells => cells.filter(c => c.getClientRects().length).map(c => c.dataset.day)")]
+        assert shown == expected, month
+        for d in expected:
+            cell = mobile.locator(f'.day[data-day="{d}"]')
+            assert cell.locator(".chip", has_text="lunch").inner_text().startswith("12:00"), d
+            label = cell.locator(".dnum").inner_text()
+            assert (f"{d:%b}".upper() in label.upper()) == (d.month != month.month), (d, label)
+        shot(mobile, f"month-phone-{month:%Y-%m}-from-{today}")
+    context.close()
+
+
 def test_editing_one_occurrence_moves_only_it(page, spawn):
-    inst = spawn("edit")
+    inst = spawn("edit", now=NOW, tz=TZ)
     set_up_owner(page, inst)
     quick_add(page, "lunch every tuesday at noon")
-    next_month = (date.today().replace(day=1) + timedelta(days=32)).replace(day=1)
-    page.goto(f"{inst.url}/?d={next_month.isoformat()}")
-    days = tuesdays(next_month)
+    december = next_month(TODAY)
+    page.goto(f"{inst.url}/?d={december.isoformat()}")
+    days = tuesdays(december)
     target = days[1]
     page.locator(f'.day[data-day="{target.isoformat()}"] .chip').click()
     page.wait_for_url(re.compile(r"/event/\?"))
@@ -154,7 +219,7 @@ def test_editing_one_occurrence_moves_only_it(page, spawn):
 
 
 def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, spawn):
-    inst = spawn("nodate")
+    inst = spawn("nodate", now=NOW, tz=TZ)
     set_up_owner(page, inst)
     box = page.get_by_label("Quick add an event")
     box.type("lunch with Bob", delay=10)
@@ -169,7 +234,7 @@ def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, spawn):
 
 
 def test_a_script_in_a_title_is_shown_as_text(page, spawn):
-    inst = spawn("xss")
+    inst = spawn("xss", now=NOW, tz=TZ)
     set_up_owner(page, inst)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -191,7 +256,7 @@ def test_a_script_in_a_title_is_shown_as_text(page, spawn):
 
 
 def test_two_paired_instances_show_each_others_events_live(browser, spawn):
-    alice, bob = spawn("alice"), spawn("bob")
+    alice, bob = spawn("alice", now=NOW, tz=TZ), spawn("bob", now=NOW, tz=TZ)
     pages = {}
     for inst in (alice, bob):
         ctx = browser.new_context(viewport={"width": 1280, "height": 900})
