@@ -139,3 +139,57 @@ class EventForm(forms.Form):
         else:
             fields["rrule"] = None
         return fields
+
+
+class InstanceSettingsForm(forms.Form):
+    """The Settings page: who this instance is (name, public URL) and its time
+    zone. A value the environment sets is shown but cannot be changed here."""
+
+    name = forms.CharField(
+        label="Instance name", max_length=100, help_text="The name your friends see for this calendar.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    public_url = forms.CharField(
+        label="Public URL", max_length=500,
+        help_text="The address your friends' instances use to reach this one, e.g. https://cal.example.org",
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    tz = forms.CharField(
+        label="Show times in this time zone", max_length=64,
+        widget=forms.TextInput(attrs={"list": "zones", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, locked: dict[str, str] | None = None, **kwargs):
+        """`locked`: field -> the environment variable that sets it."""
+        super().__init__(*args, **kwargs)
+        self.locked = locked or {}
+        for name, variable in self.locked.items():
+            field = self.fields[name]
+            field.disabled = True
+            field.help_text = f"Set by the {variable} environment variable: change it there and restart."
+
+    def clean_name(self) -> str:
+        from events.instance import clean_name
+
+        if self.fields["name"].disabled:  # the environment's value, not the owner's
+            return self.cleaned_data["name"]
+        try:
+            return clean_name(self.cleaned_data["name"])
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from None
+
+    def clean_public_url(self) -> str:
+        from events.instance import clean_public_url
+
+        if self.fields["public_url"].disabled:  # the environment's value, not the owner's
+            return self.cleaned_data["public_url"]
+        try:
+            return clean_public_url(self.cleaned_data["public_url"])
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from None
+
+    def clean_tz(self) -> str:
+        tz = self.cleaned_data["tz"].strip()
+        if not is_zone(tz) and not self.fields["tz"].disabled:
+            raise forms.ValidationError(f"“{tz}” is not a time zone this instance knows (for example Europe/Bucharest).")
+        return tz
