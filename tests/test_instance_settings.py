@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 
 import pytest
 from django.contrib.auth import get_user_model
