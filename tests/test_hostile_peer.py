@@ -1,4 +1,4 @@
-"""A hostile paired peer: valid handshake, then garbage (PROTOCOL 2, 4.3).
+"""A hostile paired peer: valid handshake, then garbage (docs/PROTOCOL.md sections 2.4 and 4.3).
 
 After every attack: nothing invalid is stored (every chain still verifies),
 the owner can still use the calendar, another peer still replicates, and the
@@ -22,10 +22,10 @@ from events import calendar, log
 from events.entry import sign_entry
 from events.identity import author_id
 from events.verify import verify_log
-from sync import protocol, replication
+from sync import protocol
 from sync.replication import Hub, Session
 from sync.status import status
-from tests.instances import Instance, check_log
+from tests.instances import check_log
 from tests.peer_client import (
     T,
     WsPeerClient,
@@ -35,6 +35,7 @@ from tests.peer_client import (
     paired_client,
     stored_hashes,
 )
+from tests.support import Persona, eventually, pair
 
 db_marks = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 
@@ -126,9 +127,9 @@ async def still_serves_owner_and_peers(mine):
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.__name__)
 @pytest.mark.django_db(transaction=True, databases=["default", "index"])
 @pytest.mark.usefixtures("flushable_log")
-async def test_a_hostile_frame_is_named_and_nothing_invalid_is_stored(attack):
+async def test_a_hostile_frame_is_named_and_nothing_invalid_is_stored(attack, paired_peer):
     mine = await db(log.append_local, {"type": "note", "n": "ours"})
-    c, _ = await paired_client("hostile")
+    c, _ = await paired_peer.session()
     payload, (code, words) = attack(c)
     before = await stored_hashes()
     if isinstance(payload, str):
@@ -141,19 +142,19 @@ async def test_a_hostile_frame_is_named_and_nothing_invalid_is_stored(attack):
         await c.closed()
     else:
         await c.close()
-    allowed = before | {e.hash for e in feed(c.key, 1)}  # a valid first entry sent beside the bad one
+    allowed = before | {e.hash for e in paired_peer.feed(1)}  # a valid first entry sent beside the bad one
     assert await stored_hashes() <= allowed
     await still_serves_owner_and_peers(mine)
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "index"])
 @pytest.mark.usefixtures("flushable_log")
-async def test_a_fork_of_someone_elses_feed_is_evidence_and_the_first_stays():
+async def test_a_fork_of_someone_elses_feed_is_evidence_and_the_first_stays(paired_peer):
     mine = await db(log.append_local, {"type": "note"})
     third = Ed25519PrivateKey.generate()
     original = feed(third, 2)
     twin = feed(third, 1, start=2, prev=original[0].hash, body={"type": "note", "n": "rewritten"})[0]
-    c, _ = await paired_client("relay")
+    c, _ = await paired_peer.session()
     await c.entries(original)
     assert (await c.recv_type("ack"))["feeds"] == {author_id(third): 2}
     await c.entries([twin])
@@ -167,9 +168,9 @@ async def test_a_fork_of_someone_elses_feed_is_evidence_and_the_first_stays():
 
 @pytest.mark.django_db(transaction=True, databases=["default", "index"])
 @pytest.mark.usefixtures("flushable_log")
-async def test_want_for_feeds_that_do_not_exist_and_absurd_haves_change_nothing():
+async def test_want_for_feeds_that_do_not_exist_and_absurd_haves_change_nothing(paired_peer):
     mine = await db(log.append_local, {"type": "note"})
-    c, _ = await paired_client("asker")
+    c, _ = await paired_peer.session()
     await c.recv_type("entries")
     await c.send(protocol.ack({mine.author: 1}))
     await c.send(protocol.want({"ee" * 32: 0, "dd" * 32: protocol.MAX_SEQ}))
@@ -179,9 +180,12 @@ async def test_want_for_feeds_that_do_not_exist_and_absurd_haves_change_nothing(
     frame = await c.recv_type("entries")
     assert {e["author"] for e in frame["entries"]} == {mine.author}
     await c.send(protocol.ack({mine.author: 1}))
-    await asyncio.sleep(replication.STATUS_INTERVAL + 0.3)  # the owner's status view still saves
-    [peer] = (await db(status))["peers"]
-    assert (peer["connected"], peer["we_lack"]) == (True, protocol.MAX_SEQ)
+
+    async def shown():  # the owner's status view still saves, every STATUS_INTERVAL
+        [peer] = (await db(status))["peers"]
+        return (peer["connected"], peer["we_lack"])
+
+    await eventually(shown, equals=(True, protocol.MAX_SEQ), timeout=5, message="the status: connected, lacking MAX_SEQ")
     await c.close()
     await still_serves_owner_and_peers(mine)
 
@@ -252,11 +256,8 @@ async def fuzz_session(peer_key, frames):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(frames=st.lists(FRAMES, min_size=1, max_size=4))
 def test_the_frame_handler_survives_any_frames_after_the_handshake(frames):
-    from sync.models import Peer
-
-    key = Ed25519PrivateKey.generate()
-    Peer.objects.create(author=author_id(key), name="fuzzer", state=Peer.PAIRED)
-    asyncio.run(fuzz_session(key, frames))
+    fuzzer = pair(Persona("fuzzer"))  # a new paired key for every example
+    asyncio.run(fuzz_session(fuzzer.key, frames))
     assert verify_log().ok
 
 
@@ -283,16 +284,13 @@ async def invited_client(inst, name):
 
 
 @pytest.mark.slow
-def test_a_real_instance_survives_floods_huge_frames_and_bad_utf8(tmp_path):
-    inst = Instance(tmp_path / "target", Instance.template(tmp_path / "template"), name="target").start()
+def test_a_real_instance_survives_floods_huge_frames_and_bad_utf8(spawn):
+    inst = spawn("target")
     figures = {}
-    try:
-        inst.append("ours 1", "ours 2")
-        asyncio.run(_attack_real(inst, figures))
-        assert answers_http(inst)
-        assert check_log(inst) >= 2
-    finally:
-        inst.kill()
+    inst.append("ours 1", "ours 2")
+    asyncio.run(_attack_real(inst, figures))
+    assert answers_http(inst)
+    assert check_log(inst) >= 2
     print("hostile figures", json.dumps(figures))
 
 

@@ -1,10 +1,9 @@
-"""The /ws/sync/ consumer against PROTOCOL 4, driven in-process by a hand-made
+"""The /ws/sync/ consumer against docs/PROTOCOL.md section 4, driven in-process by a hand-made
 peer that speaks the protocol with its own key (not our dialer).
 
-Personas: a paired peer, a stranger, a blocked author, an invitee.
+Personas: a paired peer, a stranger (conftest fixtures), a blocked author, an invitee.
 """
 
-import asyncio
 import datetime as dt
 import json
 
@@ -27,13 +26,14 @@ from tests.peer_client import (
     paired_client,
     stored_hashes,
 )
+from tests.support import eventually
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 
 
-async def test_it_admits_a_paired_peer_and_sends_what_it_lacks():
+async def test_it_admits_a_paired_peer_and_sends_what_it_lacks(paired_peer):
     mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
-    c, have = await paired_client()
+    c, have = await paired_peer.session()
     assert have["feeds"] == {mine[0].author: 3}
     frame = await c.recv_type("entries")
     assert [e["seq"] for e in frame["entries"]] == [1, 2, 3]
@@ -41,8 +41,8 @@ async def test_it_admits_a_paired_peer_and_sends_what_it_lacks():
     await c.close()
 
 
-async def test_it_refuses_a_stranger_with_pending_and_records_the_request():
-    c = await PeerClient(name="stranger").connect()
+async def test_it_refuses_a_stranger_with_pending_and_records_the_request(stranger):
+    c = await stranger.connect()
     answer = await c.handshake()
     assert (answer["type"], answer["code"]) == ("error", "pending")
     await c.closed()
@@ -51,11 +51,11 @@ async def test_it_refuses_a_stranger_with_pending_and_records_the_request():
     assert not await db(lambda: Peer.objects.filter(author=c.id).exists())
 
 
-async def test_it_refuses_a_replayed_auth():
-    c, _ = await paired_client()
+async def test_it_refuses_a_replayed_auth(paired_peer):
+    c, _ = await paired_peer.session()
     old_auth = c.auth_frame()  # signed over the first connection's nonces
     await c.close()
-    eve = PeerClient(key=c.key)  # same key, but replays the old auth frame
+    eve = paired_peer.client()  # same key, but replays the old auth frame
     eve.nonce = c.nonce
     await eve.connect()
     assert eve.server_hello["nonce"] != c.server_hello["nonce"]
@@ -67,8 +67,8 @@ async def test_it_refuses_a_replayed_auth():
     await eve.closed()
 
 
-async def test_it_refuses_entries_before_the_handshake():
-    c = await PeerClient().connect()
+async def test_it_refuses_entries_before_the_handshake(stranger):
+    c = await stranger.connect()
     await c.entries(feed(c.key, 1))
     answer = await c.recv()
     assert answer["code"] == "bad-frame"
@@ -91,11 +91,11 @@ async def test_it_pairs_with_a_valid_invite_once():
     assert not await db(lambda: Peer.objects.filter(author=other.id).exists())
 
 
-async def test_it_refuses_an_expired_invite():
+async def test_it_refuses_an_expired_invite(stranger):
     past = timezone.now() - dt.timedelta(days=8)
     url = await db(pairing.create_invite, now=past)
     _, token = pairing.split_pair_url(url)
-    c = await PeerClient().connect()
+    c = await stranger.connect()
     answer = await c.handshake(invite=token)
     assert (answer["code"], "expired" in answer["message"]) == ("bad-invite", True)
     await c.closed()
@@ -111,8 +111,8 @@ async def test_it_refuses_a_blocked_key():
     await c.closed()
 
 
-async def test_it_refuses_another_protocol_version():
-    c = await PeerClient().connect()
+async def test_it_refuses_another_protocol_version(stranger):
+    c = await stranger.connect()
     await c.hello(v=2)
     answer = await c.recv()
     assert answer["code"] == "version"
@@ -120,34 +120,34 @@ async def test_it_refuses_another_protocol_version():
 
 
 @pytest.mark.parametrize("frame", ["{nope", '{"type":"gossip"}', '{"type":"have","feeds":{"x":1}}'])
-async def test_it_answers_bad_frame_and_closes(frame):
-    c, _ = await paired_client()
+async def test_it_answers_bad_frame_and_closes(paired_peer, frame):
+    c, _ = await paired_peer.session()
     await c.send(frame)
     assert (await c.recv_type("error"))["code"] == "bad-frame"
     await c.closed()
 
 
-async def test_it_answers_bad_frame_to_binary_frames():
-    c, _ = await paired_client()
+async def test_it_answers_bad_frame_to_binary_frames(paired_peer):
+    c, _ = await paired_peer.session()
     await c.comm.send_to(bytes_data=b"\x00\x01")
     assert (await c.recv_type("error"))["code"] == "bad-frame"
     await c.closed()
 
 
-async def test_it_answers_too_large_for_big_frames_and_many_entries():
-    c, _ = await paired_client()
+async def test_it_answers_too_large_for_big_frames_and_many_entries(paired_peer):
+    c, _ = await paired_peer.session()
     await c.send('{"type":"want","feeds":{},"pad":"' + "x" * (1024 * 1024) + '"}')
     assert (await c.recv_type("error"))["code"] == "too-large"
     await c.closed()
-    c2, _ = await paired_client()
-    await c2.entries([as_obj(e) for e in feed(c2.key, 1)] * 1001)
+    c2, _ = await paired_peer.session()
+    await c2.entries([as_obj(e) for e in paired_peer.feed(1)] * 1001)
     assert (await c2.recv_type("error"))["code"] == "too-large"
     await c2.closed()
     assert await stored_hashes() == set()
 
 
-async def test_it_keeps_valid_entries_of_other_feeds_beside_a_bad_entry():
-    c, _ = await paired_client()
+async def test_it_keeps_valid_entries_of_other_feeds_beside_a_bad_entry(paired_peer):
+    c, _ = await paired_peer.session()
     other = Ed25519PrivateKey.generate()
     good = feed(c.key, 3)
     y = feed(other, 3)
@@ -163,8 +163,8 @@ async def test_it_keeps_valid_entries_of_other_feeds_beside_a_bad_entry():
     await c.close()
 
 
-async def test_it_names_the_rule_of_a_bad_entry_checked_against_the_store():
-    c, _ = await paired_client()
+async def test_it_names_the_rule_of_a_bad_entry_checked_against_the_store(paired_peer):
+    c, _ = await paired_peer.session()
     first = feed(c.key, 1)[0]
     wrong_prev = sign_entry(c.key, seq=2, prev="0" * 64, body={"type": "note"}, time=T)
     await c.entries([first, wrong_prev])
@@ -174,8 +174,8 @@ async def test_it_names_the_rule_of_a_bad_entry_checked_against_the_store():
     await c.close()
 
 
-async def test_it_answers_fork_and_keeps_what_it_has():
-    c, _ = await paired_client()
+async def test_it_answers_fork_and_keeps_what_it_has(paired_peer):
+    c, _ = await paired_peer.session()
     first = feed(c.key, 1)[0]
     twin = feed(c.key, 1, body={"type": "note", "n": "twin"})[0]
     await c.entries([first])
@@ -188,8 +188,8 @@ async def test_it_answers_fork_and_keeps_what_it_has():
     await c.close()
 
 
-async def test_it_sends_want_after_a_gap():
-    c, _ = await paired_client()
+async def test_it_sends_want_after_a_gap(paired_peer):
+    c, _ = await paired_peer.session()
     entries = feed(c.key, 4)
     await c.entries(entries[:2])
     await c.recv_type("ack")
@@ -199,9 +199,9 @@ async def test_it_sends_want_after_a_gap():
     await c.close()
 
 
-async def test_it_resends_a_feed_on_want():
+async def test_it_resends_a_feed_on_want(paired_peer):
     mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
-    c, _ = await paired_client()
+    c, _ = await paired_peer.session()
     assert len((await c.recv_type("entries"))["entries"]) == 3
     await c.send(protocol.ack({mine[0].author: 3}))
     await c.send(protocol.want({mine[0].author: 1}))
@@ -210,13 +210,11 @@ async def test_it_resends_a_feed_on_want():
     await c.close()
 
 
-async def test_it_survives_a_have_with_absurd_seqs():
+async def test_it_survives_a_have_with_absurd_seqs(paired_peer):
     await db(log.append_local, {"type": "note"})
     me = await db(log.my_author_id)
     stranger = "cd" * 32
-    c = PeerClient()
-    await make_peer(c)
-    await c.connect()
+    c = await paired_peer.connect()
     await c.handshake()
     await c.send(protocol.have({stranger: 2**63 - 1, c.id: 2**62}))
     frame = await c.recv_type("entries")  # it still sends our feed, nothing else
@@ -228,8 +226,8 @@ async def test_it_survives_a_have_with_absurd_seqs():
     await c.closed()
 
 
-async def test_it_rate_limits_a_flood_of_tiny_frames():
-    c, _ = await paired_client()
+async def test_it_rate_limits_a_flood_of_tiny_frames(paired_peer):
+    c, _ = await paired_peer.session()
     for _ in range(int(replication.BURST) + 200):
         await c.send('{"type":"want","feeds":{}}')
     err = await c.recv_type("error", timeout=10)
@@ -237,8 +235,8 @@ async def test_it_rate_limits_a_flood_of_tiny_frames():
     await c.close()
 
 
-async def test_it_drops_entries_of_blocked_authors_and_does_not_relay_them():
-    c, _ = await paired_client()
+async def test_it_drops_entries_of_blocked_authors_and_does_not_relay_them(paired_peer):
+    c, _ = await paired_peer.session()
     spammer = Ed25519PrivateKey.generate()
     await db(pairing.block, author_id(spammer))
     spam, good = feed(spammer, 2), feed(c.key, 1)
@@ -269,9 +267,9 @@ async def test_it_pushes_new_entries_live_and_relays_between_peers():
     await b.close()
 
 
-async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed():
+async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed(paired_peer):
     mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
-    c, _ = await paired_client()
+    c, _ = await paired_peer.session()
     await c.recv_type("entries")
     await c.send(protocol.ack({mine[0].author: 3}))
     await c.send(protocol.have({mine[0].author: 5}))
@@ -283,15 +281,15 @@ async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed():
     await c.close()
 
 
-async def test_it_closes_a_silent_handshake(monkeypatch):
+async def test_it_closes_a_silent_handshake(monkeypatch, stranger):
     monkeypatch.setattr(replication, "HANDSHAKE_TIMEOUT", 0.5)
-    c = await PeerClient().connect()
+    c = await stranger.connect()
     await c.closed(timeout=4)
 
 
-async def test_it_keeps_one_connection_per_peer():
-    c, _ = await paired_client()
-    again = PeerClient(key=c.key)
+async def test_it_keeps_one_connection_per_peer(paired_peer):
+    c, _ = await paired_peer.session()
+    again = paired_peer.client()
     await again.connect()
     assert (await again.handshake())["type"] == "have"
     out = await c.closed()  # same dialer: the newer connection replaces the older one
@@ -299,25 +297,29 @@ async def test_it_keeps_one_connection_per_peer():
     await again.close()
 
 
-async def test_it_updates_the_status_the_owner_sees():
-    c, _ = await paired_client()
-    await c.entries(feed(c.key, 5))
-    await c.recv_type("ack")
-    await asyncio.sleep(replication.STATUS_INTERVAL + 0.2)
+async def test_it_updates_the_status_the_owner_sees(paired_peer):
     from sync.status import status
 
-    data = await db(status)
-    [peer] = data["peers"]
-    assert (peer["connected"], peer["entries_received"], peer["we_lack"]) == (True, 5, 0)
+    c, _ = await paired_peer.session()
+    await c.entries(paired_peer.feed(5))
+    await c.recv_type("ack")
+
+    async def progress():  # the running session saves it every STATUS_INTERVAL
+        [peer] = (await db(status))["peers"]
+        return (peer["connected"], peer["entries_received"], peer["we_lack"])
+
+    async def connected():
+        return (await db(status))["peers"][0]["connected"]
+
+    await eventually(progress, equals=(True, 5, 0), timeout=5, message="the status: connected, 5 received, nothing lacking")
     await c.close()
-    await asyncio.sleep(0.1)
-    assert (await db(status))["peers"][0]["connected"] is False
+    await eventually(connected, equals=False, timeout=5, message="the status: disconnected")
 
 
-async def test_it_drops_a_peer_that_stops_answering_mid_sync(monkeypatch):
+async def test_it_drops_a_peer_that_stops_answering_mid_sync(monkeypatch, paired_peer):
     monkeypatch.setattr(replication, "ACK_TIMEOUT", 0.5)
     await db(log.append_local, {"type": "note"})
-    c, _ = await paired_client()
+    c, _ = await paired_peer.session()
     await c.recv_type("entries")  # and never acknowledge it
     await c.closed(timeout=4)
 
@@ -371,13 +373,11 @@ def test_peers_command_approves_refuses_blocks_and_unpairs(capsys):
     assert [p["state"] for p in data["peers"]] == ["blocked"] and data["requests"] == []
 
 
-async def test_it_does_not_relay_feeds_it_blocked_after_storing_them():
+async def test_it_does_not_relay_feeds_it_blocked_after_storing_them(paired_peer):
     other = Ed25519PrivateKey.generate()
     await db(log.receive, feed(other, 2))
     await db(pairing.block, author_id(other))
-    c = PeerClient()
-    await make_peer(c)
-    await c.connect()
+    c = await paired_peer.connect()
     have = await c.handshake()
     assert author_id(other) not in have["feeds"]
     await c.send(protocol.have({}))
