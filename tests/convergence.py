@@ -161,8 +161,9 @@ def _read_bundle(text: str) -> tuple[set[str], int]:
 
 
 class Swarm:
-    def __init__(self, root: Path, *, n: int = 5, seed: int, extra_links: int = 2):
+    def __init__(self, root: Path, *, n: int = 5, seed: int, extra_links: int = 2, template: Path | None = None):
         self.root = Path(root)
+        self.template = template  # migrated databases to copy (e.g. the `instance_template` fixture); made here if None
         self.n = n
         self.seed = seed
         self.rng = random.Random(seed)
@@ -179,7 +180,7 @@ class Swarm:
     # -- setting up ------------------------------------------------------------------
 
     def start(self) -> None:
-        template = Instance.template(self.root / "template")
+        template = self.template or Instance.template(self.root / "template")
         self.instances = [
             Instance(self.root / f"i{k}", template, name=f"i{k}", public_url=f"http://127.0.0.1:{free_port()}")
             for k in range(self.n)
@@ -233,13 +234,13 @@ class Swarm:
                 scripts[k] = [self.schedule.op(number + i) for i in range(size)]
                 number += size
             running = {k: self._launch(k, ops) for k, ops in scripts.items()}
-            time.sleep(self.rng.uniform(0, 0.4))  # faults land while the batches write and sync
+            time.sleep(self.rng.uniform(0, 0.4))  # the point, not a wait: faults land at a random moment while the batches write and sync
             for _ in range(self.rng.choice((0, 1, 2, 2, 3))):
                 self._fault(round_no)
             for k, proc in running.items():
                 self._collect(k, scripts[k], proc)
             self.schedule.end_round()
-            time.sleep(pause)
+            time.sleep(pause)  # part of the schedule: links carry a round's writes before the next round's faults
         self.figures.rounds = round_no
         self.figures.operations = number
         self.figures.seconds_ops = round(time.monotonic() - started, 1)

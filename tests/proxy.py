@@ -60,7 +60,7 @@ class Proxy:
                 if self.partitioned:
                     break
                 if self.delay:
-                    await asyncio.sleep(self.delay)
+                    await asyncio.sleep(self.delay)  # the injected fault: a slow link
                 writer.write(data)
                 await writer.drain()
                 if doomed:

@@ -16,10 +16,10 @@ from tests.convergence import Swarm
 pytestmark = pytest.mark.slow
 
 
-def test_replicas_converge_and_lose_nothing_acknowledged(tmp_path, long_mode):
+def test_replicas_converge_and_lose_nothing_acknowledged(tmp_path, instance_template, long_mode):
     seed = int(os.environ.get("CONVERGENCE_SEED") or random.randrange(10**6))
     n, operations = (6, 2000) if long_mode else (5, 300)
-    swarm = Swarm(tmp_path, n=n, seed=seed, extra_links=3 if long_mode else 2)
+    swarm = Swarm(tmp_path, n=n, seed=seed, extra_links=3 if long_mode else 2, template=instance_template)
     print(f"convergence seed {seed} (replay: CONVERGENCE_SEED={seed}), {n} instances, {operations} operations")
     try:
         swarm.start()

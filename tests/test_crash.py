@@ -116,7 +116,7 @@ def test_killed_while_storing_a_large_incoming_sync(spawn, trials, rng):
         b = spawn(f"b{trial}")
         pair(a, b)
         wait_until(lambda b=b: count(b) > 0, 60, interval=0.01, message="b starts storing")
-        time.sleep(rng.uniform(0, 0.8))
+        time.sleep(rng.uniform(0, 0.8))  # the point: a random kill moment while b stores (waits for nothing)
         held = count(b)
         b.kill()
         FIGURES["sync kills"] += 1
@@ -138,7 +138,7 @@ def test_killed_while_the_index_catches_up(spawn, tmp_path, trials, rng):
         # 1. import_log stores and folds batch after batch: kill it at a random moment
         proc = subprocess.Popen([PYTHON, "manage.py", "import_log", str(bundle)], cwd=REPO, env=b.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(0.5, 1.5))
+        time.sleep(rng.uniform(0.5, 1.5))  # the point: a random kill moment during import_log
         FIGURES["import_log kills mid-way"] += proc.poll() is None
         kill_group(proc)
         FIGURES["import_log kills"] += 1
@@ -155,7 +155,7 @@ def test_killed_while_the_index_catches_up(spawn, tmp_path, trials, rng):
         b.launch()  # the server folds what the index lacks as soon as it runs
         if behind:
             wait_until(lambda b=b, c=cursor: index_cursor(b) > c, 30, interval=0.01, message="catch-up starts")
-        time.sleep(rng.uniform(0, 0.15))
+        time.sleep(rng.uniform(0, 0.15))  # the point: a random kill moment during the start-up catch-up
         FIGURES["start-up catch-up kills mid-way"] += behind and index_cursor(b) < count(b)
         b.kill()
         FIGURES["start-up catch-up kills"] += 1
@@ -183,7 +183,7 @@ def test_killed_while_a_local_write_is_in_progress(spawn, trials, rng):
         writer = threading.Thread(target=_write_script, args=(proc, script), daemon=True)
         reader.start()
         writer.start()
-        time.sleep(rng.uniform(0.5, 2.0))
+        time.sleep(rng.uniform(0.5, 2.0))  # the point: a random kill moment during the writes
         also_server = rng.random() < 0.5
         kill_group(proc)
         if also_server:
