@@ -45,8 +45,8 @@ lint: $(VENV)/.installed-test
 
 # Browser tests run in their own pytest process: Playwright's sync API owns an event loop.
 test: $(VENV)/.installed-test browser-deps lint
-	$(BIN)/pytest -m "not browser"
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(BIN)/pytest -m "not browser" --durations=15
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser --durations=15; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 # The long resilience run: bigger convergence schedules and 20 kills per crash scenario.
 test-long: $(VENV)/.installed-test
