@@ -29,15 +29,13 @@ def run(argv: list[str]) -> None:
     import django
     from django.core.management import execute_from_command_line
 
+    from events.setup import check_data_dir, ensure_ready
+
+    if command_name(argv) != "help" and not HELP_FLAGS & set(argv[1:]):
+        check_data_dir()  # before loading the apps: an unusable DATA_DIR fails fast
     django.setup()
     if needs_setup(argv):
-        from events.setup import ensure_ready
-
         ensure_ready()
-    elif command_name(argv) != "help" and not HELP_FLAGS & set(argv[1:]):
-        from events.setup import check_data_dir
-
-        check_data_dir()
     execute_from_command_line(argv)
 
 
