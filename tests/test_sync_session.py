@@ -5,6 +5,7 @@ Personas: a paired peer, a stranger (conftest fixtures), a blocked author, an in
 """
 
 import datetime as dt
+import functools
 import json
 
 import pytest
@@ -226,7 +227,10 @@ async def test_it_survives_a_have_with_absurd_seqs(paired_peer):
     await c.closed()
 
 
-async def test_it_rate_limits_a_flood_of_tiny_frames(paired_peer):
+async def test_it_rate_limits_a_flood_of_tiny_frames(paired_peer, monkeypatch):
+    # The real burst, refilled at 1 frame/s instead of RATE: on a busy machine the
+    # flood takes longer to send than RATE needs to refill 200 frames' worth.
+    monkeypatch.setattr(replication, "TokenBucket", functools.partial(replication.TokenBucket, rate=1.0))
     c, _ = await paired_peer.session()
     for _ in range(int(replication.BURST) + 200):
         await c.send('{"type":"want","feeds":{}}')
