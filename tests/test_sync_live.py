@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.instances import check_log, seed, wait_until
+from tests.instances import Instance, check_log, seed, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def pair(a, b):
     assert out.startswith("paired with a") or "paired with" in out
 
 
-def test_it_pairs_by_invite_and_converges(spawn):
+def test_it_pairs_by_invite_and_converges(spawn, instance_template, tmp_path):
     a, b = spawn("a"), spawn("b")
     a.append("a1", "a2")
     b.append("b1")
@@ -46,9 +46,10 @@ def test_it_pairs_by_invite_and_converges(spawn):
     # calendar events written beside the servers show up in the other's index
     a.manage("add", "--title", "lunch with b", "--start", "2026-12-03T12:00", "--end", "2026-12-03T13:00", "--tz", "UTC")
     b.manage("add", "--title", "dinner with a", "--start", "2026-12-04T19:00", "--end", "2026-12-04T21:00", "--tz", "UTC")
+    wait_until(lambda: converged(a, b) and sum(a.vector().values()) == 7, 20, message="both events replicated")  # cheap: no process per poll
     wait_until(lambda: titles(a) == titles(b) == {"lunch with b", "dinner with a"}, 20, message="events on both calendars")
-    # the invite was single-use
-    c = spawn("c")
+    # the invite was single-use (`manage.py pair` dials from its own process: c needs no server)
+    c = Instance(tmp_path / "c", instance_template, name="c")
     with pytest.raises(RuntimeError, match="bad-invite|used"):
         c.manage("pair", invite)
 
