@@ -1,7 +1,7 @@
 """Repetition phrases for the schedule parser: "every tuesday", "biweekly", "the 1st of each month".
 
 Each handler turns a match into a "rec" phrase whose data (freq, interval,
-byday, nth, bymonthday, bymonth) `events.schedule_rules` makes into an RRULE.
+byday, nth, bymonthday, bymonth) `events.schedule.rules` makes into an RRULE.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from events.schedule_words import (
+from events.schedule.words import (
     ALL_WEEKDAYS,
     NTH,
     NTH_WORD,

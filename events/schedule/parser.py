@@ -6,9 +6,9 @@ returns a `ParseResult` whose draft has the event fields of PROTOCOL section 5
 quotes what could not be understood, plus character spans for highlighting.
 
 Pure module, no Django and no clock: `now` is an argument. The phrases are
-recognised by `events.schedule_phrases`, sorted into a plan by
-`events.schedule_plan` and made into a draft by `events.schedule_draft`
-(dates in `events.schedule_dates`, repetition in `events.schedule_rules`).
+recognised by `events.schedule.phrases`, sorted into a plan by
+`events.schedule.plan` and made into a draft by `events.schedule.draft`
+(dates in `events.schedule.dates`, repetition in `events.schedule.rules`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from events.schedule_dates import DateProblem, localize, wall
-from events.schedule_draft import make_draft
-from events.schedule_phrases import PhraseError, find_phrases
-from events.schedule_plan import LIST_GAP, Plan, PlanProblem, make_plan
-from events.schedule_words import CONNECTORS, alternation
+from events.schedule.dates import DateProblem, localize, wall
+from events.schedule.draft import make_draft
+from events.schedule.phrases import PhraseError, find_phrases
+from events.schedule.plan import LIST_GAP, Plan, PlanProblem, make_plan
+from events.schedule.words import CONNECTORS, alternation
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Repetition for the schedule parser: RFC 5545 RRULE values (section 3.3.10).
 
 A repetition is a dict (freq, interval, byday, nth, bymonthday, bymonth) built
-by `events.schedule_phrases`; here it becomes a `dateutil.rrule` to find the
+by `events.schedule.phrases`; here it becomes a `dateutil.rrule` to find the
 first occurrence, and the RRULE text stored on the draft (without DTSTART).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from dateutil import rrule as du
 from dateutil.relativedelta import relativedelta
 
-from events.schedule_dates import DateProblem
+from events.schedule.dates import DateProblem
 
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 FREQS = {"YEARLY": du.YEARLY, "MONTHLY": du.MONTHLY, "WEEKLY": du.WEEKLY, "DAILY": du.DAILY,

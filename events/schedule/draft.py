@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.schedule_dates import (
+from events.schedule.dates import (
     DateProblem,
     add_elapsed,
     daypart_of,
@@ -19,8 +19,8 @@ from events.schedule_dates import (
     resolve_end_date,
     wall,
 )
-from events.schedule_plan import Plan
-from events.schedule_rules import count_for, first_occurrence, rule_text, until_after
+from events.schedule.plan import Plan
+from events.schedule.rules import count_for, first_occurrence, rule_text, until_after
 
 ONE_HOUR = timedelta(hours=1)
 
