@@ -8,7 +8,7 @@ first occurrence, and the RRULE text stored on the draft (without DTSTART).
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil import rrule as du
@@ -100,10 +100,3 @@ def rule_text(rec: dict[str, Any], *, count: int | None, until: date | None, all
         parts.append(f"UNTIL={until:%Y%m%d}" if all_day else f"UNTIL={until:%Y%m%d}T235959")
     return ";".join(parts)
 
-
-def occurs_on(rec: dict[str, Any], start: datetime, day: date) -> bool:
-    """Whether the rule started at `start` has an occurrence on `day`."""
-    rule = _rule(rec, start, rec["interval"])
-    low = datetime.combine(day, time())
-    found = rule.after(low, inc=True)
-    return found is not None and found.date() == day
