@@ -144,7 +144,8 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
         raise ScheduleError(f'no date or time found in "{text.strip()}"')
     try:
         if plan.zone and plan.zone != zone.key and (plan.time or plan.moment):
-            draft = _in_other_zone(plan, now_aware, zone, ZoneInfo(plan.zone), day_first, low)
+            draft = _in_other_zone(plan, now_aware, zone, said=ZoneInfo(plan.zone),
+                                   day_first=day_first, low=low)
         else:
             draft = make_draft(plan, now_aware, zone, day_first, low)
     except DateProblem as exc:
@@ -155,7 +156,7 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     return ParseResult(draft, None, spans)
 
 
-def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, said: ZoneInfo, day_first: bool,
+def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, *, said: ZoneInfo, day_first: bool,
                    low: str) -> dict[str, Any]:
     """"3pm EST": read the phrase in the zone it names, then give the wall times in `zone`."""
     # The days ("tomorrow", "monday") are the user's own; only the clock is read in `said`.
