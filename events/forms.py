@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 
 from events.preferences import is_zone
-from events.rrules import DAY_NAMES, DAYS, FREQS, Repeat, join_rrule, split_rrule
+from events.recurrence.rrule import DAY_NAMES, DAYS, FREQS, Repeat, join_rrule, split_rrule
 
 REPEAT_CHOICES = [("", "Does not repeat"), ("DAILY", "Daily"), ("WEEKLY", "Weekly"), ("MONTHLY", "Monthly"), ("YEARLY", "Yearly")]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]

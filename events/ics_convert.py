@@ -26,7 +26,7 @@ from icalendar import Calendar, Event, vRecur
 from icalendar.prop import vBroken
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from events.recurrence import (
+from events.recurrence.expansion import (
     RecurrenceError,
     format_local,
     get_zone,

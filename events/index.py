@@ -31,7 +31,7 @@ from django.db.models import Q
 from events import log
 from events.entry import Entry
 from events.index_models import IndexCursor, IndexKey
-from events.recurrence import (
+from events.recurrence.expansion import (
     MAX_OCCURRENCES,
     GaveUp,
     RecurrenceError,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.recurrence import (
+from events.recurrence.expansion import (
     RecurrenceError,
     checkpoints,
     expand,
