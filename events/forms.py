@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 
 from events.preferences import is_zone
-from events.recurrence.rrule import DAY_NAMES, DAYS, FREQS, Repeat, join_rrule, split_rrule
+from events.recurrence.rrule import CALENDAR_FREQS, DAY_NAMES, DAYS, Repeat, join_rrule, split_rrule
 
 REPEAT_CHOICES = [("", "Does not repeat"), ("DAILY", "Daily"), ("WEEKLY", "Weekly"), ("MONTHLY", "Monthly"), ("YEARLY", "Yearly")]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
@@ -65,7 +65,7 @@ class EventForm(forms.Form):
             "end_date": (end.date() if isinstance(end, datetime) else end) if end else None,
             "end_time": end.time() if isinstance(end, datetime) else None,
             "tz": event.get("tz") or "",
-            "repeat": repeat.freq if repeat.freq in FREQS else "",
+            "repeat": repeat.freq if repeat.freq in CALENDAR_FREQS else "",
             "interval": repeat.interval,
             "byday": repeat.byday,
             "ends": "until" if repeat.until else ("count" if repeat.count else "never"),

@@ -26,14 +26,9 @@ from icalendar import Calendar, Event, vRecur
 from icalendar.prop import vBroken
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from events.recurrence.expansion import (
-    RecurrenceError,
-    format_local,
-    get_zone,
-    parse_local,
-    parse_rule,
-    parse_timing,
-)
+from events.recurrence.expansion import parse_timing
+from events.recurrence.rrule import parse_rule
+from events.recurrence.timing import RecurrenceError, format_local, get_zone, parse_local
 
 PRODID = "-//calendar-p2p//calendar-p2p 1//EN"
 MAX_TITLE = 500

@@ -34,14 +34,12 @@ from events.index_models import IndexCursor, IndexKey
 from events.recurrence.expansion import (
     MAX_OCCURRENCES,
     GaveUp,
-    RecurrenceError,
     Timing,
     checkpoints,
-    format_local,
-    get_zone,
     iter_starts,
     parse_timing,
 )
+from events.recurrence.timing import RecurrenceError, format_local, get_zone
 from events.registers import DEL, Key, Register, key_of
 
 logger = logging.getLogger(__name__)

@@ -8,17 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.recurrence.expansion import (
-    RecurrenceError,
     checkpoints,
     expand,
     fast_forward,
     naive_expand,
-    parse_local,
-    parse_rule,
     parse_timing,
-    recurrence_key,
-    to_utc,
 )
+from events.recurrence.rrule import parse_rule
+from events.recurrence.timing import RecurrenceError, parse_local, recurrence_key, to_utc
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 

@@ -1,0 +1,69 @@
+"""An event's times: wall times, zones and recurrence ids (RFC 5545 3.3.5).
+
+Pure module: no Django. Times are wall times (naive datetimes, or dates for
+all-day events) in the event's own zone and are only then placed in it.
+Placing a wall time uses fold=0, which is what RFC 5545 3.3.5 asks: an
+ambiguous time is the first of the two, and a time in a DST gap is read with
+the offset from before the gap, which moves it forward by the length of the gap.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class RecurrenceError(ValueError):
+    """An event's times or rule make no sense; the message says what and where."""
+
+
+# --- local times -------------------------------------------------------------
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?\Z")
+
+
+def parse_local(text: object, *, what: str = "time") -> date | datetime:
+    """`YYYY-MM-DD` -> date; `YYYY-MM-DDTHH:MM[:SS]` -> naive datetime."""
+    if not isinstance(text, str):
+        raise RecurrenceError(f"{what} must be a string, not {type(text).__name__}")
+    try:
+        if _DATE.match(text):
+            return date.fromisoformat(text)
+        if _DATETIME.match(text):
+            return datetime.fromisoformat(text)
+    except ValueError as e:
+        raise RecurrenceError(f"{what} {text!r} is not a valid date: {e}") from None
+    raise RecurrenceError(f"{what} {text!r} is neither YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SS")
+
+
+def format_local(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0).isoformat()
+    return value.isoformat()
+
+
+def get_zone(name: object) -> ZoneInfo:
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise RecurrenceError(f"unknown time zone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise RecurrenceError(f"unknown time zone {name!r}") from None
+
+
+def place(wall: datetime, zone: tzinfo) -> datetime:
+    """A wall time in `zone` as an aware datetime (fold=0: RFC 5545 3.3.5)."""
+    return wall.replace(tzinfo=zone, fold=0)
+
+
+def to_utc(wall: datetime, zone: tzinfo) -> datetime:
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def recurrence_key(text: object) -> str:
+    """Normalize a recurrence_id so equal instants of one series compare equal."""
+    if not isinstance(text, str):
+        raise RecurrenceError("recurrence_id must be a string")
+    return format_local(parse_local(text, what="recurrence_id"))
