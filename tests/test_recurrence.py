@@ -7,15 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.recurrence.expansion import (
-    checkpoints,
-    expand,
-    fast_forward,
-    naive_expand,
-    parse_timing,
-)
+from events.recurrence.expansion import checkpoints, fast_forward, parse_timing
 from events.recurrence.rrule import parse_rule
-from events.recurrence.timing import RecurrenceError, parse_local, recurrence_key, to_utc
+from events.recurrence.timing import RecurrenceError, parse_local, recurrence_key
+from tests.support.recurrence import expand, naive_expand, to_utc
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 

@@ -217,12 +217,6 @@ def checkpoints(rule: Rule, dtstart: datetime) -> tuple[list[tuple[int, datetime
     return marks, (last if finished else None)
 
 
-@dataclass
-class Expansion:
-    starts: list[datetime]  # wall times, ascending
-    capped: bool = False  # more occurrences exist in the window than returned
-
-
 class GaveUp(Exception):
     """A COUNT rule would need too long a walk to reach the window."""
 
@@ -272,32 +266,6 @@ def _walk_starts(
             walked += 1
             if walked > budget:
                 raise GaveUp(f"more than {budget} occurrences to walk before {lo}")
-
-
-def expand(
-    rule: Rule,
-    dtstart: datetime,
-    lo: datetime,
-    hi: datetime,
-    *,
-    marks: list[tuple[int, datetime]] | None = None,
-    limit: int = MAX_OCCURRENCES,
-) -> Expansion:
-    """Occurrence starts (wall times) with lo <= start <= hi, at most `limit`."""
-    out: list[datetime] = []
-    try:
-        for start in iter_starts(rule, dtstart, lo, hi, marks=marks):
-            if len(out) == limit:
-                return Expansion(out, capped=True)
-            out.append(start)
-    except GaveUp:
-        return Expansion(out, capped=True)
-    return Expansion(out)
-
-
-def naive_expand(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) -> list[datetime]:
-    """The plain way (walks from DTSTART); a test oracle for `expand`."""
-    return rule.build(dtstart).between(lo, hi, inc=True)
 
 
 # --- an event's times -----------------------------------------------------------

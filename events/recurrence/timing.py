@@ -10,7 +10,7 @@ the offset from before the gap, which moves it forward by the length of the gap.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -51,15 +51,6 @@ def get_zone(name: object) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise RecurrenceError(f"unknown time zone {name!r}") from None
-
-
-def place(wall: datetime, zone: tzinfo) -> datetime:
-    """A wall time in `zone` as an aware datetime (fold=0: RFC 5545 3.3.5)."""
-    return wall.replace(tzinfo=zone, fold=0)
-
-
-def to_utc(wall: datetime, zone: tzinfo) -> datetime:
-    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def recurrence_key(text: object) -> str:

@@ -1,0 +1,1 @@
+"""Helpers the tests share; production code and the benchmarks never import them."""
