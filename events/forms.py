@@ -11,7 +11,7 @@ from django import forms
 from events.preferences import is_zone
 from events.recurrence.rrule import CALENDAR_FREQS, DAY_NAMES, DAYS, Repeat, join_rrule, split_rrule
 
-REPEAT_CHOICES = [("", "Does not repeat"), ("DAILY", "Daily"), ("WEEKLY", "Weekly"), ("MONTHLY", "Monthly"), ("YEARLY", "Yearly")]
+REPEAT_CHOICES = [("", "Does not repeat")] + [(freq, freq.capitalize()) for freq in CALENDAR_FREQS]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
 SCOPE_CHOICES = [("occurrence", "Only this occurrence"), ("series", "The whole series")]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from events.recurrence.rrule import UNIT_FREQ
 from events.schedule.words import (
     ALL_WEEKDAYS,
     NTH,
@@ -76,8 +77,7 @@ def rec_every_unit(m: re.Match[str]) -> Phrase:
         interval = 1
     if interval < 1:
         raise PhraseError(f'"{m.group(0)}" is not a valid repetition', m.start(), m.end())
-    freq = {"minute": "MINUTELY", "hour": "HOURLY", "day": "DAILY", "week": "WEEKLY",
-            "month": "MONTHLY", "year": "YEARLY"}[unit_of(m["unit"])]
+    freq = UNIT_FREQ[unit_of(m["unit"])]
     return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval))
 
 

@@ -14,12 +14,8 @@ from typing import Any
 from dateutil import rrule as du
 from dateutil.relativedelta import relativedelta
 
+from events.recurrence.rrule import DAY_CODES, FREQS, UNIT_FREQ
 from events.schedule.dates import DateProblem
-
-DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-FREQS = {"YEARLY": du.YEARLY, "MONTHLY": du.MONTHLY, "WEEKLY": du.WEEKLY, "DAILY": du.DAILY,
-         "HOURLY": du.HOURLY, "MINUTELY": du.MINUTELY}
-UNIT_FREQ = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEARLY"}
 
 
 def _rule(rec: dict[str, Any], dtstart: datetime, interval: int, **limits: Any) -> du.rrule:
