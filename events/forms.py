@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 
-from events.preferences import is_zone
 from events.recurrence.rrule import CALENDAR_FREQS, DAY_NAMES, DAYS, Repeat, join_rrule, split_rrule
+from events.recurrence.timing import is_zone
 
 REPEAT_CHOICES = [("", "Does not repeat")] + [(freq, freq.capitalize()) for freq in CALENDAR_FREQS]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db import DatabaseError
 
 from events.preference_models import Preference
+from events.recurrence.timing import is_zone
 
 TZ_KEY = "viewer_tz"
-
-
-def is_zone(name: str) -> bool:
-    if not name or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def zone_names() -> list[str]:

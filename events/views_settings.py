@@ -3,7 +3,8 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from events.preferences import is_zone, set_viewer_tz, viewer_tz, zone_names
+from events.preferences import set_viewer_tz, viewer_tz, zone_names
+from events.recurrence.timing import is_zone
 from events.views_auth import owner_required
 from events.views_common import render_page
 

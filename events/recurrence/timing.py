@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -44,13 +45,24 @@ def format_local(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def get_zone(name: object) -> ZoneInfo:
+def is_zone(name: object) -> TypeGuard[str]:
+    """Whether `name` is an IANA time zone: the one check of a zone name.
+    Paths ("/etc/localtime", "../x") and directories ("Europe") are not zones."""
     if not isinstance(name, str) or not name or len(name) > 64:
-        raise RecurrenceError(f"unknown time zone {name!r}")
+        return False
+    if name.startswith(("/", ".")) or ".." in name:
+        return False
     try:
-        return ZoneInfo(name)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise RecurrenceError(f"unknown time zone {name!r}") from None
+        return False
+    return True
+
+
+def get_zone(name: object) -> ZoneInfo:
+    if not is_zone(name):
+        raise RecurrenceError(f"unknown time zone {name!r}")
+    return ZoneInfo(name)
 
 
 def recurrence_key(text: object) -> str:

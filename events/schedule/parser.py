@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from events.recurrence.timing import is_zone
 from events.schedule.dates import DateProblem, localize, wall
 from events.schedule.draft import make_draft
 from events.schedule.phrases import PhraseError, find_phrases
@@ -83,10 +84,9 @@ def warm_up() -> None:
 
 
 def load_zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise ScheduleError(f'unknown time zone "{tz}"') from None
+    if not is_zone(tz):
+        raise ScheduleError(f'unknown time zone "{tz}"')
+    return ZoneInfo(tz)
 
 
 def lowered(text: str) -> str:
