@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 
 from events.recurrence.rrule import CALENDAR_FREQS, DAY_NAMES, DAYS, Repeat, join_rrule, split_rrule
-from events.recurrence.timing import is_zone
+from events.recurrence.timing import MAX_TITLE, is_zone
 
 REPEAT_CHOICES = [("", "Does not repeat")] + [(freq, freq.capitalize()) for freq in CALENDAR_FREQS]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
@@ -23,7 +23,7 @@ def _local(text: str | None) -> date | datetime | None:
 
 
 class EventForm(forms.Form):
-    title = forms.CharField(max_length=500)
+    title = forms.CharField(max_length=MAX_TITLE)
     all_day = forms.BooleanField(required=False, label="All day")
     start_date = forms.DateField(label="Starts", widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(required=False, label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))

@@ -28,10 +28,15 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from events.recurrence.expansion import parse_timing
 from events.recurrence.rrule import parse_rule
-from events.recurrence.timing import RecurrenceError, format_local, get_zone, parse_local
+from events.recurrence.timing import (
+    MAX_TITLE,
+    RecurrenceError,
+    format_local,
+    get_zone,
+    parse_local,
+)
 
 PRODID = "-//calendar-p2p//calendar-p2p 1//EN"
-MAX_TITLE = 500
 MAX_UID = 255
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
 TIME_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "EXDATE", "RRULE")

@@ -1,4 +1,5 @@
-"""An event's times: wall times, zones and recurrence ids (RFC 5545 3.3.5).
+"""An event's times: wall times, zones and recurrence ids (RFC 5545 3.3.5);
+also the one limit on an event's title, which every writer and reader checks.
 
 Pure module: no Django. Times are wall times (naive datetimes, or dates for
 all-day events) in the event's own zone and are only then placed in it.
@@ -13,6 +14,10 @@ import re
 from datetime import date, datetime
 from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The longest title an event may have (PROTOCOL 5): the index refuses longer ones, the
+# iCalendar import shortens them, the event form and the quick-add parser never make them.
+MAX_TITLE = 500
 
 
 class RecurrenceError(ValueError):

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.recurrence.timing import is_zone
+from events.recurrence.timing import MAX_TITLE, is_zone
 from events.schedule.dates import DateProblem, localize, wall
 from events.schedule.draft import make_draft
 from events.schedule.phrases import PhraseError, find_phrases
@@ -29,7 +29,7 @@ from events.schedule.words import CONNECTORS, alternation
 
 logger = logging.getLogger(__name__)
 
-MAX_LENGTH = 500
+MAX_LENGTH = MAX_TITLE  # the title is part of the text, so it is never too long
 CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s*$")
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
