@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.harness import median_time, setup_django, verdict
+from events.recurrence.rrule import CALENDAR_FREQS, DAY_CODES
 
 SINGLES = int(os.environ.get("BENCH_INDEX_SINGLES", 10_000))
 SERIES = int(os.environ.get("BENCH_INDEX_SERIES", 1_000))
@@ -59,13 +60,13 @@ def make_calendar(rng: random.Random) -> list[dict]:
         events.append({"uid": f"single-{i}", "event": {**event, "rrule": None, "exdates": []}, "overrides": {}})
     window_lo, window_hi = datetime(2026, 2, 25), datetime(2026, 4, 5)
     for i in range(SERIES):
-        kind = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"][i % 4]
+        kind = CALENDAR_FREQS[i % 4]
         year = 2015 + i % 11
         day = date(year, 1 + rng.randrange(12), 1 + rng.randrange(28))
         start = datetime(day.year, day.month, day.day, rng.randrange(7, 20), rng.choice([0, 30]))
         rule = {
             "DAILY": f"FREQ=DAILY;INTERVAL={1 + i % 3}",
-            "WEEKLY": "FREQ=WEEKLY;BYDAY=" + ",".join(sorted({["MO", "TU", "WE", "TH", "FR"][(i + k) % 5] for k in (0, i % 3)})),
+            "WEEKLY": "FREQ=WEEKLY;BYDAY=" + ",".join(sorted({DAY_CODES[(i + k) % 5] for k in (0, i % 3)})),
             "MONTHLY": "FREQ=MONTHLY" if i % 8 == 2 else "FREQ=MONTHLY;BYDAY=2TU",
             "YEARLY": "FREQ=YEARLY",
         }[kind]
@@ -76,7 +77,7 @@ def make_calendar(rng: random.Random) -> list[dict]:
         zone = ZONES[i % len(ZONES)]
         if kind == "WEEKLY":  # keep DTSTART on one of the rule's days
             byday = rule.split("BYDAY=")[1].split(";")[0].split(",")
-            while ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][start.weekday()] not in byday:
+            while DAY_CODES[start.weekday()] not in byday:
                 start += timedelta(days=1)
         if kind == "MONTHLY" and "2TU" in rule:
             start = next(iter(rrulestr(rule.replace("Z", ""), dtstart=start.replace(day=1))))

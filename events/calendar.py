@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from events import index, log
 from events.entry import Entry
-from events.recurrence import RecurrenceError, format_local, parse_local, recurrence_key
+from events.recurrence.timing import RecurrenceError, format_local, parse_local, recurrence_key
 from events.registers import DEL, PUT, Register
 
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")

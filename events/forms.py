@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 
-from events.preferences import is_zone
-from events.rrules import DAY_NAMES, DAYS, FREQS, Repeat, join_rrule, split_rrule
+from events.recurrence.rrule import CALENDAR_FREQS, DAY_NAMES, DAYS, Repeat, join_rrule, split_rrule
+from events.recurrence.timing import MAX_TITLE, is_zone
 
-REPEAT_CHOICES = [("", "Does not repeat"), ("DAILY", "Daily"), ("WEEKLY", "Weekly"), ("MONTHLY", "Monthly"), ("YEARLY", "Yearly")]
+REPEAT_CHOICES = [("", "Does not repeat")] + [(freq, freq.capitalize()) for freq in CALENDAR_FREQS]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
 SCOPE_CHOICES = [("occurrence", "Only this occurrence"), ("series", "The whole series")]
 
@@ -23,7 +23,7 @@ def _local(text: str | None) -> date | datetime | None:
 
 
 class EventForm(forms.Form):
-    title = forms.CharField(max_length=500)
+    title = forms.CharField(max_length=MAX_TITLE)
     all_day = forms.BooleanField(required=False, label="All day")
     start_date = forms.DateField(label="Starts", widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(required=False, label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
@@ -65,7 +65,7 @@ class EventForm(forms.Form):
             "end_date": (end.date() if isinstance(end, datetime) else end) if end else None,
             "end_time": end.time() if isinstance(end, datetime) else None,
             "tz": event.get("tz") or "",
-            "repeat": repeat.freq if repeat.freq in FREQS else "",
+            "repeat": repeat.freq if repeat.freq in CALENDAR_FREQS else "",
             "interval": repeat.interval,
             "byday": repeat.byday,
             "ends": "until" if repeat.until else ("count" if repeat.count else "never"),

@@ -26,17 +26,17 @@ from icalendar import Calendar, Event, vRecur
 from icalendar.prop import vBroken
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from events.recurrence import (
+from events.recurrence.expansion import parse_timing
+from events.recurrence.rrule import parse_rule
+from events.recurrence.timing import (
+    MAX_TITLE,
     RecurrenceError,
     format_local,
     get_zone,
     parse_local,
-    parse_rule,
-    parse_timing,
 )
 
 PRODID = "-//calendar-p2p//calendar-p2p 1//EN"
-MAX_TITLE = 500
 MAX_UID = 255
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
 TIME_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "EXDATE", "RRULE")

@@ -31,17 +31,15 @@ from django.db.models import Q
 from events import log
 from events.entry import Entry
 from events.index_models import IndexCursor, IndexKey
-from events.recurrence import (
+from events.recurrence.expansion import (
     MAX_OCCURRENCES,
     GaveUp,
-    RecurrenceError,
     Timing,
     checkpoints,
-    format_local,
-    get_zone,
     iter_starts,
     parse_timing,
 )
+from events.recurrence.timing import MAX_TITLE, RecurrenceError, format_local, get_zone
 from events.registers import DEL, Key, Register, key_of
 
 logger = logging.getLogger(__name__)
@@ -50,7 +48,6 @@ DB = "index"
 BATCH = 1000
 SHORT_SPAN = timedelta(days=8)  # spans up to this long are found by a range scan on span_start
 MARGIN = timedelta(hours=15)  # floating and all-day times: every zone is within UTC-12..UTC+14
-MAX_TITLE = 500
 SLACK = timedelta(hours=3)
 FIRST_YEAR, LAST_YEAR = 2, 9998  # queryable range
 

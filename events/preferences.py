@@ -9,21 +9,12 @@ owner's choice in the `Preference` table; events.setup moves it to the file.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from events import instance
+from events.recurrence.timing import is_zone
 
 TZ_KEY = "viewer_tz"  # the Preference row earlier versions used
-
-
-def is_zone(name: str) -> bool:
-    if not name or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def zone_names() -> list[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events.entry import Entry
-from events.recurrence import RecurrenceError, recurrence_key
+from events.recurrence.timing import RecurrenceError, recurrence_key
 
 PUT = "event.put"
 DEL = "event.del"

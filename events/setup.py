@@ -171,7 +171,8 @@ def _move_legacy_time_zone() -> None:
     to instance.json, which now holds the one time zone of the instance."""
     from events import instance
     from events.preference_models import Preference
-    from events.preferences import TZ_KEY, is_zone
+    from events.preferences import TZ_KEY
+    from events.recurrence.timing import is_zone
 
     row = Preference.objects.filter(key=TZ_KEY).first()
     if row is None:

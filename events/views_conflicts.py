@@ -17,8 +17,8 @@ from events.authors import author_hue, author_label, author_names
 from events.index_models import IndexKey
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz
+from events.recurrence.rrule import describe_rrule
 from events.registers import Register
-from events.rrules import describe_rrule
 from events.views_auth import owner_required
 from events.views_calendar import event_url
 from events.views_common import render_page

@@ -17,9 +17,9 @@ from events.authors import author_hue, author_label, author_names
 from events.forms import EventForm
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz, zone_names
-from events.recurrence import RecurrenceError, recurrence_key
+from events.recurrence.rrule import describe_rrule
+from events.recurrence.timing import RecurrenceError, recurrence_key
 from events.registers import Register
-from events.rrules import describe_rrule
 from events.views_auth import owner_required
 from events.views_calendar import conflict_url, event_url
 from events.views_common import render_page

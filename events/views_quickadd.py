@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from events import calendar, clock
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz
-from events.rrules import describe_rrule
+from events.recurrence.rrule import describe_rrule
 from events.views_auth import owner_required
 
 MAX_TEXT = 1000

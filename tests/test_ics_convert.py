@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from events.ics_convert import build_calendar, read_calendar, read_vevent, same_event, to_vevent
-from events.recurrence import format_local
+from events.recurrence.timing import format_local
 
 ZONES = [None, "UTC", "Europe/Bucharest", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
 RULES = [None, "FREQ=DAILY;COUNT=5", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=YEARLY;INTERVAL=2",

@@ -7,18 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.recurrence import (
-    RecurrenceError,
-    checkpoints,
-    expand,
-    fast_forward,
-    naive_expand,
-    parse_local,
-    parse_rule,
-    parse_timing,
-    recurrence_key,
-    to_utc,
-)
+from events.recurrence.expansion import checkpoints, fast_forward, parse_timing
+from events.recurrence.rrule import parse_rule
+from events.recurrence.timing import RecurrenceError, get_zone, is_zone, parse_local, recurrence_key
+from tests.support.recurrence import expand, naive_expand, to_utc
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 
@@ -136,6 +128,14 @@ def test_it_validates_event_times():
         with pytest.raises(RecurrenceError):
             parse_timing(bad)
 
+
+
+def test_one_check_decides_what_is_a_zone():
+    assert is_zone("Europe/Bucharest") and is_zone("UTC")
+    for bad in ("Mars/Olympus", "Europe", "/etc/localtime", "../zoneinfo/UTC", "", None, 3, "A" * 65):
+        assert not is_zone(bad)
+        with pytest.raises(RecurrenceError):
+            get_zone(bad)
 
 # --- fast-forward equals plain expansion ------------------------------------------
 

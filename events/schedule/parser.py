@@ -6,9 +6,9 @@ returns a `ParseResult` whose draft has the event fields of docs/PROTOCOL.md sec
 quotes what could not be understood, plus character spans for highlighting.
 
 Pure module, no Django and no clock: `now` is an argument. The phrases are
-recognised by `events.schedule_phrases`, sorted into a plan by
-`events.schedule_plan` and made into a draft by `events.schedule_draft`
-(dates in `events.schedule_dates`, repetition in `events.schedule_rules`).
+recognised by `events.schedule.phrases`, sorted into a plan by
+`events.schedule.plan` and made into a draft by `events.schedule.draft`
+(dates in `events.schedule.dates`, repetition in `events.schedule.rules`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from events.schedule_dates import DateProblem, localize, wall
-from events.schedule_draft import make_draft
-from events.schedule_phrases import PhraseError, find_phrases
-from events.schedule_plan import LIST_GAP, Plan, PlanProblem, make_plan
-from events.schedule_words import CONNECTORS, alternation
+from events.recurrence.timing import MAX_TITLE, is_zone
+from events.schedule.dates import DateProblem, localize, wall
+from events.schedule.draft import make_draft
+from events.schedule.phrases import PhraseError, find_phrases
+from events.schedule.plan import LIST_GAP, Plan, PlanProblem, make_plan
+from events.schedule.words import CONNECTORS, alternation
 
 logger = logging.getLogger(__name__)
 
-MAX_LENGTH = 500
+MAX_LENGTH = MAX_TITLE  # the title is part of the text, so it is never too long
 CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s*$")
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
@@ -83,10 +84,9 @@ def warm_up() -> None:
 
 
 def load_zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise ScheduleError(f'unknown time zone "{tz}"') from None
+    if not is_zone(tz):
+        raise ScheduleError(f'unknown time zone "{tz}"')
+    return ZoneInfo(tz)
 
 
 def lowered(text: str) -> str:
@@ -144,7 +144,8 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
         raise ScheduleError(f'no date or time found in "{text.strip()}"')
     try:
         if plan.zone and plan.zone != zone.key and (plan.time or plan.moment):
-            draft = _in_other_zone(plan, now_aware, zone, ZoneInfo(plan.zone), day_first, low)
+            draft = _in_other_zone(plan, now_aware, zone, said=ZoneInfo(plan.zone),
+                                   day_first=day_first, low=low)
         else:
             draft = make_draft(plan, now_aware, zone, day_first, low)
     except DateProblem as exc:
@@ -155,7 +156,7 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     return ParseResult(draft, None, spans)
 
 
-def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, said: ZoneInfo, day_first: bool,
+def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, *, said: ZoneInfo, day_first: bool,
                    low: str) -> dict[str, Any]:
     """"3pm EST": read the phrase in the zone it names, then give the wall times in `zone`."""
     # The days ("tomorrow", "monday") are the user's own; only the clock is read in `said`.

@@ -1,7 +1,7 @@
 """Repetition phrases for the schedule parser: "every tuesday", "biweekly", "the 1st of each month".
 
 Each handler turns a match into a "rec" phrase whose data (freq, interval,
-byday, nth, bymonthday, bymonth) `events.schedule_rules` makes into an RRULE.
+byday, nth, bymonthday, bymonth) `events.schedule.rules` makes into an RRULE.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from events.schedule_words import (
+from events.recurrence.rrule import UNIT_FREQ
+from events.schedule.words import (
     ALL_WEEKDAYS,
     NTH,
     NTH_WORD,
@@ -76,8 +77,7 @@ def rec_every_unit(m: re.Match[str]) -> Phrase:
         interval = 1
     if interval < 1:
         raise PhraseError(f'"{m.group(0)}" is not a valid repetition', m.start(), m.end())
-    freq = {"minute": "MINUTELY", "hour": "HOURLY", "day": "DAILY", "week": "WEEKLY",
-            "month": "MONTHLY", "year": "YEARLY"}[unit_of(m["unit"])]
+    freq = UNIT_FREQ[unit_of(m["unit"])]
     return Phrase(m.start(), m.end(), "rec", _rec(freq=freq, interval=interval))
 
 

@@ -1,8 +1,8 @@
 """Clock times for the schedule parser: "3pm", "14h30", "15 Uhr", "noon", "9-10am".
 
 The clock fragment and its handlers are used by the pattern list in
-`events.schedule_phrases`; resolving a clock to a time of day (a.m. or p.m.)
-happens later, in `events.schedule_dates`.
+`events.schedule.phrases`; resolving a clock to a time of day (a.m. or p.m.)
+happens later, in `events.schedule.dates`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from events.schedule_words import (
+from events.schedule.words import (
     MERIDIEM,
     MERIDIEM_WORDS,
     NOON_WORDS,

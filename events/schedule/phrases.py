@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from events.schedule_clock import (
+from events.schedule.clock import (
     MILITARY,
     RANGE_PREFIX,
     RANGE_SEP,
@@ -30,7 +30,7 @@ from events.schedule_clock import (
     time_spoken_hour,
     time_word,
 )
-from events.schedule_repeats import (
+from events.schedule.repeats import (
     ADVERBS,
     rec_adverb,
     rec_day_of_month,
@@ -47,7 +47,7 @@ from events.schedule_repeats import (
     rec_weekdays,
     rec_weekends,
 )
-from events.schedule_words import (
+from events.schedule.words import (
     ALL_WEEKDAYS,
     AMOUNT,
     DAY_SUFFIX,

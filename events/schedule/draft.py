@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.schedule_dates import (
+from events.schedule.dates import (
     DateProblem,
     add_elapsed,
     daypart_of,
@@ -19,8 +19,8 @@ from events.schedule_dates import (
     resolve_end_date,
     wall,
 )
-from events.schedule_plan import Plan
-from events.schedule_rules import count_for, first_occurrence, rule_text, until_after
+from events.schedule.plan import Plan
+from events.schedule.rules import count_for, first_occurrence, rule_text, until_after
 
 ONE_HOUR = timedelta(hours=1)
 
@@ -87,7 +87,8 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
         # "meeting tomorrow for 90 minutes": ask for the time rather than guess one.
         raise DateProblem(f'"{duration.get("text", "")}" needs a start time, for example "at 10am"')
     if plan.rec is not None:
-        return _recurring(plan, draft, now, zone, day_first, clock, end_clock, duration)
+        return _recurring(plan, draft, now=now, zone=zone, day_first=day_first, clock=clock,
+                          end_clock=end_clock, duration=duration)
     if plan.moment is not None:
         if plan.date is not None or plan.time is not None:
             raise DateProblem(f'"{plan.moment.data.get("text", "in ...")}" clashes with another date or time')
@@ -133,7 +134,7 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
     return draft
 
 
-def _recurring(plan: Plan, draft: dict[str, Any], now: datetime, zone: ZoneInfo, day_first: bool,
+def _recurring(plan: Plan, draft: dict[str, Any], *, now: datetime, zone: ZoneInfo, day_first: bool,
                clock: time | None, end_clock: time | None, duration: dict[str, Any] | None) -> dict[str, Any]:
     rec = plan.rec
     assert rec is not None

@@ -1,14 +1,12 @@
-"""When an event happens: its times, its zone and its recurrence (RFC 5545 3.3.10, 3.8.5).
+"""When an event happens: an event's times validated, and the occurrences of
+its rule in a window (RFC 5545 3.8.5).
 
 Pure module: no Django. Everything is computed in the event's own wall time
-(naive datetimes, or dates for all-day events) and only then placed in a
-zone, so "every tuesday 12:00 Europe/Bucharest" stays at 12:00 local on both
-sides of a DST change. Placing a wall time uses fold=0, which is what RFC
-5545 3.3.5 asks: an ambiguous time is the first of the two, and a time in a
-DST gap is read with the offset from before the gap, which moves it forward
-by the length of the gap.
+and only then placed in a zone (see `events.recurrence.timing`), so "every
+tuesday 12:00 Europe/Bucharest" stays at 12:00 local on both sides of a DST
+change.
 
-Expansion never walks from the first occurrence: `expand` moves DTSTART
+Expansion never walks from the first occurrence: `iter_starts` moves DTSTART
 forward by whole periods (a multiple of INTERVAL) to just before the window,
 having first made every value dateutil would take from DTSTART explicit.
 COUNT rules cannot be moved that way (the count depends on every earlier
@@ -19,267 +17,20 @@ occurrence falls, and expansion restarts from the nearest one.
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
+
+from events.recurrence.rrule import Rule, parse_rule
+from events.recurrence.timing import RecurrenceError, format_local, get_zone, parse_local
 
 MAX_OCCURRENCES = 1000  # per series per query
 CHECKPOINT_EVERY = 100  # COUNT rules: remember every n-th occurrence
 CHECKPOINT_LIMIT = 5_000  # ... up to this many occurrences, computed once
 WALK_BUDGET = 10_000  # COUNT rules: occurrences walked past before giving up
-MAX_BYDAY_N = 53
-
-
-class RecurrenceError(ValueError):
-    """An event's times or rule make no sense; the message says what and where."""
-
-
-# --- local times -------------------------------------------------------------
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?\Z")
-
-
-def parse_local(text: object, *, what: str = "time") -> date | datetime:
-    """`YYYY-MM-DD` -> date; `YYYY-MM-DDTHH:MM[:SS]` -> naive datetime."""
-    if not isinstance(text, str):
-        raise RecurrenceError(f"{what} must be a string, not {type(text).__name__}")
-    try:
-        if _DATE.match(text):
-            return date.fromisoformat(text)
-        if _DATETIME.match(text):
-            return datetime.fromisoformat(text)
-    except ValueError as e:
-        raise RecurrenceError(f"{what} {text!r} is not a valid date: {e}") from None
-    raise RecurrenceError(f"{what} {text!r} is neither YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SS")
-
-
-def format_local(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None, microsecond=0).isoformat()
-    return value.isoformat()
-
-
-def get_zone(name: object) -> ZoneInfo:
-    if not isinstance(name, str) or not name or len(name) > 64:
-        raise RecurrenceError(f"unknown time zone {name!r}")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise RecurrenceError(f"unknown time zone {name!r}") from None
-
-
-def place(wall: datetime, zone: tzinfo) -> datetime:
-    """A wall time in `zone` as an aware datetime (fold=0: RFC 5545 3.3.5)."""
-    return wall.replace(tzinfo=zone, fold=0)
-
-
-def to_utc(wall: datetime, zone: tzinfo) -> datetime:
-    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-
-
-# --- rules ---------------------------------------------------------------------
-
-FREQS = {
-    "YEARLY": du.YEARLY,
-    "MONTHLY": du.MONTHLY,
-    "WEEKLY": du.WEEKLY,
-    "DAILY": du.DAILY,
-    "HOURLY": du.HOURLY,
-    "MINUTELY": du.MINUTELY,
-    "SECONDLY": du.SECONDLY,
-}
-DAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
-_BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)\Z")
-_INT = re.compile(r"[+-]?\d{1,10}\Z")
-_INT_LISTS = {
-    # part: (dateutil keyword, lowest, highest, may be negative)
-    "BYSETPOS": ("bysetpos", 1, 366, True),
-    "BYMONTH": ("bymonth", 1, 12, False),
-    "BYMONTHDAY": ("bymonthday", 1, 31, True),
-    "BYYEARDAY": ("byyearday", 1, 366, True),
-    "BYWEEKNO": ("byweekno", 1, 53, True),
-    "BYHOUR": ("byhour", 0, 23, False),
-    "BYMINUTE": ("byminute", 0, 59, False),
-    "BYSECOND": ("bysecond", 0, 59, False),
-}
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A parsed RRULE with every value dateutil would take from DTSTART made
-    explicit, so DTSTART can move without changing the occurrences."""
-
-    freq: int
-    interval: int
-    count: int | None
-    until: datetime | None  # naive, in the event's wall time
-    wkst: int
-    by: dict = field(hash=False)  # dateutil keyword arguments (BYxxx parts)
-    simple: tuple | None = None  # see _simple_shape: rules expanded by arithmetic
-
-    def build(self, dtstart: datetime, *, count: int | None = None) -> du.rrule:
-        return du.rrule(
-            self.freq,
-            dtstart=dtstart,
-            interval=self.interval,
-            count=self.count if count is None else count,
-            until=self.until,
-            wkst=self.wkst,
-            **self.by,
-        )
-
-
-def _int(text: str, part: str) -> int:
-    if not _INT.match(text):
-        raise RecurrenceError(f"RRULE {part}={text!r} is not an integer")
-    return int(text)
-
-
-def _parse_until(text: str, zone: tzinfo | None) -> datetime:
-    try:
-        if re.fullmatch(r"\d{8}", text):
-            return datetime.strptime(text, "%Y%m%d")
-        if re.fullmatch(r"\d{8}T\d{6}Z?", text):
-            value = datetime.strptime(text[:15], "%Y%m%dT%H%M%S")
-        else:
-            raise ValueError("not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
-    except ValueError as e:
-        raise RecurrenceError(f"RRULE UNTIL={text!r}: {e}") from None
-    if text.endswith("Z") and zone is not None:
-        value = value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-    return value
-
-
-def parse_rule(text: object, dtstart: datetime, *, zone: tzinfo | None = None) -> Rule:
-    """Parse an RRULE value (RFC 5545 3.3.10) for a series starting at the wall
-    time `dtstart`; raise RecurrenceError on anything unparseable or absurd."""
-    if not isinstance(text, str) or not text.strip():
-        raise RecurrenceError("rrule must be a non-empty string")
-    value = text.strip()
-    if value.upper().startswith("RRULE:"):
-        value = value[6:]
-    if len(value) > 1000 or "\n" in value:
-        raise RecurrenceError("rrule is too long or has several lines")
-    parts: dict[str, str] = {}
-    for pair in value.upper().split(";"):
-        name, eq, val = pair.partition("=")
-        if not eq or not val:
-            raise RecurrenceError(f"RRULE part {pair!r} is not NAME=VALUE")
-        if name in parts:
-            raise RecurrenceError(f"RRULE part {name} appears twice")
-        parts[name] = val
-    freq = FREQS.get(parts.pop("FREQ", ""))
-    if freq is None:
-        raise RecurrenceError(f"RRULE needs FREQ, one of {', '.join(FREQS)}")
-    if freq == du.SECONDLY:
-        raise RecurrenceError("FREQ=SECONDLY is not a calendar frequency")
-    interval = _int(parts.pop("INTERVAL", "1"), "INTERVAL")
-    if not 1 <= interval <= 10_000:
-        raise RecurrenceError("RRULE INTERVAL must be between 1 and 10000")
-    count = until = None
-    if "COUNT" in parts:
-        count = _int(parts.pop("COUNT"), "COUNT")
-        if count < 1:
-            raise RecurrenceError("RRULE COUNT must be at least 1")
-    if "UNTIL" in parts:
-        if count is not None:
-            raise RecurrenceError("RRULE cannot have both COUNT and UNTIL")
-        until = _parse_until(parts.pop("UNTIL"), zone)
-    wkst = DAYS.get(parts.pop("WKST", "MO"))
-    if wkst is None:
-        raise RecurrenceError("RRULE WKST must be a day (MO..SU)")
-    by: dict = {}
-    if "BYDAY" in parts:
-        days = []
-        for item in parts.pop("BYDAY").split(","):
-            m = _BYDAY.match(item)
-            if not m:
-                raise RecurrenceError(f"RRULE BYDAY item {item!r} is not like MO, 2TU or -1FR")
-            n = int(m.group(1)) if m.group(1) else None
-            if n is not None and not (1 <= abs(n) <= MAX_BYDAY_N):
-                raise RecurrenceError(f"RRULE BYDAY item {item!r}: n must be 1..53 or -53..-1")
-            days.append(du.weekday(DAYS[m.group(2)], n))
-        by["byweekday"] = days
-    for part, (keyword, low, high, signed) in _INT_LISTS.items():
-        if part in parts:
-            values = [_int(v, part) for v in parts.pop(part).split(",")]
-            for v in values:
-                if not (low <= v <= high or (signed and -high <= v <= -low)):
-                    raise RecurrenceError(f"RRULE {part} value {v} is out of range")
-            by[keyword] = values
-    if parts:
-        raise RecurrenceError(f"RRULE has unknown part(s) {', '.join(sorted(parts))}")
-    _make_explicit(freq, by, dtstart)
-    simple = _simple_shape(freq, by, dtstart, wkst, count)
-    rule = Rule(freq=freq, interval=interval, count=count, until=until, wkst=wkst, by=by, simple=simple)
-    try:
-        rule.build(dtstart)
-    except (ValueError, TypeError) as e:
-        raise RecurrenceError(f"RRULE {text!r}: {e}") from None
-    return rule
-
-
-def _make_explicit(freq: int, by: dict, dtstart: datetime) -> None:
-    """Add the BYxxx values dateutil would otherwise take from DTSTART."""
-    if not any(k in by for k in ("byweekno", "byyearday", "bymonthday", "byweekday")):
-        if freq == du.YEARLY:
-            by.setdefault("bymonth", [dtstart.month])
-            by["bymonthday"] = [dtstart.day]
-        elif freq == du.MONTHLY:
-            by["bymonthday"] = [dtstart.day]
-        elif freq == du.WEEKLY:
-            by["byweekday"] = [dtstart.weekday()]
-    if freq < du.HOURLY:
-        by.setdefault("byhour", [dtstart.hour])
-    if freq < du.MINUTELY:
-        by.setdefault("byminute", [dtstart.minute])
-    if freq < du.SECONDLY:
-        by.setdefault("bysecond", [dtstart.second])
-
-
-def _simple_shape(freq: int, by: dict, dtstart: datetime, wkst: int, count: int | None) -> tuple | None:
-    """The shape of a rule whose occurrences are plain arithmetic (one time of
-    day, the one DTSTART has; no BYSETPOS or BYxxxDAY lists; an nth weekday
-    only alone in a monthly rule), or None.
-
-    ("daily",) | ("weekly", day offsets from WKST) | ("monthly", day)
-    | ("monthly-nth", weekday, n) | ("yearly", month, day)
-    """
-    time_keys = {"byhour", "byminute", "bysecond"}
-    if [by.get(k) for k in ("byhour", "byminute", "bysecond")] != [[dtstart.hour], [dtstart.minute], [dtstart.second]]:
-        return None
-    rest = set(by) - time_keys
-    if freq == du.DAILY and not rest:
-        return ("daily",)
-    if freq == du.WEEKLY and rest == {"byweekday"}:
-        days = []
-        for d in by["byweekday"]:
-            if isinstance(d, du.weekday):
-                if d.n:
-                    return None
-                d = d.weekday
-            days.append(d)
-        return ("weekly", tuple(sorted({(d - wkst) % 7 for d in days})))
-    if freq == du.MONTHLY and rest == {"bymonthday"} and len(by["bymonthday"]) == 1:
-        day = by["bymonthday"][0]
-        if day > 0 and (count is None or day <= 28):
-            return ("monthly", day)
-    if freq == du.MONTHLY and rest == {"byweekday"} and len(by["byweekday"]) == 1:
-        d = by["byweekday"][0]
-        # the nth weekday of the month; COUNT needs one in every month (|n| <= 4)
-        if isinstance(d, du.weekday) and d.n and abs(d.n) <= (5 if count is None else 4):
-            return ("monthly-nth", d.weekday, d.n)
-    if freq == du.YEARLY and rest == {"bymonth", "bymonthday"}:
-        if len(by["bymonth"]) == 1 and len(by["bymonthday"]) == 1 and by["bymonthday"][0] > 0:
-            month, day = by["bymonth"][0], by["bymonthday"][0]
-            if count is None or (month, day) != (2, 29):
-                return ("yearly", month, day)
-    return None
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -466,12 +217,6 @@ def checkpoints(rule: Rule, dtstart: datetime) -> tuple[list[tuple[int, datetime
     return marks, (last if finished else None)
 
 
-@dataclass
-class Expansion:
-    starts: list[datetime]  # wall times, ascending
-    capped: bool = False  # more occurrences exist in the window than returned
-
-
 class GaveUp(Exception):
     """A COUNT rule would need too long a walk to reach the window."""
 
@@ -521,32 +266,6 @@ def _walk_starts(
             walked += 1
             if walked > budget:
                 raise GaveUp(f"more than {budget} occurrences to walk before {lo}")
-
-
-def expand(
-    rule: Rule,
-    dtstart: datetime,
-    lo: datetime,
-    hi: datetime,
-    *,
-    marks: list[tuple[int, datetime]] | None = None,
-    limit: int = MAX_OCCURRENCES,
-) -> Expansion:
-    """Occurrence starts (wall times) with lo <= start <= hi, at most `limit`."""
-    out: list[datetime] = []
-    try:
-        for start in iter_starts(rule, dtstart, lo, hi, marks=marks):
-            if len(out) == limit:
-                return Expansion(out, capped=True)
-            out.append(start)
-    except GaveUp:
-        return Expansion(out, capped=True)
-    return Expansion(out)
-
-
-def naive_expand(rule: Rule, dtstart: datetime, lo: datetime, hi: datetime) -> list[datetime]:
-    """The plain way (walks from DTSTART); a test oracle for `expand`."""
-    return rule.build(dtstart).between(lo, hi, inc=True)
 
 
 # --- an event's times -----------------------------------------------------------
@@ -612,9 +331,3 @@ def parse_timing(event: dict) -> Timing:
     parsed = frozenset(_as_datetime(parse_local(x, what="exdate")) for x in exdates)
     return Timing(start=start, end=end, all_day=all_day, zone=zone, rule=rule, exdates=parsed)
 
-
-def recurrence_key(text: object) -> str:
-    """Normalize a recurrence_id so equal instants of one series compare equal."""
-    if not isinstance(text, str):
-        raise RecurrenceError("recurrence_id must be a string")
-    return format_local(parse_local(text, what="recurrence_id"))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from events.schedule_phrases import Phrase
+from events.schedule.phrases import Phrase
 
 
 class PlanProblem(ValueError):

@@ -1,25 +1,21 @@
 """Repetition for the schedule parser: RFC 5545 RRULE values (section 3.3.10).
 
 A repetition is a dict (freq, interval, byday, nth, bymonthday, bymonth) built
-by `events.schedule_phrases`; here it becomes a `dateutil.rrule` to find the
+by `events.schedule.phrases`; here it becomes a `dateutil.rrule` to find the
 first occurrence, and the RRULE text stored on the draft (without DTSTART).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil import rrule as du
 from dateutil.relativedelta import relativedelta
 
-from events.schedule_dates import DateProblem
-
-DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-FREQS = {"YEARLY": du.YEARLY, "MONTHLY": du.MONTHLY, "WEEKLY": du.WEEKLY, "DAILY": du.DAILY,
-         "HOURLY": du.HOURLY, "MINUTELY": du.MINUTELY}
-UNIT_FREQ = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEARLY"}
+from events.recurrence.rrule import DAY_CODES, FREQS, UNIT_FREQ
+from events.schedule.dates import DateProblem
 
 
 def _rule(rec: dict[str, Any], dtstart: datetime, interval: int, **limits: Any) -> du.rrule:
@@ -100,10 +96,3 @@ def rule_text(rec: dict[str, Any], *, count: int | None, until: date | None, all
         parts.append(f"UNTIL={until:%Y%m%d}" if all_day else f"UNTIL={until:%Y%m%d}T235959")
     return ";".join(parts)
 
-
-def occurs_on(rec: dict[str, Any], start: datetime, day: date) -> bool:
-    """Whether the rule started at `start` has an occurrence on `day`."""
-    rule = _rule(rec, start, rec["interval"])
-    low = datetime.combine(day, time())
-    found = rule.after(low, inc=True)
-    return found is not None and found.date() == day

@@ -1,7 +1,7 @@
 """The words of the schedule language: English, French, German and Spanish.
 
 Tables map each spelling to its meaning; the regular-expression fragments
-built from them are shared by the phrase patterns in `events.schedule_phrases`.
+built from them are shared by the phrase patterns in `events.schedule.phrases`.
 All patterns work on lower-cased text.
 """
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from events.schedule_words import DAYPARTS
+from events.schedule.words import DAYPARTS
 
 
 class DateProblem(ValueError):
