@@ -49,17 +49,17 @@ def owner_client(owner):
 
 @pytest.fixture
 def paired_peer(db):
-    """A paired peer with its own Ed25519 key (`tests.support.Persona`): sign entries
+    """A paired peer with its own Ed25519 key (`tests.support.personas.Persona`): sign entries
     as it with `paired_peer.feed(n)`, connect as it with `await paired_peer.session()`."""
-    from tests.support import Persona, pair
+    from tests.support.personas import Persona, pair
 
     return pair(Persona("peer"))
 
 
 @pytest.fixture
 def stranger():
-    """A key nobody paired (`tests.support.Persona`), e.g. `await stranger.connect()`."""
-    from tests.support import Persona
+    """A key nobody paired (`tests.support.personas.Persona`), e.g. `await stranger.connect()`."""
+    from tests.support.personas import Persona
 
     return Persona("stranger")
 

@@ -35,7 +35,7 @@ from tests.peer_client import (
     paired_client,
     stored_hashes,
 )
-from tests.support import Persona, eventually, pair
+from tests.support.personas import Persona, eventually, pair
 
 db_marks = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 

@@ -27,7 +27,7 @@ from tests.peer_client import (
     paired_client,
     stored_hashes,
 )
-from tests.support import eventually
+from tests.support.personas import eventually
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 
