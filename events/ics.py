@@ -35,8 +35,7 @@ from events.ics_convert import (
     same_event,
     to_vevent,
 )
-from events.index_models import IndexKey
-from events.models import LogEntry
+from events.models import IndexKey, LogEntry
 from events.registers import PUT, Register
 
 logger = logging.getLogger(__name__)

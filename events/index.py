@@ -30,7 +30,7 @@ from django.db.models import Q
 
 from events import log
 from events.entry import Entry
-from events.index_models import IndexCursor, IndexKey
+from events.models import IndexCursor, IndexKey
 from events.recurrence import (
     MAX_OCCURRENCES,
     GaveUp,

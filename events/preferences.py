@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from django.conf import settings
 from django.db import DatabaseError
 
-from events.preference_models import Preference
+from events.models import Preference
 
 TZ_KEY = "viewer_tz"
 

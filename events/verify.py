@@ -14,7 +14,7 @@ from django.db import transaction
 
 from events import log
 from events.entry import EntryInvalid, check_linkage, check_prev, parse_entry
-from events.models import Feed, LogEntry
+from events.models import Feed, IndexCursor, IndexKey, LogEntry
 
 MAX_PROBLEMS = 100
 
@@ -84,7 +84,6 @@ def index_matches_log() -> list[str]:
     entries; empty when they agree. Holds the index's write lock meanwhile, so
     a running server's catch-up waits instead of moving the index under us."""
     from events import index
-    from events.index_models import IndexCursor, IndexKey
     from events.registers import Key, Register, key_of
 
     index.catch_up()

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.shortcuts import render
 
 from events import index, log
-from events.index_models import IndexKey
+from events.models import IndexKey
 
 
 def conflict_count() -> int:

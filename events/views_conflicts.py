@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from events import calendar, index
 from events.authors import author_hue, author_label, author_names
-from events.index_models import IndexKey
 from events.log import LocalWritesHeld
+from events.models import IndexKey
 from events.preferences import viewer_tz
 from events.registers import Register
 from events.rrules import describe_rrule

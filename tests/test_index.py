@@ -9,7 +9,7 @@ import pytest
 
 from events import calendar, index, log
 from events.entry import FeedWriter
-from events.index_models import IndexCursor, IndexKey
+from events.models import IndexCursor, IndexKey
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 

@@ -8,8 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from events import calendar, index, log
-from events.index_models import IndexKey
-from events.models import LogEntry, OwnFeedClaim
+from events.models import IndexKey, LogEntry, OwnFeedClaim
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 

@@ -26,8 +26,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from events import calendar, index
-from events.index_models import IndexKey
 from events.log import LocalWritesHeld
+from events.models import IndexKey
 
 MAX_LINE = 1 << 20
 
