@@ -64,8 +64,9 @@ def bodies(rng: random.Random) -> list[dict]:
 def fill_log(items: list[dict]) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from events import index, log
+    from events import log
     from events.entry import sign_entry
+    from events.index.fold import catch_up
 
     key, prev, entries = Ed25519PrivateKey.generate(), None, []
     for seq, body in enumerate(items, 1):
@@ -74,7 +75,7 @@ def fill_log(items: list[dict]) -> None:
         entries.append(entry)
     for i in range(0, len(entries), 1000):
         log.receive(entries[i : i + 1000])
-    index.catch_up()
+    catch_up()
 
 
 CHILD = """

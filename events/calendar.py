@@ -11,10 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from events import index, log
+from events import log
 from events.entry import Entry
+from events.index.fold import catch_up
+from events.index.history import register_of
+from events.index.registers import DEL, PUT, Register
+from events.index.rows import EventSkipped, check_event
 from events.recurrence import RecurrenceError, format_local, parse_local, recurrence_key
-from events.registers import DEL, PUT, Register
 
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
 
@@ -86,14 +89,14 @@ def _default_end(start: str) -> str | None:
 
 def _check(event: dict, *, override: bool = False) -> None:
     try:
-        index.check_event(event, override=override)
-    except index.EventSkipped as e:
+        check_event(event, override=override)
+    except EventSkipped as e:
         raise CalendarError(str(e)) from None
 
 
 def _register(uid: str, rid: str | None) -> Register | None:
-    index.catch_up()
-    return index.register_of(uid, rid)
+    catch_up()
+    return register_of(uid, rid)
 
 
 def _current(uid: str, rid: str | None = None) -> tuple[Register, dict]:
@@ -107,7 +110,7 @@ def _current(uid: str, rid: str | None = None) -> tuple[Register, dict]:
 
 def _write(body: dict, links: list[str]) -> Entry:
     entry = log.append_local(body, links=links)
-    index.catch_up()
+    catch_up()
     return entry
 
 

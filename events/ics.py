@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import transaction
 
-from events import calendar, index, log
+from events import calendar, log
 from events.ics_convert import (
     ComponentSkipped,
     Incoming,
@@ -35,8 +35,12 @@ from events.ics_convert import (
     same_event,
     to_vevent,
 )
+from events.index.fold import catch_up
+from events.index.history import register_of
+from events.index.registers import PUT, Register
+from events.index.rows import EventSkipped, check_event
 from events.models import IndexKey, LogEntry
-from events.registers import PUT, Register
+from events.routers import INDEX_DB
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +82,8 @@ def live_events(uid: str | None = None, *, chunk: int = 2000) -> Iterator[LiveEv
     cancelled occurrences, and per key its entry count and latest entry
     time; in uid order. Deleted events and values the index cannot show are
     left out, as the calendar's own views leave them out."""
-    index.catch_up()
-    rows = IndexKey.objects.using(index.DB).order_by("uid", "rid")
+    catch_up()
+    rows = IndexKey.objects.using(INDEX_DB).order_by("uid", "rid")
     if uid is not None:
         rows = rows.filter(uid=uid)
     current: LiveEvent | None = None
@@ -319,14 +323,14 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     if not parsed.vevents:
         report.notes.append("the file holds no VEVENT")
     groups = _group(parsed.vevents, parsed.problems, parsed.zones, report)
-    index.catch_up()
+    catch_up()
     pending = list(groups.values())
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
         try:
-            with transaction.atomic(using=index.DB), transaction.atomic():
+            with transaction.atomic(using=INDEX_DB), transaction.atomic():
                 for group in pending[start : start + GROUPS_PER_TRANSACTION]:
                     _apply_group(group, report)
-                index.catch_up()  # new events are appended without folding each one (see _create)
+                catch_up()  # new events are appended without folding each one (see _create)
         except log.LocalWritesHeld as e:
             report.error = f"{e} ({report.entries_written} entries were written before this)"
             return report
@@ -389,7 +393,7 @@ def _shown(register: Register | None) -> dict | None:
 
 
 def _cancelled_rids(uid: str) -> set[str]:
-    return set(IndexKey.objects.using(index.DB).filter(uid=uid, deleted=True).exclude(rid="").values_list("rid", flat=True))
+    return set(IndexKey.objects.using(INDEX_DB).filter(uid=uid, deleted=True).exclude(rid="").values_list("rid", flat=True))
 
 
 class _Abandon(Exception):
@@ -401,7 +405,7 @@ def _apply_group(group: _Group, report: ImportReport) -> None:
         return
     tally = ImportReport()
     try:
-        with transaction.atomic(using=index.DB), transaction.atomic():
+        with transaction.atomic(using=INDEX_DB), transaction.atomic():
             _write_group(group, tally)
     except _Abandon as e:
         report.skipped.append(Skipped(f"UID {group.uid}", str(e)))
@@ -416,7 +420,7 @@ def _apply_group(group: _Group, report: ImportReport) -> None:
 
 def _write_group(group: _Group, tally: ImportReport) -> None:
     uid = group.uid
-    register = index.register_of(uid)
+    register = register_of(uid)
     current = _shown(register)
     series = current
     if group.master is not None:
@@ -454,7 +458,7 @@ def _write_group(group: _Group, tally: ImportReport) -> None:
         return
     for override in group.overrides:
         rid = local_recurrence_id(override.recurrence_id, series)
-        occurrence = index.register_of(uid, rid)
+        occurrence = register_of(uid, rid)
         if override.event is None:
             if occurrence is not None and occurrence.deleted:
                 tally.unchanged += 1
@@ -480,8 +484,8 @@ def _create(uid: str, event: dict, register: Register | None) -> None:
     faster. The index is caught up before anything reads it."""
     event = calendar.event_from_draft(event)
     try:
-        index.check_event(event, override=False)
-    except index.EventSkipped as e:
+        check_event(event, override=False)
+    except EventSkipped as e:
         raise calendar.CalendarError(str(e)) from None
     links = register.heads if register is not None else []
     log.append_local({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, links=links)

@@ -7,7 +7,8 @@ from datetime import date
 from django.conf import settings
 from django.shortcuts import render
 
-from events import index, log
+from events import log
+from events.index.query import FIRST_YEAR, LAST_YEAR
 from events.models import IndexKey
 
 
@@ -39,4 +40,4 @@ def parse_day(value: str | None, default: date) -> date:
         day = date.fromisoformat(value)
     except ValueError:
         return default
-    return day if index.FIRST_YEAR < day.year < index.LAST_YEAR else default
+    return day if FIRST_YEAR < day.year < LAST_YEAR else default

@@ -12,13 +12,15 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from events import calendar, index
+from events import calendar
 from events.authors import author_hue, author_label, author_names
 from events.forms import EventForm
+from events.index.fold import catch_up
+from events.index.history import history, register_of
+from events.index.registers import Register
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz, zone_names
 from events.recurrence import RecurrenceError, recurrence_key
-from events.registers import Register
 from events.rrules import describe_rrule
 from events.views_auth import owner_required
 from events.views_calendar import conflict_url, event_url
@@ -56,8 +58,8 @@ def _load(request) -> dict:
     """Everything about the key named by ?uid=&rid= (404 when nothing is shown)."""
     uid = request.GET.get("uid") or request.POST.get("uid") or ""
     rid = _rid(request.GET.get("rid") or request.POST.get("rid"))
-    index.catch_up()
-    series_reg = index.register_of(uid, None) if uid else None
+    catch_up()
+    series_reg = register_of(uid, None) if uid else None
     series = _shown(series_reg)
     if series is None:
         raise Http404("no such event")
@@ -65,7 +67,7 @@ def _load(request) -> dict:
     if rid:
         if not series[1].get("rrule"):
             raise Http404("this event does not repeat")
-        override_reg = index.register_of(uid, rid)
+        override_reg = register_of(uid, rid)
         if override_reg is not None and override_reg.deleted:
             raise Http404("this occurrence was cancelled")
         found["override_reg"] = override_reg
@@ -82,7 +84,7 @@ def _label(rid: str) -> str:
 
 
 def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
-    changes = index.history(uid, None) + (index.history(uid, rid) if rid else [])
+    changes = history(uid, None) + (history(uid, rid) if rid else [])
     out = []
     for change in sorted(changes, key=lambda c: (c.time, c.hash)):
         out.append(

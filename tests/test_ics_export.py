@@ -7,8 +7,11 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
-from events import calendar, ics, index, log
+from events import calendar, ics, log
 from events.entry import FeedWriter
+from events.index.fold import catch_up, rebuild
+from events.index.history import register_of
+from events.index.query import query
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -21,7 +24,7 @@ class Peer(FeedWriter):
     def write(self, body, *, time, links=()):
         entry = super().write(body, time=time, links=links)
         assert [o.result for o in log.receive([entry])] == ["stored"]
-        index.catch_up()
+        catch_up()
         return entry
 
 
@@ -115,7 +118,7 @@ def oracle_occurrences(body: bytes):
 
 
 def our_occurrences():
-    result = index.query(WINDOW[0], WINDOW[1], "UTC", limit=5000)
+    result = query(WINDOW[0], WINDOW[1], "UTC", limit=5000)
     assert not result.truncated
     return sorted((o.uid, _normal(o.start), _normal(o.end), o.title) for o in result.occurrences)
 
@@ -134,7 +137,7 @@ def test_conflicts_export_the_primary_value():
     make_every_kind()
     cal = Calendar.from_ical(ics.export_calendar())
     [event] = [e for e in cal.walk("VEVENT") if e["UID"] == "conflict"]
-    assert index.register_of("conflict").conflict
+    assert register_of("conflict").conflict
     assert str(event["SUMMARY"]) == "planning (room 2)"  # the head with the greatest (time, hash)
     assert event.decoded("DTSTART").hour == 14
 
@@ -176,7 +179,7 @@ def test_stamps_come_from_the_log_so_the_same_log_gives_the_same_bytes():
     [event] = Calendar.from_ical(first).walk("VEVENT")
     assert event.decoded("DTSTAMP") == datetime.fromtimestamp(made.entry.time // 1000, UTC)
     assert event.decoded("LAST-MODIFIED") == event.decoded("DTSTAMP")
-    index.rebuild()
+    rebuild()
     assert ics.export_calendar() == first
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from events import calendar, ics, index, log
+from events import calendar, ics, log
+from events.index.history import history, register_of
+from events.index.query import query
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -20,7 +22,7 @@ def read(name: str) -> bytes:
 
 
 def shown(uid, rid=None):
-    register = index.register_of(uid, rid)
+    register = register_of(uid, rid)
     if register is None or register.deleted:
         return None
     head = next(h for h in register.heads if not register.versions[h].deleted)
@@ -28,7 +30,7 @@ def shown(uid, rid=None):
 
 
 def cancelled(uid, rid):
-    register = index.register_of(uid, rid)
+    register = register_of(uid, rid)
     return register is not None and register.deleted
 
 
@@ -61,7 +63,7 @@ def test_it_maps_outlook_windows_zone_names_to_iana():
     assert (call["tz"], call["start"]) == ("America/New_York", "2025-03-14T09:00:00")
     friday = shown("040000008200E00074C5B7101A82E00800000000D1E2F3A4B5C6D901000000000000000010000000C3D4E5F60718293A4B5C6D7E8F9A0B12")
     assert (friday["start"], friday["end"], friday["all_day"]) == ("2025-04-18", "2025-04-19", True)
-    thursdays = [o.start.day for o in index.query(datetime(2025, 3, 1), datetime(2025, 9, 1), "Europe/Berlin").occurrences if o.title == "Finance review"]
+    thursdays = [o.start.day for o in query(datetime(2025, 3, 1), datetime(2025, 9, 1), "Europe/Berlin").occurrences if o.title == "Finance review"]
     assert thursdays == [6, 3, 1, 5, 3, 7]
 
 
@@ -126,8 +128,8 @@ def test_a_newer_version_updates_only_what_changed():
     assert sum(log.vector().values()) == before + 3
     assert shown("4ak2m1v3c0q0c5t0l8f0n9gq1s@google.com")["title"] == "Dentist (Dr. Weber)"
     assert shown("7p3s6bvoq1l2m3n4o5p6q7r8s9@google.com")["exdates"] == ["2025-05-09T09:30:00", "2025-05-12T09:30:00"]
-    assert len(index.history("4ak2m1v3c0q0c5t0l8f0n9gq1s@google.com")) == 2
-    assert not index.register_of("4ak2m1v3c0q0c5t0l8f0n9gq1s@google.com").conflict
+    assert len(history("4ak2m1v3c0q0c5t0l8f0n9gq1s@google.com")) == 2
+    assert not register_of("4ak2m1v3c0q0c5t0l8f0n9gq1s@google.com").conflict
 
 
 def test_an_edit_made_here_is_overwritten_by_a_newer_file_and_a_deleted_event_comes_back():
@@ -137,7 +139,7 @@ def test_an_edit_made_here_is_overwritten_by_a_newer_file_and_a_deleted_event_co
     report = ics.import_calendar(read("thunderbird.ics"))
     assert (report.created, report.updated) == (1, 1)
     assert shown("2f3e4d5c-6b7a-4c8d-9e0f-1a2b3c4d5e6f")["title"] == "Water the plants"
-    register = index.register_of("a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d")
+    register = register_of("a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d")
     assert not register.deleted and not register.conflict
 
 
@@ -158,7 +160,7 @@ def test_bad_components_are_named_and_the_rest_is_imported():
     assert reasons["VEVENT #5 (UID bad-rule@example.com)"] == "skipped with the event it belongs to"
     assert shown("good-1@example.com")["tz"] == "Europe/Paris" and shown("good-2@example.com")["all_day"]
     for uid in ("no-start@example.com", "mars@example.com", "bad-rule@example.com"):
-        assert index.register_of(uid) is None
+        assert register_of(uid) is None
     assert "VEVENT #2 (UID no-start@example.com): it has no DTSTART" in report.as_text()
 
 
@@ -166,7 +168,7 @@ def test_an_event_and_its_overrides_are_written_together_or_not_at_all():
     data = read("google.ics").replace(b"RECURRENCE-ID;TZID=Europe/Berlin:20250516T093000", b"RECURRENCE-ID;TZID=Nowhere/Land:20250516T093000")
     report = ics.import_calendar(data)
     uid = "7p3s6bvoq1l2m3n4o5p6q7r8s9@google.com"
-    assert index.register_of(uid) is None
+    assert register_of(uid) is None
     assert report.created == 2
     what = {s.what for s in report.skipped}
     assert f"VEVENT #3 (UID {uid})" in what and f"VEVENT(s) #2 (UID {uid})" in what and f"VEVENT #4 (UID {uid})" in what
@@ -176,7 +178,7 @@ def test_a_rule_our_calendar_cannot_expand_is_skipped_with_its_reason():
     data = read("bad_mixed.ics").replace(b"RRULE:FREQ=SOMETIMES;BYDAY=XX", b"RRULE:FREQ=SECONDLY")
     report = ics.import_calendar(data)
     assert any("SECONDLY" in s.reason for s in report.skipped)
-    assert index.register_of("bad-rule@example.com") is None
+    assert register_of("bad-rule@example.com") is None
 
 
 def test_overrides_whose_event_is_nowhere_are_skipped():

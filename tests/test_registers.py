@@ -1,11 +1,12 @@
-"""events.registers: multi-value registers per key (pure, no database)."""
+"""events.index.registers: multi-value registers per key (pure, no database)."""
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.entry import sign_entry
-from events.registers import Register, Registers, key_of
+from events.index.registers import Register, key_of
+from tests.support.registers import Registers
 
 ALICE = Ed25519PrivateKey.generate()
 BOB = Ed25519PrivateKey.generate()

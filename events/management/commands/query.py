@@ -3,8 +3,10 @@ from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from events import index
+from events.index.fold import catch_up
+from events.index.query import QueryError, query
 from events.preferences import viewer_tz
+from events.recurrence import MAX_OCCURRENCES
 
 
 def parse_bound(text: str, what: str) -> date | datetime:
@@ -26,14 +28,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         start, end = parse_bound(options["start"], "FROM"), parse_bound(options["end"], "TO")
-        index.catch_up()
+        catch_up()
         try:
-            result = index.query(start, end, options["tz"] or viewer_tz())
-        except index.QueryError as e:
+            result = query(start, end, options["tz"] or viewer_tz())
+        except QueryError as e:
             raise CommandError(str(e)) from None
         if result.capped:
             self.stderr.write(
-                f"note: {len(result.capped)} series had more than {index.MAX_OCCURRENCES} occurrences "
+                f"note: {len(result.capped)} series had more than {MAX_OCCURRENCES} occurrences "
                 f"in the range and were cut: {', '.join(result.capped)}"
             )
         if options["json"]:

@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from events import index
+from events.index.fold import rebuild
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        count = index.rebuild()
+        count = rebuild()
         seconds = time.perf_counter() - started
         if options["json"]:
             self.stdout.write(json.dumps({"entries": count, "seconds": round(seconds, 3)}))

@@ -1,0 +1,1 @@
+"""Helpers only tests use: reference models the production code is checked against."""
