@@ -101,11 +101,11 @@ def _register(uid: str, rid: str | None) -> Register | None:
 
 def _current(uid: str, rid: str | None = None) -> tuple[Register, dict]:
     register = _register(uid, rid)
-    if register is None or register.deleted:
+    event = register.shown_event() if register is not None else None
+    if register is None or event is None:
         what = f"occurrence {rid} of {uid}" if rid else f"event {uid}"
         raise CalendarError(f"no {what}")
-    shown = next(h for h in register.heads if not register.versions[h].deleted)
-    return register, dict(register.bodies[shown]["event"])
+    return register, dict(event)
 
 
 def _write(body: dict, links: list[str]) -> Entry:
@@ -199,7 +199,7 @@ def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | 
     if register is None or not register.heads:
         raise CalendarError(f"nothing stored for {uid}")
     heads = register.heads
-    keep = keep or next((h for h in heads if not register.versions[h].deleted), heads[0])
+    keep = keep or register.shown() or heads[0]
     if keep not in heads:
         raise CalendarError(f"{keep} is not one of the current values of {uid}")
     body = register.bodies[keep]

@@ -386,10 +386,7 @@ def _fail(group: _Group, skipped: Skipped, report: ImportReport) -> None:
 
 
 def _shown(register: Register | None) -> dict | None:
-    if register is None or register.deleted:
-        return None
-    head = next(h for h in register.heads if not register.versions[h].deleted)
-    return register.bodies[head].get("event")
+    return register.shown_event() if register is not None else None
 
 
 def _cancelled_rids(uid: str) -> set[str]:

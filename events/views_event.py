@@ -28,10 +28,10 @@ from events.views_common import render_page
 
 
 def _shown(register: Register | None) -> tuple[str, dict] | None:
-    """The head a reader sees (primary non-deleted head) and its event."""
-    if register is None or register.deleted:
+    """The head a reader sees (`Register.shown`) and its event."""
+    head = register.shown() if register is not None else None
+    if head is None:
         return None
-    head = next(h for h in register.heads if not register.versions[h].deleted)
     return head, dict(register.bodies[head].get("event") or {})
 
 
@@ -148,7 +148,7 @@ def detail(request):
     series_reg, override_reg = found["series_reg"], found["override_reg"]
     conflicted = series_reg.conflict or (override_reg is not None and override_reg.conflict)
     shown_reg = override_reg if override_reg is not None and not override_reg.deleted else series_reg
-    author = shown_reg.versions[shown_reg.heads[0]].author
+    author = shown_reg.versions[shown_reg.shown()].author  # the version shown, as on the calendar
     context = {
         "nav": "event",
         "form": form,

@@ -81,9 +81,12 @@ def test_a_key_is_deleted_only_when_every_head_is_a_del():
     reg = Register()
     reg.add(first)
     reg.add(gone)
-    assert reg.deleted
+    assert reg.deleted and reg.shown() is None and reg.shown_event() is None
     reg.add(edit)
     assert not reg.deleted and reg.conflict
+    # the primary head is the del; what a reader sees is the edit
+    assert reg.primary == gone.hash and reg.shown() == edit.hash
+    assert reg.shown_event()["title"] == "still on"
 
 
 def test_an_entry_arriving_before_what_it_links_to_wins_anyway():
