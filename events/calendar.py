@@ -17,7 +17,8 @@ from events.index.fold import catch_up
 from events.index.history import register_of
 from events.index.registers import DEL, PUT, Register
 from events.index.rows import EventSkipped, check_event
-from events.recurrence import RecurrenceError, format_local, parse_local, recurrence_key
+from events.occurrences import occurrence_of, recurrence_id
+from events.recurrence import RecurrenceError, format_local, parse_local
 
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
 
@@ -114,11 +115,9 @@ def _write(body: dict, links: list[str]) -> Entry:
     return entry
 
 
-def _rid(recurrence_id: str | None) -> str | None:
-    if recurrence_id is None:
-        return None
+def _rid(value: str | None) -> str | None:
     try:
-        return recurrence_key(recurrence_id)
+        return recurrence_id(value)
     except RecurrenceError as e:
         raise CalendarError(str(e)) from None
 
@@ -157,23 +156,16 @@ def edit_occurrence(uid: str, recurrence_id: str, **changes) -> Written:
         _, base = _current(uid, rid)
         links = register.heads
     else:
-        base = _occurrence_of(series, rid)
+        try:
+            base = occurrence_of(series, rid)
+        except RecurrenceError as e:
+            raise CalendarError(str(e)) from None
         links = register.heads if register else []
     event = _merge(base, changes)
     event["rrule"], event["exdates"] = None, []
     _check(event, override=True)
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links)
     return Written(uid, rid, entry, event)
-
-
-def _occurrence_of(series: dict, rid: str) -> dict:
-    """The series' fields as they are for the occurrence starting at `rid`."""
-    start = parse_local(series["start"])
-    end = parse_local(series["end"]) if series.get("end") else start
-    at = parse_local(rid)
-    if isinstance(start, datetime) != isinstance(at, datetime):
-        raise CalendarError(f"recurrence_id {rid} does not match the form of the series start {series['start']}")
-    return {**series, "start": rid, "end": format_local(at + (end - start))}
 
 
 def cancel_occurrence(uid: str, recurrence_id: str) -> Written:

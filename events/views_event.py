@@ -3,7 +3,7 @@ cancel one occurrence, delete, and the key's history from the log."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -19,8 +19,9 @@ from events.index.fold import catch_up
 from events.index.history import history, register_of
 from events.index.registers import Register
 from events.log import LocalWritesHeld
+from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.preferences import viewer_tz, zone_names
-from events.recurrence import RecurrenceError, recurrence_key
+from events.recurrence import RecurrenceError
 from events.rrules import describe_rrule
 from events.views_auth import owner_required
 from events.views_calendar import conflict_url, event_url
@@ -35,21 +36,9 @@ def _shown(register: Register | None) -> tuple[str, dict] | None:
     return head, dict(register.bodies[head].get("event") or {})
 
 
-def _local(text: str) -> date | datetime:
-    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
-
-
-def _occurrence_of(series: dict, rid: str) -> dict:
-    start, at = _local(series["start"]), _local(rid)
-    end = _local(series["end"]) if series.get("end") else start
-    return {**series, "start": rid, "end": (at + (end - start)).isoformat(), "rrule": None, "exdates": []}
-
-
 def _rid(value: str | None) -> str | None:
-    if not value:
-        return None
     try:
-        return recurrence_key(value)
+        return recurrence_id(value or None)
     except RecurrenceError:
         raise Http404("no such occurrence") from None
 
@@ -72,14 +61,17 @@ def _load(request) -> dict:
             raise Http404("this occurrence was cancelled")
         found["override_reg"] = override_reg
         shown = _shown(override_reg)
-        found["event"] = shown[1] if shown else _occurrence_of(series[1], rid)
+        try:
+            found["event"] = shown[1] if shown else occurrence_of(series[1], rid)
+        except RecurrenceError:
+            raise Http404("no such occurrence") from None
     else:
         found["event"] = series[1]
     return found
 
 
 def _label(rid: str) -> str:
-    value = _local(rid)
+    value = wall_time(rid)
     return f"{value:%a %-d %b %Y, %H:%M}" if isinstance(value, datetime) else f"{value:%a %-d %b %Y}"
 
 
@@ -106,10 +98,10 @@ def _series_changes(found: dict, fields: dict) -> dict:
     if not found["rid"]:
         return fields
     series, occurrence = found["series"], found["event"]
-    moved_start = _local(fields["start"]) - _local(occurrence["start"])
-    duration = _local(fields["end"]) - _local(fields["start"])
-    series_start = _local(series["start"])
-    if isinstance(series_start, datetime) != isinstance(_local(fields["start"]), datetime):
+    moved_start = wall_time(fields["start"]) - wall_time(occurrence["start"])
+    duration = wall_time(fields["end"]) - wall_time(fields["start"])
+    series_start = wall_time(series["start"])
+    if isinstance(series_start, datetime) != isinstance(wall_time(fields["start"]), datetime):
         raise calendar.CalendarError("switching a series between all-day and timed is done from the series itself")
     new_start = series_start + moved_start
     return {**fields, "start": new_start.isoformat(), "end": (new_start + duration).isoformat()}
