@@ -82,10 +82,11 @@ CHILD = """
 import json, sys, time
 from bench.harness import setup_django
 setup_django("ics-import")
-from events import ics, log
+from events import log
+from events.ics import importing
 data = open(sys.argv[1], "rb").read()
 started = time.perf_counter()
-report = ics.import_calendar(data)
+report = importing.import_calendar(data)
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "report": report.as_dict(), "entries": sum(log.vector().values())}))
 """
@@ -95,14 +96,15 @@ def main() -> None:
     setup_django("ics")
     from icalendar import Calendar
 
-    from events import ics, ics_convert
+    from events.ics import export
+    from events.ics.read import read_calendar
 
     items = bodies(random.Random(7))
     fill_log(items)
     events = SINGLES + SERIES
 
     started = time.perf_counter()
-    body = ics.export_calendar()
+    body = export.export_calendar()
     export_s = time.perf_counter() - started
     vevents = body.count(b"BEGIN:VEVENT")
     cal = Calendar.from_ical(body)
@@ -111,10 +113,10 @@ def main() -> None:
     serialize_s = time.perf_counter() - started
     print(f"   export: {events:,} events ({vevents:,} VEVENTs) in {export_s:.2f} s, {len(body) / 2**20:.1f} MB, "
           f"{events / export_s:,.0f} events/s ({export_s / serialize_s:.1f}x icalendar's serialization alone)")
-    assert ics.export_calendar() == body, "export is not deterministic"
+    assert export.export_calendar() == body, "export is not deterministic"
 
     started = time.perf_counter()
-    ics_convert.read_calendar(body)
+    read_calendar(body)
     parse_s = time.perf_counter() - started
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from events import ics
+from events.ics import export
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     def handle(self, *args, **options):
-        body = ics.export_calendar()
+        body = export.export_calendar()
         if options["output"]:
             with open(options["output"], "wb") as out:
                 out.write(body)
