@@ -36,7 +36,7 @@ def flushable_log(transactional_db):
 @pytest.fixture(scope="session")
 def instance_template(tmp_path_factory):
     """Migrated databases, copied into every real instance a test starts."""
-    from tests.instances import Instance
+    from devtools.instances import Instance
 
     return Instance.template(tmp_path_factory.mktemp("template"))
 
@@ -44,7 +44,7 @@ def instance_template(tmp_path_factory):
 @pytest.fixture
 def spawn(tmp_path, instance_template):
     """Start real daphne instances: `spawn("a")`; all are killed after the test."""
-    from tests.instances import Instance
+    from devtools.instances import Instance
 
     started = []
 
