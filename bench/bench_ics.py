@@ -64,15 +64,12 @@ def bodies(rng: random.Random) -> list[dict]:
 def fill_log(items: list[dict]) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from devtools.feeds import FeedWriter
     from events import log
-    from events.entry import sign_entry
     from events.index.fold import catch_up
 
-    key, prev, entries = Ed25519PrivateKey.generate(), None, []
-    for seq, body in enumerate(items, 1):
-        entry = sign_entry(key, seq=seq, prev=prev, body=body, time=BASE_TIME + seq * 1000)
-        prev = entry.hash
-        entries.append(entry)
+    feed = FeedWriter(Ed25519PrivateKey.generate())
+    entries = [feed.write(body, time=BASE_TIME + seq * 1000) for seq, body in enumerate(items, 1)]
     for i in range(0, len(entries), 1000):
         log.receive(entries[i : i + 1000])
     catch_up()

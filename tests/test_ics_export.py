@@ -7,8 +7,8 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
+from devtools.feeds import FeedWriter
 from events import calendar, log
-from events.entry import FeedWriter
 from events.ics import export
 from events.index.fold import catch_up, rebuild
 from events.index.history import register_of

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devtools.feeds import FeedWriter
 from events import calendar, log
-from events.entry import FeedWriter
 from events.index.expand import Frame
 from events.index.fold import catch_up, rebuild
 from events.index.history import history, register_of

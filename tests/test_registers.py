@@ -4,26 +4,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.entry import sign_entry
+from devtools.feeds import FeedWriter as Feed
 from events.index.registers import Register, key_of
 from tests.support.registers import Registers
 
 ALICE = Ed25519PrivateKey.generate()
 BOB = Ed25519PrivateKey.generate()
 CAROL = Ed25519PrivateKey.generate()
-
-
-class Feed:
-    """Signs entries for one writer, chaining seq and prev."""
-
-    def __init__(self, key):
-        self.key, self.seq, self.prev = key, 0, None
-
-    def write(self, body, *, time, links=()):
-        self.seq += 1
-        entry = sign_entry(self.key, seq=self.seq, prev=self.prev, body=body, time=time, links=links)
-        self.prev = entry.hash
-        return entry
 
 
 def put(uid, title, rid=None):
