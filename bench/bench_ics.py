@@ -64,27 +64,26 @@ def bodies(rng: random.Random) -> list[dict]:
 def fill_log(items: list[dict]) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from events import index, log
-    from events.entry import sign_entry
+    from devtools.feeds import FeedWriter
+    from events import log
+    from events.index.fold import catch_up
 
-    key, prev, entries = Ed25519PrivateKey.generate(), None, []
-    for seq, body in enumerate(items, 1):
-        entry = sign_entry(key, seq=seq, prev=prev, body=body, time=BASE_TIME + seq * 1000)
-        prev = entry.hash
-        entries.append(entry)
+    feed = FeedWriter(Ed25519PrivateKey.generate())
+    entries = [feed.write(body, time=BASE_TIME + seq * 1000) for seq, body in enumerate(items, 1)]
     for i in range(0, len(entries), 1000):
         log.receive(entries[i : i + 1000])
-    index.catch_up()
+    catch_up()
 
 
 CHILD = """
 import json, sys, time
 from bench.harness import setup_django
 setup_django("ics-import")
-from events import ics, log
+from events import log
+from events.ics import importing
 data = open(sys.argv[1], "rb").read()
 started = time.perf_counter()
-report = ics.import_calendar(data)
+report = importing.import_calendar(data)
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "report": report.as_dict(), "entries": sum(log.vector().values())}))
 """
@@ -94,14 +93,15 @@ def main() -> None:
     setup_django("ics")
     from icalendar import Calendar
 
-    from events import ics, ics_convert
+    from events.ics import export
+    from events.ics.read import read_calendar
 
     items = bodies(random.Random(7))
     fill_log(items)
     events = SINGLES + SERIES
 
     started = time.perf_counter()
-    body = ics.export_calendar()
+    body = export.export_calendar()
     export_s = time.perf_counter() - started
     vevents = body.count(b"BEGIN:VEVENT")
     cal = Calendar.from_ical(body)
@@ -110,10 +110,10 @@ def main() -> None:
     serialize_s = time.perf_counter() - started
     print(f"   export: {events:,} events ({vevents:,} VEVENTs) in {export_s:.2f} s, {len(body) / 2**20:.1f} MB, "
           f"{events / export_s:,.0f} events/s ({export_s / serialize_s:.1f}x icalendar's serialization alone)")
-    assert ics.export_calendar() == body, "export is not deterministic"
+    assert export.export_calendar() == body, "export is not deterministic"
 
     started = time.perf_counter()
-    ics_convert.read_calendar(body)
+    read_calendar(body)
     parse_s = time.perf_counter() - started
 
     with tempfile.TemporaryDirectory() as tmp:

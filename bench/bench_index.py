@@ -31,7 +31,7 @@ class Writer:
     """Another author; its entries' times count up from BASE_TIME."""
 
     def __init__(self):
-        from events.entry import FeedWriter
+        from devtools.feeds import FeedWriter
 
         self.feed = FeedWriter()
 
@@ -171,7 +171,9 @@ def main() -> None:
     setup_django("index")
     import recurring_ical_events
 
-    from events import index, log
+    from events import log
+    from events.index.fold import catch_up, rebuild
+    from events.index.query import query
 
     rng = random.Random(2026)
     events = make_calendar(rng)
@@ -179,16 +181,16 @@ def main() -> None:
     heads = write_log(events)
     print(f"   log: {log.last_arrival():,} entries written in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    index.catch_up()
+    catch_up()
     print(f"   index catch-up: {time.perf_counter() - started:.1f} s")
     cal = to_ics(events)
     viewer = ZoneInfo(VIEWER)
     ok = True
     for name, (lo, hi) in (("month", MONTH), ("week", WEEK)):
         started = time.perf_counter()
-        result = index.query(lo, hi, VIEWER)  # the first time: rows read and parsed, nothing kept yet
+        result = query(lo, hi, VIEWER)  # the first time: rows read and parsed, nothing kept yet
         first = time.perf_counter() - started
-        ours = median_time(lambda lo=lo, hi=hi: index.query(lo, hi, VIEWER), repeat=21)
+        ours = median_time(lambda lo=lo, hi=hi: query(lo, hi, VIEWER), repeat=21)
         lo_dt, hi_dt = datetime(lo.year, lo.month, lo.day, tzinfo=viewer), datetime(hi.year, hi.month, hi.day, tzinfo=viewer)
         theirs_occ = recurring_ical_events.of(cal).between(lo_dt, hi_dt)
         theirs = median_time(lambda lo_dt=lo_dt, hi_dt=hi_dt: recurring_ical_events.of(cal).between(lo_dt, hi_dt), repeat=3)
@@ -236,7 +238,7 @@ def main() -> None:
     read = read_all()
     read_rate = read / (time.perf_counter() - started)
     started = time.perf_counter()
-    rebuilt = index.rebuild()
+    rebuilt = rebuild()
     rebuild_rate = rebuilt / (time.perf_counter() - started)
     share = rebuild_rate / read_rate
     print(f"   read + decode {read:,} entries: {read_rate:,.0f}/s; rebuild from {rebuilt:,} of {total:,}: "

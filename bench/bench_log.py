@@ -16,18 +16,16 @@ IMPORTS = int(os.environ.get("BENCH_LOG_IMPORTS", 100_000))
 def build_bundle(count: int, authors: int = 5) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from events.entry import sign_entry
+    from devtools.feeds import FeedWriter
 
     lines = []
     for a in range(authors):
-        key, prev = Ed25519PrivateKey.generate(), None
+        feed = FeedWriter(Ed25519PrivateKey.generate())
         for seq in range(1, count // authors + 1):
             body = {"type": "event.put", "uid": f"u{a}-{seq}", "recurrence_id": None,
                     "event": {"title": f"event {seq}", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00",
                               "tz": "Europe/Bucharest", "all_day": False, "rrule": None}}
-            entry = sign_entry(key, seq=seq, prev=prev, body=body, time=1_795_000_000_000 + seq)
-            prev = entry.hash
-            lines.append(entry.raw)
+            lines.append(feed.write(body, time=1_795_000_000_000 + seq).raw)
     return b"\n".join(lines) + b"\n"
 
 

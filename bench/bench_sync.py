@@ -7,6 +7,10 @@ Prints, beside references measured in the same run:
 - median time until one new entry is visible on the other side (target < 100 ms);
 - bytes exchanged on a reconnect with nothing new, small log vs big log (target: equal);
 - peak RSS (VmHWM) of each instance during the big sync (target < 200 MB).
+
+Instances are started by `devtools.instances`, the same launcher the
+multi-process tests use: it lives outside tests/ so benchmarks need not
+import the test suite.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.instances import Instance, seed, wait_until  # noqa: E402
+from devtools.instances import Instance, seed, wait_until  # noqa: E402
 
 AUTHORS = 4
 LATENCY_SAMPLES = 30

@@ -11,10 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from events import index, log
+from events import log
 from events.entry import Entry
-from events.recurrence.timing import RecurrenceError, format_local, parse_local, recurrence_key
-from events.registers import DEL, PUT, Register
+from events.index.fold import catch_up
+from events.index.history import register_of
+from events.index.registers import DEL, PUT, Register
+from events.index.rows import EventSkipped, check_event
+from events.occurrences import occurrence_of, recurrence_id
+from events.recurrence.timing import RecurrenceError, format_local, parse_local
 
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
 
@@ -86,36 +90,34 @@ def _default_end(start: str) -> str | None:
 
 def _check(event: dict, *, override: bool = False) -> None:
     try:
-        index.check_event(event, override=override)
-    except index.EventSkipped as e:
+        check_event(event, override=override)
+    except EventSkipped as e:
         raise CalendarError(str(e)) from None
 
 
 def _register(uid: str, rid: str | None) -> Register | None:
-    index.catch_up()
-    return index.register_of(uid, rid)
+    catch_up()
+    return register_of(uid, rid)
 
 
 def _current(uid: str, rid: str | None = None) -> tuple[Register, dict]:
     register = _register(uid, rid)
-    if register is None or register.deleted:
+    event = register.shown_event() if register is not None else None
+    if register is None or event is None:
         what = f"occurrence {rid} of {uid}" if rid else f"event {uid}"
         raise CalendarError(f"no {what}")
-    shown = next(h for h in register.heads if not register.versions[h].deleted)
-    return register, dict(register.bodies[shown]["event"])
+    return register, dict(event)
 
 
 def _write(body: dict, links: list[str]) -> Entry:
     entry = log.append_local(body, links=links)
-    index.catch_up()
+    catch_up()
     return entry
 
 
-def _rid(recurrence_id: str | None) -> str | None:
-    if recurrence_id is None:
-        return None
+def _rid(value: str | None) -> str | None:
     try:
-        return recurrence_key(recurrence_id)
+        return recurrence_id(value)
     except RecurrenceError as e:
         raise CalendarError(str(e)) from None
 
@@ -154,23 +156,16 @@ def edit_occurrence(uid: str, recurrence_id: str, **changes) -> Written:
         _, base = _current(uid, rid)
         links = register.heads
     else:
-        base = _occurrence_of(series, rid)
+        try:
+            base = occurrence_of(series, rid)
+        except RecurrenceError as e:
+            raise CalendarError(str(e)) from None
         links = register.heads if register else []
     event = _merge(base, changes)
     event["rrule"], event["exdates"] = None, []
     _check(event, override=True)
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links)
     return Written(uid, rid, entry, event)
-
-
-def _occurrence_of(series: dict, rid: str) -> dict:
-    """The series' fields as they are for the occurrence starting at `rid`."""
-    start = parse_local(series["start"])
-    end = parse_local(series["end"]) if series.get("end") else start
-    at = parse_local(rid)
-    if isinstance(start, datetime) != isinstance(at, datetime):
-        raise CalendarError(f"recurrence_id {rid} does not match the form of the series start {series['start']}")
-    return {**series, "start": rid, "end": format_local(at + (end - start))}
 
 
 def cancel_occurrence(uid: str, recurrence_id: str) -> Written:
@@ -196,7 +191,7 @@ def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | 
     if register is None or not register.heads:
         raise CalendarError(f"nothing stored for {uid}")
     heads = register.heads
-    keep = keep or next((h for h in heads if not register.versions[h].deleted), heads[0])
+    keep = keep or register.shown() or heads[0]
     if keep not in heads:
         raise CalendarError(f"{keep} is not one of the current values of {uid}")
     body = register.bodies[keep]

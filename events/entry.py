@@ -215,24 +215,7 @@ def sign_entry(
     return entry
 
 
-
 def decode_stored(raw: str | bytes, hash: str | None = None) -> Entry:
     """Rebuild an Entry from bytes this replica validated when it stored them."""
     data = raw.encode() if isinstance(raw, str) else bytes(raw)
     return _entry(json.loads(data), data, hash)
-
-
-class FeedWriter:
-    """Signs the consecutive entries of one feed with a key of its own: another
-    author, as tests, benchmarks and bundle-building tools need one."""
-
-    def __init__(self, key: Ed25519PrivateKey | None = None):
-        self.key = key or Ed25519PrivateKey.generate()
-        self.author = self.key.public_key().public_bytes_raw().hex()
-        self.seq: int = 0
-        self.prev: str | None = None
-
-    def write(self, body: dict, *, time: int, links: list[str] | tuple[str, ...] = ()) -> Entry:
-        entry = sign_entry(self.key, seq=self.seq + 1, prev=self.prev, body=body, time=time, links=links)
-        self.seq, self.prev = entry.seq, entry.hash
-        return entry

@@ -8,18 +8,13 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 
+from events.occurrences import wall_time
 from events.recurrence.rrule import CALENDAR_FREQS, DAY_NAMES, DAYS, Repeat, join_rrule, split_rrule
 from events.recurrence.timing import MAX_TITLE, is_zone
 
 REPEAT_CHOICES = [("", "Does not repeat")] + [(freq, freq.capitalize()) for freq in CALENDAR_FREQS]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
 SCOPE_CHOICES = [("occurrence", "Only this occurrence"), ("series", "The whole series")]
-
-
-def _local(text: str | None) -> date | datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
 
 
 class EventForm(forms.Form):
@@ -52,7 +47,7 @@ class EventForm(forms.Form):
     @classmethod
     def initial_from(cls, event: dict) -> tuple[dict, dict]:
         """Form initial values for an event, and the RRULE parts the form does not edit."""
-        start, end = _local(event.get("start")), _local(event.get("end"))
+        start, end = (wall_time(event[name]) if event.get(name) else None for name in ("start", "end"))
         all_day = bool(event.get("all_day"))
         if all_day and isinstance(end, date) and isinstance(start, date) and end > start:
             end = end - timedelta(days=1)  # the form shows the last day; the event's end is exclusive

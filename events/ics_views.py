@@ -8,7 +8,8 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonRespo
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import condition, require_GET, require_safe
 
-from events import ics, ics_feed
+from events.ics import export, importing
+from events.ics.feed import is_valid_token
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -23,29 +24,29 @@ def _calendar_response(body: bytes, *, filename: str | None) -> HttpResponse:
 @login_required
 @require_GET
 def calendar_ics(request):
-    return _calendar_response(ics.cached_export().body, filename="calendar.ics")
+    return _calendar_response(export.cached_export().body, filename="calendar.ics")
 
 
 @login_required
 @require_GET
 def event_ics(request, uid: str):
-    body = ics.export_event(uid)
+    body = export.export_event(uid)
     if body is None:
         raise Http404("no such event")
     return _calendar_response(body, filename="event.ics")
 
 
 def _etag(request, token):
-    return ics.log_state_etag()
+    return export.log_state_etag()
 
 
 def _last_modified(request, token):
-    return ics.cached_export().last_modified
+    return export.cached_export().last_modified
 
 
 @condition(etag_func=_etag, last_modified_func=_last_modified)
 def _feed(request, token):
-    response = _calendar_response(ics.cached_export().body, filename=None)
+    response = _calendar_response(export.cached_export().body, filename=None)
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -55,7 +56,7 @@ def feed_ics(request, token: str):
     """The subscription feed: no login, the token in the path is the key.
     The token is checked before any conditional answer, so a wrong one is
     always a 404, never a 304."""
-    if not ics_feed.is_valid_token(token):
+    if not is_valid_token(token):
         raise Http404("no such feed")
     return _feed(request, token)
 
@@ -71,7 +72,7 @@ class UploadSizeLimit(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
-        if self.received > ics.MAX_IMPORT_BYTES:
+        if self.received > importing.MAX_IMPORT_BYTES:
             self.too_large = True
             raise StopUpload(connection_reset=False)
         return raw_data
@@ -84,7 +85,7 @@ class UploadSizeLimit(FileUploadHandler):
 @csrf_exempt  # CSRF is checked below, after the upload handler is in place
 def import_ics(request):
     """POST a file as `file` (multipart): the import report as JSON. The
-    import page can call `events.ics.import_upload` itself and render the
+    import page can call `events.ics.importing.import_upload` itself and render the
     report instead (install `UploadSizeLimit` the same way to bound the upload)."""
     limit = UploadSizeLimit(request)
     request.upload_handlers.insert(0, limit)
@@ -97,9 +98,9 @@ def _import_ics(request, limit: UploadSizeLimit):
         return HttpResponseNotAllowed(["POST"])
     upload = request.FILES.get("file")
     if limit.too_large:
-        error = ics._too_large(limit.received, ics.MAX_IMPORT_BYTES, at_least=True)
+        error = importing.too_large(limit.received, importing.MAX_IMPORT_BYTES, at_least=True)
         return JsonResponse({"error": error}, status=400)
     if upload is None:
         return JsonResponse({"error": "no file was sent (field name: file)"}, status=400)
-    report = ics.import_upload(upload)
+    report = importing.import_upload(upload)
     return JsonResponse(report.as_dict(), status=200 if report.ok else 400)

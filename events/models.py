@@ -1,4 +1,6 @@
-"""The log's tables (docs/PROTOCOL.md sections 2-3). Entries are append-only in the database itself."""
+"""The app's tables: the log (docs/PROTOCOL.md sections 2-3, append-only in the
+database itself), the subscription feed, the index (its own database) and
+the preferences of earlier versions."""
 
 from django.db import models
 
@@ -56,9 +58,6 @@ class OwnFeedClaim(models.Model):
 
     class Meta:
         db_table = "log_own_feed_claim"
-from events.index_models import *  # noqa: E402,F401,F403
-
-
 class CalendarFeed(models.Model):
     """A secret subscription URL for the calendar (.ics). Only the SHA-256 of
     its token is stored: the URL is shown once, when made; revoking keeps
@@ -72,4 +71,63 @@ class CalendarFeed(models.Model):
         db_table = "ics_feed"
 
 
-from events.preference_models import *  # noqa: E402,F401,F403
+# --- the index (a materialized view of the log, in the `index` database) ---------
+# Every table here starts with `index_`, so `events.routers.IndexRouter` keeps it
+# in the `index` database. Nothing here is a source of truth: rebuilding the
+# index drops it all and folds the log in again.
+
+
+class IndexKey(models.Model):
+    """One register (docs/PROTOCOL.md section 5.3) and what the calendar shows of it.
+
+    `state` is the register (every entry hash of the key, what they link to,
+    the bodies of the heads); the other columns are derived from its primary
+    value, for range queries. `span_start`/`span_end` bound in UTC when the
+    key can occur (conservatively for floating and all-day times, whose
+    instant depends on the viewer); `span_end` is null for open-ended series.
+    """
+
+    uid = models.CharField(max_length=255)
+    rid = models.CharField(max_length=32, blank=True, default="")  # "" for the series
+    state = models.TextField()  # JSON of events.index.registers.Register
+    kind = models.CharField(max_length=8, blank=True, default="")  # single, series, override; "" hidden
+    deleted = models.BooleanField(default=False)
+    skipped = models.TextField(blank=True, default="")  # why the primary value cannot be shown
+    conflict = models.BooleanField(default=False)
+    shown = models.CharField(max_length=64, blank=True, default="")  # hash of the value shown
+    author = models.CharField(max_length=64, blank=True, default="")
+    event = models.TextField(blank=True, default="")  # JSON of the shown event fields
+    span_start = models.DateTimeField(null=True)
+    span_end = models.DateTimeField(null=True)
+    long = models.BooleanField(default=False)  # span longer than SHORT_SPAN, or open-ended: read once per version
+    marks = models.TextField(blank=True, default="")  # JSON: COUNT rule checkpoints
+
+    class Meta:
+        db_table = "index_key"
+        constraints = [models.UniqueConstraint(fields=["uid", "rid"], name="index_key_uid_rid")]
+        indexes = [
+            models.Index(fields=["span_start"], name="index_key_span"),
+        ]
+
+
+class IndexCursor(models.Model):
+    """How far into the log's arrival counter the index has folded (one row).
+    `version` changes with every batch written, so a process can tell whether
+    what it read from the index earlier is still current."""
+
+    arrival = models.BigIntegerField(default=0)
+    version = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        db_table = "index_cursor"
+
+
+# --- instance preferences: a small key/value table in the main database -------
+
+
+class Preference(models.Model):
+    key = models.CharField(max_length=64, primary_key=True)
+    value = models.TextField()
+
+    class Meta:
+        db_table = "events_preference"

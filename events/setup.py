@@ -123,7 +123,9 @@ def _setup_lock():
 def _set_up() -> None:
     from django.db import DatabaseError
 
-    from events import index, instance, log
+    from events import instance, log
+    from events.index.fold import rebuild
+    from events.routers import INDEX_DB
 
     fresh_index = False
     for alias, path in _sqlite_files().items():
@@ -131,17 +133,17 @@ def _set_up() -> None:
             # a left-over write-ahead log of a deleted database must not be replayed into the new one
             for suffix in ("-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-            fresh_index = fresh_index or alias == index.DB
+            fresh_index = fresh_index or alias == INDEX_DB
     try:
         for alias in DATABASES:
-            if _migrate(alias) and alias == index.DB:
+            if _migrate(alias) and alias == INDEX_DB:
                 fresh_index = True
         log.signing_key()
         if not instance.path().exists():
             _move_legacy_time_zone()
             instance.ensure_file()
         if fresh_index:
-            count = index.rebuild()
+            count = rebuild()
             if count:
                 logger.info("the index was made again from the %d log entries", count)
     except DatabaseError as e:
@@ -170,7 +172,7 @@ def _move_legacy_time_zone() -> None:
     """Earlier versions kept the owner's zone in the Preference table: move it
     to instance.json, which now holds the one time zone of the instance."""
     from events import instance
-    from events.preference_models import Preference
+    from events.models import Preference
     from events.preferences import TZ_KEY
     from events.recurrence.timing import is_zone
 
@@ -192,20 +194,22 @@ def _write_stamp(fingerprint: str) -> None:
 def prepare_server(host: str, port: int | str) -> None:
     """At server start: set up, record who the server is, and repair an index
     whose rows were deleted while its cursor stayed."""
-    from events import index, instance
+    from events import instance
 
     ensure_ready()
     try:
         instance.record_server_start(host, port)
     except OSError as e:
         raise SetupError(f"cannot write {instance.path()}: {e.strerror or e}") from None
-    _repair_emptied_index(index)
+    _repair_emptied_index()
 
 
-def _repair_emptied_index(index) -> None:
-    from events.index_models import IndexCursor, IndexKey
+def _repair_emptied_index() -> None:
+    from events.index.fold import rebuild
+    from events.models import IndexCursor, IndexKey
+    from events.routers import INDEX_DB
 
-    cursor = IndexCursor.objects.using(index.DB).filter(pk=1).first()
-    if cursor is not None and cursor.arrival > 0 and not IndexKey.objects.using(index.DB).exists():
+    cursor = IndexCursor.objects.using(INDEX_DB).filter(pk=1).first()
+    if cursor is not None and cursor.arrival > 0 and not IndexKey.objects.using(INDEX_DB).exists():
         logger.info("the index has a cursor but no rows: folding the log again")
-        index.rebuild()
+        rebuild()

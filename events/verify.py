@@ -14,7 +14,7 @@ from django.db import transaction
 
 from events import log
 from events.entry import EntryInvalid, check_linkage, check_prev, parse_entry
-from events.models import Feed, LogEntry
+from events.models import Feed, IndexCursor, IndexKey, LogEntry
 
 MAX_PROBLEMS = 100
 
@@ -83,14 +83,15 @@ def index_matches_log() -> list[str]:
     """Differences between the index (caught up) and a fresh fold of the same
     entries; empty when they agree. Holds the index's write lock meanwhile, so
     a running server's catch-up waits instead of moving the index under us."""
-    from events import index
-    from events.index_models import IndexCursor, IndexKey
-    from events.registers import Key, Register, key_of
+    from events.index.fold import catch_up
+    from events.index.registers import Key, Register, key_of
+    from events.index.rows import build_row
+    from events.routers import INDEX_DB
 
-    index.catch_up()
-    with transaction.atomic(using=index.DB):
-        upto = IndexCursor.objects.using(index.DB).values_list("arrival", flat=True).first() or 0
-        rows = IndexKey.objects.using(index.DB).values_list("uid", "rid", *COLUMNS)
+    catch_up()
+    with transaction.atomic(using=INDEX_DB):
+        upto = IndexCursor.objects.using(INDEX_DB).values_list("arrival", flat=True).first() or 0
+        rows = IndexKey.objects.using(INDEX_DB).values_list("uid", "rid", *COLUMNS)
         current = {(r[0], r[1]): r[2:] for r in rows.iterator(chunk_size=2000)}
         registers: dict[Key, Register] = {}
         cursor = 0
@@ -102,7 +103,7 @@ def index_matches_log() -> list[str]:
             cursor = batch[-1][0]
     fresh = {}
     for key, register in registers.items():
-        row = index.build_row(key, register)
+        row = build_row(key, register)
         fresh[key] = tuple(getattr(row, c) for c in COLUMNS)
     keys = sorted(set(current) | set(fresh))
     return [f"index key {uid} {rid or '-'} differs from a fresh fold of the log" for uid, rid in keys

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 from django.shortcuts import render
 from django.urls import reverse
 
-from events import clock, index
+from events import clock
 from events.authors import author_hue, author_label, author_names
+from events.index.fold import catch_up
+from events.index.query import query
 from events.preferences import viewer_tz
 from events.views_auth import owner_required
 from events.views_common import page_context, parse_day
@@ -122,8 +124,8 @@ def month(request):
     last_of_month = shown.replace(day=pycal.monthrange(shown.year, shown.month)[1])
     last = last_of_month + timedelta(days=6 - last_of_month.weekday())
     days = {first + timedelta(days=i): Day(first + timedelta(days=i), False) for i in range((last - first).days + 1)}
-    index.catch_up()
-    result = index.query(first, last + timedelta(days=1), tz)
+    catch_up()
+    result = query(first, last + timedelta(days=1), tz)
     names = author_names()
     for occ in result.occurrences:
         for d in _days_of(occ, first, last):
@@ -190,8 +192,8 @@ def week(request):
     last = first + timedelta(days=6)
     days = [Day(first + timedelta(days=i), first + timedelta(days=i) == today) for i in range(7)]
     all_day = [Day(d.day, d.today) for d in days]
-    index.catch_up()
-    result = index.query(first, last + timedelta(days=1), tz)
+    catch_up()
+    result = query(first, last + timedelta(days=1), tz)
     names = author_names()
     timed: dict[date, list[tuple[float, float, Chip]]] = {d.day: [] for d in days}
     for occ in result.occurrences:
@@ -246,8 +248,8 @@ def agenda(request):
     today = _today(tz)
     first = parse_day(request.GET.get("d"), today)
     last = first + timedelta(days=AGENDA_DAYS - 1)
-    index.catch_up()
-    result = index.query(first, last + timedelta(days=1), tz)
+    catch_up()
+    result = query(first, last + timedelta(days=1), tz)
     names = author_names()
     days: dict[date, Day] = {}
     count = 0

@@ -6,8 +6,9 @@ from datetime import date
 
 from django.shortcuts import render
 
-from events import index, instance, log
-from events.index_models import IndexKey
+from events import instance, log
+from events.index.query import FIRST_YEAR, LAST_YEAR
+from events.models import IndexKey
 
 
 def conflict_count() -> int:
@@ -38,4 +39,4 @@ def parse_day(value: str | None, default: date) -> date:
         day = date.fromisoformat(value)
     except ValueError:
         return default
-    return day if index.FIRST_YEAR < day.year < index.LAST_YEAR else default
+    return day if FIRST_YEAR < day.year < LAST_YEAR else default

@@ -12,13 +12,14 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from events import calendar, index
+from events import calendar
 from events.authors import author_hue, author_label, author_names
-from events.index_models import IndexKey
+from events.index.fold import catch_up
+from events.index.registers import Register
 from events.log import LocalWritesHeld
+from events.models import IndexKey
 from events.preferences import viewer_tz
 from events.recurrence.rrule import describe_rrule
-from events.registers import Register
 from events.views_auth import owner_required
 from events.views_calendar import event_url
 from events.views_common import render_page
@@ -69,7 +70,7 @@ def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> 
 
 @owner_required
 def conflicts(request):
-    index.catch_up()
+    catch_up()
     names = author_names()
     rows = IndexKey.objects.using("index").filter(conflict=True).order_by("uid", "rid")
     items = [

@@ -3,7 +3,7 @@ cancel one occurrence, delete, and the key's history from the log."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -12,42 +12,33 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from events import calendar, index
+from events import calendar
 from events.authors import author_hue, author_label, author_names
 from events.forms import EventForm
+from events.index.fold import catch_up
+from events.index.history import history, register_of
+from events.index.registers import Register
 from events.log import LocalWritesHeld
+from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.preferences import viewer_tz, zone_names
 from events.recurrence.rrule import describe_rrule
-from events.recurrence.timing import RecurrenceError, recurrence_key
-from events.registers import Register
+from events.recurrence.timing import RecurrenceError
 from events.views_auth import owner_required
 from events.views_calendar import conflict_url, event_url
 from events.views_common import render_page
 
 
 def _shown(register: Register | None) -> tuple[str, dict] | None:
-    """The head a reader sees (primary non-deleted head) and its event."""
-    if register is None or register.deleted:
+    """The head a reader sees (`Register.shown`) and its event."""
+    head = register.shown() if register is not None else None
+    if head is None:
         return None
-    head = next(h for h in register.heads if not register.versions[h].deleted)
     return head, dict(register.bodies[head].get("event") or {})
 
 
-def _local(text: str) -> date | datetime:
-    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
-
-
-def _occurrence_of(series: dict, rid: str) -> dict:
-    start, at = _local(series["start"]), _local(rid)
-    end = _local(series["end"]) if series.get("end") else start
-    return {**series, "start": rid, "end": (at + (end - start)).isoformat(), "rrule": None, "exdates": []}
-
-
 def _rid(value: str | None) -> str | None:
-    if not value:
-        return None
     try:
-        return recurrence_key(value)
+        return recurrence_id(value or None)
     except RecurrenceError:
         raise Http404("no such occurrence") from None
 
@@ -56,8 +47,8 @@ def _load(request) -> dict:
     """Everything about the key named by ?uid=&rid= (404 when nothing is shown)."""
     uid = request.GET.get("uid") or request.POST.get("uid") or ""
     rid = _rid(request.GET.get("rid") or request.POST.get("rid"))
-    index.catch_up()
-    series_reg = index.register_of(uid, None) if uid else None
+    catch_up()
+    series_reg = register_of(uid, None) if uid else None
     series = _shown(series_reg)
     if series is None:
         raise Http404("no such event")
@@ -65,24 +56,27 @@ def _load(request) -> dict:
     if rid:
         if not series[1].get("rrule"):
             raise Http404("this event does not repeat")
-        override_reg = index.register_of(uid, rid)
+        override_reg = register_of(uid, rid)
         if override_reg is not None and override_reg.deleted:
             raise Http404("this occurrence was cancelled")
         found["override_reg"] = override_reg
         shown = _shown(override_reg)
-        found["event"] = shown[1] if shown else _occurrence_of(series[1], rid)
+        try:
+            found["event"] = shown[1] if shown else occurrence_of(series[1], rid)
+        except RecurrenceError:
+            raise Http404("no such occurrence") from None
     else:
         found["event"] = series[1]
     return found
 
 
 def _label(rid: str) -> str:
-    value = _local(rid)
+    value = wall_time(rid)
     return f"{value:%a %-d %b %Y, %H:%M}" if isinstance(value, datetime) else f"{value:%a %-d %b %Y}"
 
 
 def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
-    changes = index.history(uid, None) + (index.history(uid, rid) if rid else [])
+    changes = history(uid, None) + (history(uid, rid) if rid else [])
     out = []
     for change in sorted(changes, key=lambda c: (c.time, c.hash)):
         out.append(
@@ -104,10 +98,10 @@ def _series_changes(found: dict, fields: dict) -> dict:
     if not found["rid"]:
         return fields
     series, occurrence = found["series"], found["event"]
-    moved_start = _local(fields["start"]) - _local(occurrence["start"])
-    duration = _local(fields["end"]) - _local(fields["start"])
-    series_start = _local(series["start"])
-    if isinstance(series_start, datetime) != isinstance(_local(fields["start"]), datetime):
+    moved_start = wall_time(fields["start"]) - wall_time(occurrence["start"])
+    duration = wall_time(fields["end"]) - wall_time(fields["start"])
+    series_start = wall_time(series["start"])
+    if isinstance(series_start, datetime) != isinstance(wall_time(fields["start"]), datetime):
         raise calendar.CalendarError("switching a series between all-day and timed is done from the series itself")
     new_start = series_start + moved_start
     return {**fields, "start": new_start.isoformat(), "end": (new_start + duration).isoformat()}
@@ -146,7 +140,7 @@ def detail(request):
     series_reg, override_reg = found["series_reg"], found["override_reg"]
     conflicted = series_reg.conflict or (override_reg is not None and override_reg.conflict)
     shown_reg = override_reg if override_reg is not None and not override_reg.deleted else series_reg
-    author = shown_reg.versions[shown_reg.heads[0]].author
+    author = shown_reg.versions[shown_reg.shown()].author  # the version shown, as on the calendar
     context = {
         "nav": "event",
         "form": form,

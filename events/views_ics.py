@@ -6,7 +6,8 @@ from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from events import ics, ics_feed
+from events.ics import importing
+from events.ics.feed import active_feed, revoke_feed, rotate_feed
 from events.ics_views import UploadSizeLimit
 from events.log import LocalWritesHeld
 from events.views_auth import owner_required
@@ -30,13 +31,13 @@ def _ics_page(request, limit: UploadSizeLimit):
     if request.method == "POST":
         upload = request.FILES.get("file")
         if limit.too_large:
-            messages.error(request, ics._too_large(limit.received, ics.MAX_IMPORT_BYTES, at_least=True))
+            messages.error(request, importing.too_large(limit.received, importing.MAX_IMPORT_BYTES, at_least=True))
             return redirect("ics")
         if upload is None:
             messages.error(request, "Choose an .ics file to import.")
             return redirect("ics")
         try:
-            report = ics.import_upload(upload, source=upload.name)
+            report = importing.import_upload(upload, source=upload.name)
         except LocalWritesHeld as e:
             messages.error(request, str(e))
             return redirect("ics")
@@ -45,8 +46,8 @@ def _ics_page(request, limit: UploadSizeLimit):
     context = {
         "nav": "ics",
         "report": report.as_dict() if report else None,
-        "feed": feed if feed and ics_feed.active_feed() else None,
-        "has_feed": ics_feed.active_feed() is not None,
+        "feed": feed if feed and active_feed() else None,
+        "has_feed": active_feed() is not None,
     }
     return render_page(request, "ics.html", context, status=status)
 
@@ -55,11 +56,11 @@ def _ics_page(request, limit: UploadSizeLimit):
 @owner_required
 def feed(request):
     if request.POST.get("action") == "revoke":
-        ics_feed.revoke_feed()
+        revoke_feed()
         request.session.pop(SESSION_FEED, None)
         messages.success(request, "The subscription URL no longer works.")
     else:
-        made = ics_feed.rotate_feed()
+        made = rotate_feed()
         request.session[SESSION_FEED] = {"url": made.url, "webcal": made.webcal}
         messages.success(request, "A new subscription URL is ready; any earlier one stopped working.")
     return redirect("ics")

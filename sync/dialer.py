@@ -17,7 +17,7 @@ import websockets
 from channels.db import database_sync_to_async
 from websockets.asyncio.client import connect
 
-from events import index
+from events.index.fold import catch_up
 from sync import pairing, protocol
 from sync.models import Peer
 from sync.replication import HUB, Hub, Session
@@ -96,7 +96,7 @@ class Dialer:
         self.hub.keep_running = True
         self.hub.ensure_running()
         await database_sync_to_async(mark_all_disconnected)()
-        await database_sync_to_async(index.catch_up)()
+        await database_sync_to_async(catch_up)()
         while not self.stopping:
             try:
                 peers = await database_sync_to_async(dialable_peers)()

@@ -24,8 +24,9 @@ from channels.layers import get_channel_layer
 from django.db.models import F
 from django.utils import timezone
 
-from events import index, log
+from events import log
 from events.entry import Entry, EntryInvalid, parse_entry
+from events.index.fold import catch_up
 from events.models import Feed
 from sync import pairing, protocol
 from sync.models import Peer
@@ -58,7 +59,7 @@ def after_store() -> None:
 
     The single place where replication hands over to the calendar views."""
     try:
-        index.catch_up()
+        catch_up()
     except Exception:  # the entries are stored; the index catches up on the next batch or start
         logger.exception("the index could not catch up after a stored batch")
     layer = get_channel_layer()

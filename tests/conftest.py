@@ -85,7 +85,7 @@ def flushable_log(transactional_db):
 @pytest.fixture(scope="session")
 def instance_template(tmp_path_factory):
     """Migrated databases, copied into every real instance a test starts."""
-    from tests.instances import Instance
+    from devtools.instances import Instance
 
     return Instance.template(tmp_path_factory.mktemp("template"))
 
@@ -95,7 +95,7 @@ def spawn(tmp_path, instance_template):
     """Start real daphne instances: `spawn("a")`, or with Instance options such as a fixed
     "now" and zone, `spawn("a", now="2026-11-29T10:00", tz="Europe/Bucharest")`; all are
     killed after the test."""
-    from tests.instances import Instance
+    from devtools.instances import Instance
 
     started = []
 

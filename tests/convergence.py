@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tests.instances import PYTHON, REPO, Instance, free_port
+from devtools.instances import PYTHON, REPO, Instance, free_port
 from tests.proxy import Proxy
 
 WINDOW = ("2026-01-01", "2028-01-01")  # two years: every event the schedule makes falls inside

@@ -14,7 +14,7 @@ import json
 from channels.db import database_sync_to_async
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from events.entry import sign_entry
+from devtools.feeds import FeedWriter
 from events.identity import author_id
 from sync import protocol
 
@@ -23,12 +23,8 @@ T = 1_795_000_000_000
 
 def feed(key, n, *, start=1, prev=None, body=None):
     """`n` valid entries of `key`'s feed from seq `start` on."""
-    out = []
-    for seq in range(start, start + n):
-        e = sign_entry(key, seq=seq, prev=prev, body=body or {"type": "note", "n": seq}, time=T)
-        out.append(e)
-        prev = e.hash
-    return out
+    writer = FeedWriter(key, seq=start - 1, prev=prev)
+    return [writer.write(body or {"type": "note", "n": seq}, time=T) for seq in range(start, start + n)]
 
 
 def as_obj(e):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.instances import Instance, wait_until
+from devtools.instances import Instance, wait_until
 
 pytestmark = pytest.mark.browser
 

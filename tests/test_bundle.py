@@ -7,23 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 
+from devtools.feeds import FeedWriter
 from events.bundle import import_bundle
-from events.entry import sign_entry
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def make_feed(n, key=None):
-    key = key or Ed25519PrivateKey.generate()
-    prev, out = None, []
-    for seq in range(1, n + 1):
-        e = sign_entry(key, seq=seq, prev=prev, body={"type": "note", "n": seq}, time=seq)
-        out.append(e)
-        prev = e.hash
-    return out
+    writer = FeedWriter(key)
+    return [writer.write({"type": "note", "n": seq}, time=seq) for seq in range(1, n + 1)]
 
 
 def bundle(entries):

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from events.index_models import IndexKey
+from events.models import IndexKey
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 

@@ -20,8 +20,8 @@ from collections import Counter
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from devtools.instances import PYTHON, REPO, seed, wait_until
 from events.entry import sign_entry
-from tests.instances import PYTHON, REPO, seed, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -98,12 +98,12 @@ def test_a_server_start_refolds_an_index_whose_rows_alone_were_deleted(tmp_path)
 def test_the_owner_zone_of_an_earlier_version_moves_to_instance_json(tmp_path):
     data = tmp_path / "old"
     manage(data, "whoami")
-    shell(data, "from events.preference_models import Preference; "
+    shell(data, "from events.models import Preference; "
                 "Preference.objects.create(key='viewer_tz', value='Asia/Tokyo')")
     (data / "instance.json").unlink()  # as in a data directory made before instance.json existed
     assert json.loads(manage(data, "whoami", "--json").stdout)["author"]
     assert json.loads((data / "instance.json").read_text())["time_zone"] == "Asia/Tokyo"
-    assert shell(data, "from events.preference_models import Preference; print(Preference.objects.count())").strip() == "0"
+    assert shell(data, "from events.models import Preference; print(Preference.objects.count())").strip() == "0"
     out = json.loads(manage(data, "add", "tea tomorrow 5pm", "--json").stdout)
     assert out["tz"] == "Asia/Tokyo"
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.instances import check_log
 from events import calendar, log
 from events.entry import sign_entry
 from events.identity import author_id
@@ -25,7 +26,6 @@ from events.verify import verify_log
 from sync import protocol
 from sync.replication import Hub, Session
 from sync.status import status
-from tests.instances import check_log
 from tests.peer_client import (
     T,
     WsPeerClient,

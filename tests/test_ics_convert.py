@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from events.ics_convert import build_calendar, read_calendar, read_vevent, same_event, to_vevent
+from events.ics.compare import same_event
+from events.ics.read import read_calendar, read_vevent
+from events.ics.write import build_calendar, to_vevent
 from events.recurrence.timing import format_local
 
 ZONES = [None, "UTC", "Europe/Bucharest", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]

@@ -7,8 +7,12 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
-from events import calendar, ics, index, log
-from events.entry import FeedWriter
+from devtools.feeds import FeedWriter
+from events import calendar, log
+from events.ics import export
+from events.index.fold import catch_up, rebuild
+from events.index.history import register_of
+from events.index.query import query
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -21,7 +25,7 @@ class Peer(FeedWriter):
     def write(self, body, *, time, links=()):
         entry = super().write(body, time=time, links=links)
         assert [o.result for o in log.receive([entry])] == ["stored"]
-        index.catch_up()
+        catch_up()
         return entry
 
 
@@ -115,14 +119,14 @@ def oracle_occurrences(body: bytes):
 
 
 def our_occurrences():
-    result = index.query(WINDOW[0], WINDOW[1], "UTC", limit=5000)
+    result = query(WINDOW[0], WINDOW[1], "UTC", limit=5000)
     assert not result.truncated
     return sorted((o.uid, _normal(o.start), _normal(o.end), o.title) for o in result.occurrences)
 
 
 def test_an_independent_parser_finds_exactly_our_occurrences():
     make_every_kind()
-    body = ics.export_calendar()
+    body = export.export_calendar()
     theirs, ours = oracle_occurrences(body), our_occurrences()
     assert len(ours) > 150
     assert theirs == ours
@@ -132,16 +136,16 @@ def test_an_independent_parser_finds_exactly_our_occurrences():
 
 def test_conflicts_export_the_primary_value():
     make_every_kind()
-    cal = Calendar.from_ical(ics.export_calendar())
+    cal = Calendar.from_ical(export.export_calendar())
     [event] = [e for e in cal.walk("VEVENT") if e["UID"] == "conflict"]
-    assert index.register_of("conflict").conflict
+    assert register_of("conflict").conflict
     assert str(event["SUMMARY"]) == "planning (room 2)"  # the head with the greatest (time, hash)
     assert event.decoded("DTSTART").hour == 14
 
 
 def test_it_writes_every_property_the_event_has():
     make_every_kind()
-    cal = Calendar.from_ical(ics.export_calendar())
+    cal = Calendar.from_ical(export.export_calendar())
     by_uid = {}
     for e in cal.walk("VEVENT"):
         by_uid.setdefault(str(e["UID"]), []).append(e)
@@ -171,19 +175,19 @@ def test_it_writes_every_property_the_event_has():
 
 def test_stamps_come_from_the_log_so_the_same_log_gives_the_same_bytes():
     made = calendar.create_event(timed("dentist", "2025-05-02T09:00:00", "2025-05-02T10:00:00", "Europe/Bucharest"))
-    first = ics.export_calendar()
-    assert ics.export_calendar() == first
+    first = export.export_calendar()
+    assert export.export_calendar() == first
     [event] = Calendar.from_ical(first).walk("VEVENT")
     assert event.decoded("DTSTAMP") == datetime.fromtimestamp(made.entry.time // 1000, UTC)
     assert event.decoded("LAST-MODIFIED") == event.decoded("DTSTAMP")
-    index.rebuild()
-    assert ics.export_calendar() == first
+    rebuild()
+    assert export.export_calendar() == first
 
 
 def test_a_title_cannot_inject_lines_or_components():
     title = "lunch\r\nBEGIN:VALARM\r\nACTION:AUDIO\r\nEND:VALARM\nDTSTART:19990101T000000Z;x,y"
     made = calendar.create_event(timed(title, "2025-05-02T09:00:00", "2025-05-02T10:00:00", "UTC"), location="a\rb")
-    body = ics.export_calendar()
+    body = export.export_calendar()
     lines = body.decode().split("\r\n")
     assert not any(line.startswith(("BEGIN:VALARM", "ACTION:", "END:VALARM")) for line in lines)
     assert sum(line.startswith("DTSTART") for line in lines) == 1
@@ -191,26 +195,26 @@ def test_a_title_cannot_inject_lines_or_components():
     [event] = cal.walk("VEVENT")
     assert not event.subcomponents and list(cal.walk("VALARM")) == []
     assert str(event["SUMMARY"]) == title.replace("\r\n", "\n")
-    assert ics.export_event(made.uid).count(b"BEGIN:VEVENT") == 1
+    assert export.export_event(made.uid).count(b"BEGIN:VEVENT") == 1
 
 
 def test_one_event_alone():
     make_every_kind()
-    body = ics.export_event("overridden")
+    body = export.export_event("overridden")
     cal = Calendar.from_ical(body)
     assert [str(e["UID"]) for e in cal.walk("VEVENT")] == ["overridden"] * 3
     assert [tz.tz_name for tz in cal.timezones] == ["America/New_York", "Europe/Bucharest"]
-    assert ics.export_event("no-such-uid") is None
-    assert ics.export_event("single") is not None
+    assert export.export_event("no-such-uid") is None
+    assert export.export_event("single") is not None
 
 
 def test_an_empty_calendar_is_a_valid_file():
-    cal = Calendar.from_ical(ics.export_calendar())
+    cal = Calendar.from_ical(export.export_calendar())
     assert cal["VERSION"] == "2.0" and list(cal.walk("VEVENT")) == []
 
 
 def test_a_rule_written_in_lower_case_by_another_writer_exports():
     calendar.create_event(timed("yoga", "2025-03-04T18:00:00", "2025-03-04T19:00:00", "Europe/Bucharest", rrule="freq=weekly;until=20250401t000000z"), uid="lower")
-    [event] = Calendar.from_ical(ics.export_calendar()).walk("VEVENT")
+    [event] = Calendar.from_ical(export.export_calendar()).walk("VEVENT")
     assert event["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20250401T000000Z"
-    assert oracle_occurrences(ics.export_calendar()) == our_occurrences()
+    assert oracle_occurrences(export.export_calendar()) == our_occurrences()

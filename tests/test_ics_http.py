@@ -8,7 +8,9 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from icalendar import Calendar
 
-from events import calendar, ics, ics_feed, log
+from events import calendar, log
+from events.ics import export, importing
+from events.ics.feed import active_feed, is_valid_token, revoke_feed, rotate_feed, url_for
 from events.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -46,39 +48,39 @@ def test_one_event_alone(owner_client, lunch):
 
 
 def test_the_feed_needs_no_login_only_its_secret_url(client, lunch):
-    feed = ics_feed.rotate_feed()
+    feed = rotate_feed()
     path = feed.url.removeprefix("http://127.0.0.1:8000")
     assert path.startswith("/feed/") and path.endswith(".ics") and len(feed.token) >= 43  # 256 bits
     response = client.get(path)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert "Content-Disposition" not in response
-    assert response.content == ics.export_calendar()
+    assert response.content == export.export_calendar()
     assert response["ETag"] and response["Last-Modified"]
 
 
 def test_the_token_is_stored_only_as_its_hash():
-    feed = ics_feed.rotate_feed()
+    feed = rotate_feed()
     [row] = CalendarFeed.objects.all()
     assert feed.token not in row.token_hash and len(row.token_hash) == 64
 
 
 def test_wrong_revoked_and_rotated_tokens_get_404(client, lunch):
-    first = ics_feed.rotate_feed()
+    first = rotate_feed()
     path = lambda f: f"/feed/{f.token}.ics"  # noqa: E731
     etag = client.get(path(first))["ETag"]
     assert client.get("/feed/" + "A" * 43 + ".ics").status_code == 404
     assert client.get("/feed/" + "A" * 43 + ".ics", HTTP_IF_NONE_MATCH=etag).status_code == 404
-    second = ics_feed.rotate_feed()
+    second = rotate_feed()
     assert client.get(path(first)).status_code == 404
     assert client.get(path(second)).status_code == 200
-    assert ics_feed.revoke_feed() == 1
+    assert revoke_feed() == 1
     assert client.get(path(second)).status_code == 404
-    assert ics_feed.active_feed() is None
+    assert active_feed() is None
 
 
 def test_conditional_requests_get_304_until_the_log_changes(client, lunch):
-    feed = ics_feed.rotate_feed()
+    feed = rotate_feed()
     path = f"/feed/{feed.token}.ics"
     first = client.get(path)
     etag, modified = first["ETag"], first["Last-Modified"]
@@ -98,18 +100,18 @@ def test_the_feed_url_command_prints_the_url_once(capsys):
     url, webcal = capsys.readouterr().out.splitlines()[:2]
     assert url.startswith("https://cal.example.org/feed/") and url.endswith(".ics")
     assert webcal == "webcals://" + url.removeprefix("https://")
-    assert ics_feed.is_valid_token(url.rsplit("/", 1)[1].removesuffix(".ics"))
+    assert is_valid_token(url.rsplit("/", 1)[1].removesuffix(".ics"))
     with pytest.raises(CommandError, match="cannot be shown again"):
         call_command("feed_url")
     call_command("feed_url", "--rotate", "--json")
     rotated = json.loads(capsys.readouterr().out)
-    assert rotated["url"] != url and not ics_feed.is_valid_token(url.rsplit("/", 1)[1].removesuffix(".ics"))
+    assert rotated["url"] != url and not is_valid_token(url.rsplit("/", 1)[1].removesuffix(".ics"))
     call_command("feed_url", "--revoke")
-    assert "revoked" in capsys.readouterr().out and ics_feed.active_feed() is None
+    assert "revoked" in capsys.readouterr().out and active_feed() is None
 
 
 def test_webcal_form_for_plain_http():
-    assert ics_feed.url_for("a" * 43).webcal == "webcal://127.0.0.1:8000/feed/" + "a" * 43 + ".ics"
+    assert url_for("a" * 43).webcal == "webcal://127.0.0.1:8000/feed/" + "a" * 43 + ".ics"
 
 
 def test_the_owner_uploads_a_file_and_gets_the_report(owner_client):
@@ -130,13 +132,13 @@ def test_the_owner_uploads_a_file_and_gets_the_report(owner_client):
 
 
 def test_an_upload_over_the_limit_is_refused_unread(owner_client, monkeypatch):
-    monkeypatch.setattr(ics, "MAX_IMPORT_BYTES", 1000)
+    monkeypatch.setattr(importing, "MAX_IMPORT_BYTES", 1000)
     response = owner_client.post("/import.ics", {"file": SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 5000)})
     assert response.status_code == 400 and "files up to" in response.json()["error"]
 
 
 def test_an_upload_is_not_stored_past_the_limit(owner_client, monkeypatch):
-    monkeypatch.setattr(ics, "MAX_IMPORT_BYTES", 200_000)
+    monkeypatch.setattr(importing, "MAX_IMPORT_BYTES", 200_000)
     big = SimpleUploadedFile("big.ics", b"BEGIN:VCALENDAR\r\n" + b"x" * 3_000_000)
     response = owner_client.post("/import.ics", {"file": big})
     assert response.status_code == 400 and "files up to" in response.json()["error"]
@@ -144,7 +146,7 @@ def test_an_upload_is_not_stored_past_the_limit(owner_client, monkeypatch):
 
 
 def test_the_feed_answers_head(client, lunch):
-    feed = ics_feed.rotate_feed()
+    feed = rotate_feed()
     response = client.head(f"/feed/{feed.token}.ics")
     assert response.status_code == 200 and response["ETag"]
 

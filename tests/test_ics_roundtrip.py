@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from events import ics
+from events.ics import export
 from tests.test_ics_export import make_every_kind
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -47,7 +47,7 @@ def events_of(body: bytes) -> dict:
 
 def test_export_import_export_in_a_fresh_instance_gives_the_same_events(tmp_path):
     make_every_kind()
-    first = ics.export_calendar()
+    first = export.export_calendar()
     (tmp_path / "first.ics").write_bytes(first)
     env = {**os.environ, "DATA_DIR": str(tmp_path / "fresh"), "DJANGO_SETTINGS_MODULE": "calendar_p2p.settings"}
     done = subprocess.run(

@@ -206,7 +206,7 @@ def test_a_change_shows_at_once_in_every_page(client_in):
 
 @pytest.mark.slow
 def test_invite_without_the_environment_prints_the_server_url(tmp_path, instance_template):
-    from tests.instances import PYTHON, REPO, Instance
+    from devtools.instances import PYTHON, REPO, Instance
 
     server = Instance(tmp_path / "a", instance_template, name="kitchen", public_url="https://cal.example.org").start()
     try:
@@ -233,7 +233,7 @@ def test_invite_without_the_environment_prints_the_server_url(tmp_path, instance
     try:
         import urllib.request
 
-        from tests.instances import wait_until
+        from devtools.instances import wait_until
 
         def answers():
             try:
@@ -253,7 +253,7 @@ def test_invite_without_the_environment_prints_the_server_url(tmp_path, instance
 @pytest.mark.slow
 def test_without_public_url_the_server_address_is_the_public_url(tmp_path, instance_template):
     """PORT alone: a later command prints http://HOST:PORT of the server, not its own default."""
-    from tests.instances import PYTHON, REPO, Instance
+    from devtools.instances import PYTHON, REPO, Instance
 
     server = Instance(tmp_path / "b", instance_template, name="b")
     env = {k: v for k, v in server.env.items() if k != "PUBLIC_URL"}
@@ -262,7 +262,7 @@ def test_without_public_url_the_server_address_is_the_public_url(tmp_path, insta
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        from tests.instances import wait_until
+        from devtools.instances import wait_until
 
         wait_until(lambda: (server.data_dir / "instance.json").exists() and "server_url" in
                    json.loads((server.data_dir / "instance.json").read_text() or "{}"), timeout=30,

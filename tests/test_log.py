@@ -11,6 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.feeds import FeedWriter
 from events import log
 from events.entry import EntryInvalid, parse_entry, sign_entry
 from events.models import ForkEvidence, LogEntry
@@ -30,12 +31,8 @@ def snapshot():
 
 
 def feed(key, n, *, body=None, start=1, prev=None):
-    entries = []
-    for seq in range(start, start + n):
-        e = sign_entry(key, seq=seq, prev=prev, body=body or {"type": "note", "n": seq}, time=1_795_000_000_000)
-        entries.append(e)
-        prev = e.hash
-    return entries
+    writer = FeedWriter(key, seq=start - 1, prev=prev)
+    return [writer.write(body or {"type": "note", "n": seq}, time=1_795_000_000_000) for seq in range(start, start + n)]
 
 
 @pytest.mark.django_db

@@ -8,7 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from events import index, log
+from events import log
+from events.index.fold import catch_up
+from events.index.query import query
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -26,7 +28,7 @@ def run_script(tmp_path, ops, *, fails=False):
 
 
 def titles(start="2026-03-01", end="2026-03-10"):
-    found = index.query(date.fromisoformat(start), date.fromisoformat(end), "UTC").occurrences
+    found = query(date.fromisoformat(start), date.fromisoformat(end), "UTC").occurrences
     return [(o.title, o.recurrence_id) for o in found]
 
 
@@ -77,8 +79,8 @@ def test_resolve_all_ends_every_conflict(tmp_path):
                   "exdates": [], "location": None, "description": None}})
     mine = run_script(tmp_path, [{"op": "edit", "uid": "u@test", "changes": {"title": "c"}}])
     log.receive([other])
-    index.catch_up()
-    assert [o.conflict for o in index.query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [True]
+    catch_up()
+    assert [o.conflict for o in query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [True]
     results = run_script(tmp_path, [{"op": "resolve_all"}])
     assert results[0]["ok"] and len(results[0]["written"]) == 1 and mine[0]["ok"]
-    assert [o.conflict for o in index.query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [False]
+    assert [o.conflict for o in query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [False]

@@ -1,28 +1,16 @@
-"""events.registers: multi-value registers per key (pure, no database)."""
+"""events.index.registers: multi-value registers per key (pure, no database)."""
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.entry import sign_entry
-from events.registers import Register, Registers, key_of
+from devtools.feeds import FeedWriter as Feed
+from events.index.registers import Register, key_of
+from tests.support.registers import Registers
 
 ALICE = Ed25519PrivateKey.generate()
 BOB = Ed25519PrivateKey.generate()
 CAROL = Ed25519PrivateKey.generate()
-
-
-class Feed:
-    """Signs entries for one writer, chaining seq and prev."""
-
-    def __init__(self, key):
-        self.key, self.seq, self.prev = key, 0, None
-
-    def write(self, body, *, time, links=()):
-        self.seq += 1
-        entry = sign_entry(self.key, seq=self.seq, prev=self.prev, body=body, time=time, links=links)
-        self.prev = entry.hash
-        return entry
 
 
 def put(uid, title, rid=None):
@@ -80,9 +68,12 @@ def test_a_key_is_deleted_only_when_every_head_is_a_del():
     reg = Register()
     reg.add(first)
     reg.add(gone)
-    assert reg.deleted
+    assert reg.deleted and reg.shown() is None and reg.shown_event() is None
     reg.add(edit)
     assert not reg.deleted and reg.conflict
+    # the primary head is the del; what a reader sees is the edit
+    assert reg.primary == gone.hash and reg.shown() == edit.hash
+    assert reg.shown_event()["title"] == "still on"
 
 
 def test_an_entry_arriving_before_what_it_links_to_wins_anyway():

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.instances import Instance, check_log, seed, wait_until
+from devtools.instances import Instance, check_log, seed, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -350,7 +350,7 @@ def test_it_reads_invite_and_base_urls():
 def test_sync_once_fails_with_a_message_when_no_peer_is_reachable():
     from django.core.management import CommandError, call_command
 
-    from tests.instances import free_port
+    from devtools.instances import free_port
 
     Peer.objects.create(author="ef" * 32, name="gone", url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(CommandError, match="no peer was reachable"):

@@ -11,9 +11,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from events import calendar, index, log
-from events.index_models import IndexKey
-from events.models import LogEntry, OwnFeedClaim
+from events import calendar, log
+from events.index.fold import catch_up
+from events.index.history import register_of
+from events.index.query import query as index_query
+from events.models import IndexKey, LogEntry, OwnFeedClaim
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -44,7 +46,7 @@ def csrf_client(owner):
 
 
 def query(start, end):
-    return index.query(start, end, "UTC")
+    return index_query(start, end, "UTC")
 
 
 def weekly(title="lunch"):
@@ -87,7 +89,7 @@ def test_adding_creates_the_event(client_in):
     data = response.json()
     assert data["ok"] and data["title"] == "lunch" and data["rrule"] == "FREQ=WEEKLY;BYDAY=TU"
     assert data["start"] == "2026-12-01T12:00:00"
-    assert index.register_of(data["uid"]) is not None
+    assert register_of(data["uid"]) is not None
 
 
 def test_a_phrase_without_a_date_creates_nothing(client_in):
@@ -173,7 +175,7 @@ def test_the_repeat_fields_build_the_rule(client_in):
     data = edit_data(start_date="2026-11-24", end_date="2026-11-24", repeat="WEEKLY", interval="2", byday=["TU", "TH"],
                      ends="count", count="3")
     assert client_in.post(f"/event/?uid={w.uid}", data).status_code == 302
-    assert index.register_of(w.uid) is not None
+    assert register_of(w.uid) is not None
     occ = query(date(2026, 11, 1), date(2027, 1, 1)).occurrences
     assert [o.start.date().isoformat() for o in occ] == ["2026-11-24", "2026-11-26", "2026-12-08"]
 
@@ -224,7 +226,7 @@ def make_conflict():
     for title in ("standup (room A)", "standup (room B)"):
         body = {"type": "event.put", "uid": w.uid, "recurrence_id": None, "event": {**w.event, "title": title}}
         log.append_local(body, links=[head])
-    index.catch_up()
+    catch_up()
     return w
 
 
@@ -240,7 +242,7 @@ def test_conflicts_are_listed_side_by_side(client_in):
 
 def test_choosing_a_version_resolves_the_conflict(client_in):
     w = make_conflict()
-    register = index.register_of(w.uid)
+    register = register_of(w.uid)
     keep = next(h for h in register.heads if register.bodies[h]["event"]["title"] == "standup (room B)")
     assert client_in.post("/conflicts/resolve/", {"uid": w.uid, "rid": "", "keep": keep}).status_code == 302
     assert not IndexKey.objects.using("index").filter(conflict=True).exists()
@@ -285,7 +287,7 @@ def test_conflict_versions_are_escaped(client_in):
     for title in PAYLOADS[:2]:
         log.append_local({"type": "event.put", "uid": w.uid, "recurrence_id": None, "event": {**w.event, "title": title}},
                          links=[w.entry.hash])
-    index.catch_up()
+    catch_up()
     html = client_in.get("/conflicts/").content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert json.dumps({"ok": 1})  # keeps the json import honest for readers of the JSON tests above

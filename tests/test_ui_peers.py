@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from events import index
+from events.index.query import query
 from sync.models import PairingRequest, Peer
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -96,7 +96,7 @@ def test_importing_an_ics_file(client_in):
     assert response.status_code == 200
     page = response.content.decode()
     assert "1 new" in page
-    titles = [o.title for o in index.query(date(2026, 12, 1), date(2026, 12, 31), "UTC").occurrences]
+    titles = [o.title for o in query(date(2026, 12, 1), date(2026, 12, 31), "UTC").occurrences]
     assert titles == ["<b>imported</b> meeting"]
     month = client_in.get("/?d=2026-12-01").content.decode()
     assert "&lt;b&gt;imported&lt;/b&gt; meeting" in month

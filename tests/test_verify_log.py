@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from events import calendar, log
 from events.entry import sign_entry
-from events.index_models import IndexKey
+from events.models import IndexKey
 from events.verify import verify_log
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])

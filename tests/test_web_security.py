@@ -13,7 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from events import calendar, index, log
+from events import calendar, log
+from events.index.fold import catch_up
 from sync.models import PairingRequest, Peer
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -106,7 +107,7 @@ def test_hostile_event_text_is_text_in_history_conflicts_and_the_css_context(own
     calendar.edit_occurrence(w.uid, "2026-12-03T09:00:00", title=CSS)
     log.append_local({"type": "event.put", "uid": w.uid, "recurrence_id": None,
                       "event": {**w.event, "title": payload}}, links=[w.entry.hash])  # a conflict
-    index.catch_up()
+    catch_up()
     for url in ["/?d=2026-12-01", "/week/?d=2026-12-02", "/agenda/?d=2026-12-01", f"/event/?uid={w.uid}",
                 f"/event/?uid={w.uid}&rid=2026-12-03T09:00:00", "/conflicts/", "/?d=2026-12-01&fragment=1"]:
         response = owner_client.get(url)

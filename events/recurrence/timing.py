@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# The longest title an event may have (PROTOCOL 5): the index refuses longer ones, the
+# The longest title an event may have (docs/PROTOCOL.md section 5.2): the index refuses longer ones, the
 # iCalendar import shortens them, the event form and the quick-add parser never make them.
 MAX_TITLE = 500
 

@@ -10,7 +10,7 @@
     await eventually(fn, equals=(True, 5), message="...")                 # until fn() == (True, 5)
 
 The `paired_peer` and `stranger` fixtures in conftest.py are personas.
-`tests.instances.wait_until` is the synchronous poll for tests that drive
+`devtools.instances.wait_until` is the synchronous poll for tests that drive
 real processes.
 """
 

@@ -1,6 +1,6 @@
 import sys
 
-from events import ics
+from events.ics import export
 from events.management.base import Command as BaseCommand
 
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     def handle(self, *args, **options):
-        body = ics.export_calendar()
+        body = export.export_calendar()
         if options["output"]:
             with open(options["output"], "wb") as out:
                 out.write(body)

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import CommandError
 
-from events import ics_feed
+from events.ics.feed import active_feed, revoke_feed, rotate_feed
 from events.management.base import Command as BaseCommand
 
 
@@ -21,16 +21,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["revoke"]:
-            count = ics_feed.revoke_feed()
+            count = revoke_feed()
             self._out(options, {"revoked": count}, "revoked the subscription URL" if count else "there was no subscription URL")
             return
-        active = ics_feed.active_feed()
+        active = active_feed()
         if active is not None and not options["rotate"]:
             raise CommandError(
                 f"a subscription URL exists since {active.created_at:%Y-%m-%d %H:%M} UTC; only its hash is kept, "
                 "so it cannot be shown again. Use --rotate for a new URL (the old one stops working)."
             )
-        feed = ics_feed.rotate_feed()
+        feed = rotate_feed()
         self._out(
             options,
             {"url": feed.url, "webcal": feed.webcal},

@@ -3,7 +3,7 @@ import os
 
 from django.core.management.base import CommandError
 
-from events import ics
+from events.ics import importing
 from events.management.base import Command as BaseCommand
 
 
@@ -18,11 +18,11 @@ class Command(BaseCommand):
         path = options["file"]
         try:
             size = os.path.getsize(path)
-            if size > ics.MAX_IMPORT_BYTES:
-                report = ics.ImportReport(source=path, error=ics._too_large(size, ics.MAX_IMPORT_BYTES))
+            if size > importing.MAX_IMPORT_BYTES:
+                report = importing.ImportReport(source=path, error=importing.too_large(size, importing.MAX_IMPORT_BYTES))
             else:
                 with open(path, "rb") as f:
-                    report = ics.import_upload(f, source=path)
+                    report = importing.import_upload(f, source=path)
         except OSError as e:
             raise CommandError(f"cannot read {path}: {e.strerror or e}") from None
         if options["json"]:

@@ -2,8 +2,8 @@ import sys
 
 from django.core.management.base import CommandError
 
-from events import index
 from events.bundle import import_bundle, summarize
+from events.index.fold import catch_up
 from events.management.base import Command as BaseCommand
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         except OSError as e:
             raise CommandError(f"cannot read {path}: {e.strerror}") from None
         with stream:
-            report = import_bundle(stream, after_batch=index.catch_up)
+            report = import_bundle(stream, after_batch=catch_up)
         lines = list(summarize(report))
         self.stdout.write(lines[0])
         for line in lines[1:]:

@@ -25,10 +25,12 @@ import sys
 
 from django.core.management.base import CommandError
 
-from events import calendar, index
-from events.index_models import IndexKey
+from events import calendar
+from events.index.fold import catch_up
 from events.log import LocalWritesHeld
 from events.management.base import Command as BaseCommand
+from events.models import IndexKey
+from events.routers import INDEX_DB
 
 MAX_LINE = 1 << 20
 
@@ -71,8 +73,8 @@ def apply_op(op: dict) -> list[calendar.Written]:
         keep = op.get("keep")
         return [calendar.resolve_conflict(_uid(op), op.get("recurrence_id"), keep=keep if isinstance(keep, str) else None, **_changes(op))]
     if kind == "resolve_all":
-        index.catch_up()
-        keys = list(IndexKey.objects.using(index.DB).filter(conflict=True).order_by("uid", "rid").values_list("uid", "rid"))
+        catch_up()
+        keys = list(IndexKey.objects.using(INDEX_DB).filter(conflict=True).order_by("uid", "rid").values_list("uid", "rid"))
         return [calendar.resolve_conflict(uid, rid or None) for uid, rid in keys]
     raise calendar.CalendarError(f"unknown op {str(kind)[:40]!r}")
 

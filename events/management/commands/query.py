@@ -3,9 +3,11 @@ from datetime import date, datetime
 
 from django.core.management.base import CommandError
 
-from events import index
+from events.index.fold import catch_up
+from events.index.query import QueryError, query
 from events.management.base import Command as BaseCommand
 from events.preferences import viewer_tz
+from events.recurrence.expansion import MAX_OCCURRENCES
 
 
 def parse_bound(text: str, what: str) -> date | datetime:
@@ -27,14 +29,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         start, end = parse_bound(options["start"], "FROM"), parse_bound(options["end"], "TO")
-        index.catch_up()
+        catch_up()
         try:
-            result = index.query(start, end, options["tz"] or viewer_tz())
-        except index.QueryError as e:
+            result = query(start, end, options["tz"] or viewer_tz())
+        except QueryError as e:
             raise CommandError(str(e)) from None
         if result.capped:
             self.stderr.write(
-                f"note: {len(result.capped)} series had more than {index.MAX_OCCURRENCES} occurrences "
+                f"note: {len(result.capped)} series had more than {MAX_OCCURRENCES} occurrences "
                 f"in the range and were cut: {', '.join(result.capped)}"
             )
         if options["json"]:

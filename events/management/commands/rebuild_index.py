@@ -1,7 +1,7 @@
 import json
 import time
 
-from events import index
+from events.index.fold import rebuild
 from events.management.base import Command as BaseCommand
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        count = index.rebuild()
+        count = rebuild()
         seconds = time.perf_counter() - started
         if options["json"]:
             self.stdout.write(json.dumps({"entries": count, "seconds": round(seconds, 3)}))

@@ -4,7 +4,7 @@ Pure module: no Django. One register per key: an event series is keyed by
 its uid, one occurrence of it by (uid, recurrence_id). The heads of a key are
 its entries that no other entry of that key links to; the primary value is
 the head with the greatest (time, hash); the key is deleted only when every
-head is an `event.del`.
+head is an `event.del`. `Register.shown` decides which version a reader sees.
 
 The state is a function of the *set* of entries folded in, not of their
 order: an entry that arrives before the entries it links to simply finds
@@ -13,7 +13,6 @@ them already superseded when they come.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,8 +93,22 @@ class Register:
 
     @property
     def deleted(self) -> bool:
-        heads = self.heads
-        return not heads or all(self.versions[h].deleted for h in heads)
+        """No head to show: every head is an `event.del` (or there is none)."""
+        return self.shown() is None
+
+    def shown(self) -> str | None:
+        """The head a reader sees: the primary one, or when the primary is a
+        del but another head is not, the greatest head that is not a del;
+        None when the key is deleted. Every view of a key asks this."""
+        for h in self.heads:
+            if not self.versions[h].deleted:
+                return h
+        return None
+
+    def shown_event(self) -> dict | None:
+        """The `event` of the shown head; None when the key is deleted."""
+        h = self.shown()
+        return None if h is None else self.bodies[h].get("event")
 
     @property
     def history(self) -> list[str]:
@@ -117,36 +130,3 @@ class Register:
             bodies=dict(data["bodies"]),
         )
 
-
-@dataclass
-class Registers:
-    """All registers of a log, folded in memory (the index keeps the same
-    state in its table; this is the reference it is tested against)."""
-
-    keys: dict[Key, Register] = field(default_factory=dict)
-
-    def apply(self, entries: Iterable[Entry]) -> set[Key]:
-        touched = set()
-        for entry in entries:
-            key = key_of(entry.body)
-            if key is None:
-                continue
-            if self.keys.setdefault(key, Register()).add(entry):
-                touched.add(key)
-        return touched
-
-    def snapshot(self) -> dict[Key, dict]:
-        """What a reader sees, independent of arrival order."""
-        out = {}
-        for key, reg in self.keys.items():
-            primary = reg.primary
-            out[key] = {
-                "heads": reg.heads,
-                "primary": primary,
-                "value": reg.bodies.get(primary) if primary else None,
-                "others": [reg.bodies[h] for h in reg.others],
-                "deleted": reg.deleted,
-                "conflict": reg.conflict,
-                "history": reg.history,
-            }
-        return out

@@ -1,9 +1,4 @@
-"""iCalendar export and import of the whole calendar (RFC 5545).
-
-Export reads the index: every live key with the value it shows (the primary
-value for a conflict), its override and cancelled-occurrence children, and
-from each register its entry count and latest entry time (SEQUENCE,
-LAST-MODIFIED, DTSTAMP), so the same log gives the same bytes.
+"""iCalendar files into calendar operations (RFC 5545).
 
 Import turns each UID's VEVENTs (the series and its RECURRENCE-ID overrides)
 into calendar operations, written together or not at all, and only where
@@ -13,188 +8,26 @@ nothing the second time.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from django.db import transaction
 
-from events import calendar, index, instance, log
-from events.ics_convert import (
-    ComponentSkipped,
-    Incoming,
-    NotICalendar,
-    build_calendar,
-    component_uid,
-    local_recurrence_id,
-    read_calendar,
-    read_vevent,
-    same_event,
-    to_vevent,
-)
-from events.index_models import IndexKey
-from events.models import LogEntry
-from events.registers import PUT, Register
+from events import calendar, log
+from events.ics.compare import same_event
+from events.ics.read import Incoming, NotICalendar, component_uid, read_calendar, read_vevent
+from events.ics.times import ComponentSkipped, local_recurrence_id
+from events.index.fold import catch_up
+from events.index.history import register_of
+from events.index.registers import PUT, Register
+from events.index.rows import EventSkipped, check_event
+from events.models import IndexKey
+from events.routers import INDEX_DB
 
 logger = logging.getLogger(__name__)
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 GROUPS_PER_TRANSACTION = 200
-EXPORT_FORMAT = "1"
-
-
-# --- what the calendar holds -----------------------------------------------------
-
-
-@dataclass
-class KeyState:
-    """One shown register: its value and the facts its history gives."""
-
-    rid: str
-    event: dict | None  # None: a cancelled occurrence
-    entries: int
-    last_time: int  # ms, the latest entry of the key
-
-
-@dataclass
-class LiveEvent:
-    """A live event (single or series) with its override and cancelled children."""
-
-    uid: str
-    series: KeyState
-    overrides: list[KeyState] = field(default_factory=list)
-    cancelled: list[KeyState] = field(default_factory=list)
-
-
-def _key_facts(state_json: str) -> tuple[int, int]:
-    versions = json.loads(state_json)["versions"]
-    return len(versions), max((v[0] for v in versions.values()), default=0)
-
-
-def live_events(uid: str | None = None, *, chunk: int = 2000) -> Iterator[LiveEvent]:
-    """Every live key with the value it shows, its override children and
-    cancelled occurrences, and per key its entry count and latest entry
-    time; in uid order. Deleted events and values the index cannot show are
-    left out, as the calendar's own views leave them out."""
-    index.catch_up()
-    rows = IndexKey.objects.using(index.DB).order_by("uid", "rid")
-    if uid is not None:
-        rows = rows.filter(uid=uid)
-    current: LiveEvent | None = None
-    fields = ("uid", "rid", "kind", "deleted", "event", "state")
-    for row_uid, rid, kind, deleted, event_json, state_json in rows.values_list(*fields).iterator(chunk_size=chunk):
-        if not rid:
-            if current is not None:
-                yield current
-            current = None
-            if kind in ("single", "series") and not deleted:
-                entries, last = _key_facts(state_json)
-                current = LiveEvent(row_uid, KeyState("", json.loads(event_json), entries, last))
-            continue
-        if current is None or current.uid != row_uid or current.series.event.get("rrule") is None:
-            continue  # the children of a deleted, hidden or single event are not shown
-        if deleted:
-            entries, last = _key_facts(state_json)
-            current.cancelled.append(KeyState(rid, None, entries, last))
-        elif kind == "override":
-            entries, last = _key_facts(state_json)
-            current.overrides.append(KeyState(rid, json.loads(event_json), entries, last))
-    if current is not None:
-        yield current
-
-
-# --- export ---------------------------------------------------------------------------
-
-
-def _stamp(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms // 1000, UTC)
-
-
-def vevents_of(item: LiveEvent) -> list:
-    """The VEVENTs of one live event: the event itself, then its overrides."""
-    series = item.series
-    # Cancelling an occurrence changes the series' EXDATE: it counts as a revision.
-    revisions = series.entries - 1 + sum(c.entries for c in item.cancelled)
-    last = max([series.last_time, *(c.last_time for c in item.cancelled)])
-    out = [
-        to_vevent(
-            item.uid,
-            series.event,
-            stamp=_stamp(last),
-            sequence=revisions,
-            cancelled=[c.rid for c in item.cancelled],
-        )
-    ]
-    for override in item.overrides:
-        out.append(
-            to_vevent(
-                item.uid,
-                override.event,
-                stamp=_stamp(override.last_time),
-                sequence=override.entries - 1,
-                recurrence_id=override.rid,
-                series=series.event,
-            )
-        )
-    return out
-
-
-def _all_vevents(items) -> list:
-    out = []
-    for item in items:
-        try:
-            out.extend(vevents_of(item))
-        except (ValueError, TypeError, KeyError):  # a value the index shows but iCalendar cannot carry
-            logger.exception("event %s left out of the iCalendar export", item.uid)
-    return out
-
-
-def export_calendar() -> bytes:
-    """The whole calendar as one VCALENDAR."""
-    return build_calendar(_all_vevents(live_events()), name=instance.name()).to_ical()
-
-
-def export_event(uid: str) -> bytes | None:
-    """One event (with its overrides) as a VCALENDAR, or None if it is not live."""
-    items = list(live_events(uid))
-    if not items:
-        return None
-    return build_calendar(vevents_of(items[0]), name=instance.name()).to_ical()
-
-
-@dataclass
-class Exported:
-    etag: str
-    body: bytes
-    last_modified: datetime | None
-
-
-_cache: dict[str, Exported] = {}
-
-
-def log_state_etag() -> str:
-    """Changes whenever the log does: its last arrival, its size and the
-    hash of its latest entry (arrival numbers of a rolled-back write can be
-    handed out again)."""
-    last = LogEntry.objects.order_by("-arrival").values_list("arrival", "hash").first() or (0, "")
-    return f'"ics{EXPORT_FORMAT}-{last[0]}-{LogEntry.objects.count()}-{last[1][:16]}"'
-
-
-def cached_export() -> Exported:
-    """The whole calendar, built once per log state (subscription polls
-    that find nothing new cost two small queries)."""
-    etag = log_state_etag()
-    hit = _cache.get("calendar")
-    if hit is not None and hit.etag == etag:
-        return hit
-    items = list(live_events())
-    times = [t for item in items for t in (item.series.last_time, *(k.last_time for k in item.overrides + item.cancelled))]
-    body = build_calendar(_all_vevents(items), name=instance.name()).to_ical()
-    exported = Exported(etag, body, _stamp(max(times)) if times else None)
-    _cache["calendar"] = exported
-    return exported
 
 
 # --- import ---------------------------------------------------------------------------
@@ -274,18 +107,18 @@ def read_upload(upload, *, limit: int = MAX_IMPORT_BYTES) -> bytes:
     file object), read in chunks and refused beyond `limit` bytes."""
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
-        raise ImportRefused(_too_large(size, limit))
+        raise ImportRefused(too_large(size, limit))
     parts, total = [], 0
     chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(64 * 1024), b"")
     for chunk in chunks:
         total += len(chunk)
         if total > limit:
-            raise ImportRefused(_too_large(total, limit, at_least=True))
+            raise ImportRefused(too_large(total, limit, at_least=True))
         parts.append(chunk)
     return b"".join(parts)
 
 
-def _too_large(size: int, limit: int, *, at_least: bool = False) -> str:
+def too_large(size: int, limit: int, *, at_least: bool = False) -> str:
     more = "more than " if at_least else ""
     return f"the file is {more}{size / 2**20:.1f} MB; files up to {limit / 2**20:.0f} MB can be imported"
 
@@ -308,7 +141,7 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     one savepoint, so it is in the log whole or not at all."""
     report = ImportReport(source=source)
     if len(data) > MAX_IMPORT_BYTES:
-        report.error = _too_large(len(data), MAX_IMPORT_BYTES)
+        report.error = too_large(len(data), MAX_IMPORT_BYTES)
         return report
     try:
         parsed = read_calendar(data)
@@ -319,14 +152,14 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     if not parsed.vevents:
         report.notes.append("the file holds no VEVENT")
     groups = _group(parsed.vevents, parsed.problems, parsed.zones, report)
-    index.catch_up()
+    catch_up()
     pending = list(groups.values())
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
         try:
-            with transaction.atomic(using=index.DB), transaction.atomic():
+            with transaction.atomic(using=INDEX_DB), transaction.atomic():
                 for group in pending[start : start + GROUPS_PER_TRANSACTION]:
                     _apply_group(group, report)
-                index.catch_up()  # new events are appended without folding each one (see _create)
+                catch_up()  # new events are appended without folding each one (see _create)
         except log.LocalWritesHeld as e:
             report.error = f"{e} ({report.entries_written} entries were written before this)"
             return report
@@ -382,14 +215,11 @@ def _fail(group: _Group, skipped: Skipped, report: ImportReport) -> None:
 
 
 def _shown(register: Register | None) -> dict | None:
-    if register is None or register.deleted:
-        return None
-    head = next(h for h in register.heads if not register.versions[h].deleted)
-    return register.bodies[head].get("event")
+    return register.shown_event() if register is not None else None
 
 
 def _cancelled_rids(uid: str) -> set[str]:
-    return set(IndexKey.objects.using(index.DB).filter(uid=uid, deleted=True).exclude(rid="").values_list("rid", flat=True))
+    return set(IndexKey.objects.using(INDEX_DB).filter(uid=uid, deleted=True).exclude(rid="").values_list("rid", flat=True))
 
 
 class _Abandon(Exception):
@@ -401,7 +231,7 @@ def _apply_group(group: _Group, report: ImportReport) -> None:
         return
     tally = ImportReport()
     try:
-        with transaction.atomic(using=index.DB), transaction.atomic():
+        with transaction.atomic(using=INDEX_DB), transaction.atomic():
             _write_group(group, tally)
     except _Abandon as e:
         report.skipped.append(Skipped(f"UID {group.uid}", str(e)))
@@ -416,7 +246,7 @@ def _apply_group(group: _Group, report: ImportReport) -> None:
 
 def _write_group(group: _Group, tally: ImportReport) -> None:
     uid = group.uid
-    register = index.register_of(uid)
+    register = register_of(uid)
     current = _shown(register)
     series = current
     if group.master is not None:
@@ -454,7 +284,7 @@ def _write_group(group: _Group, tally: ImportReport) -> None:
         return
     for override in group.overrides:
         rid = local_recurrence_id(override.recurrence_id, series)
-        occurrence = index.register_of(uid, rid)
+        occurrence = register_of(uid, rid)
         if override.event is None:
             if occurrence is not None and occurrence.deleted:
                 tally.unchanged += 1
@@ -480,8 +310,8 @@ def _create(uid: str, event: dict, register: Register | None) -> None:
     faster. The index is caught up before anything reads it."""
     event = calendar.event_from_draft(event)
     try:
-        index.check_event(event, override=False)
-    except index.EventSkipped as e:
+        check_event(event, override=False)
+    except EventSkipped as e:
         raise calendar.CalendarError(str(e)) from None
     links = register.heads if register is not None else []
     log.append_local({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, links=links)
