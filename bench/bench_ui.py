@@ -121,7 +121,8 @@ def bytes_main() -> None:
     setup_django("ui-bytes")
     from django.conf import settings
 
-    from events import index, views_calendar
+    from events import index
+    from events.views import calendar as views_calendar
 
     settings.ALLOWED_HOSTS = ["*"]
     views_calendar.MAX_CHIPS_PER_DAY = 10_000  # every occurrence visible, however full a day

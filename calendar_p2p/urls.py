@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("events.urls")),
+    path("", include("events.views.urls")),
     path("", include("sync.urls")),
     path("", include("sync.urls_peers")),
 ]

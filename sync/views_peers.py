@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from events import instance, log
 from events.authors import author_hue
-from events.views_auth import owner_required
-from events.views_common import page_context
+from events.views.auth import owner_required
+from events.views.common import page_context
 from sync import pairing, status
 
 PAIR_TIMEOUT = 60

@@ -7,10 +7,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from events import ics, ics_feed
-from events.ics_views import UploadSizeLimit
 from events.log import LocalWritesHeld
-from events.views_auth import owner_required
-from events.views_common import render_page
+from events.views.auth import owner_required
+from events.views.common import render_page
+from events.views.ics_files import UploadSizeLimit
 
 SESSION_FEED = "feed_url"
 

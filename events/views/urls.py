@@ -1,15 +1,13 @@
 from django.urls import path, re_path
 
-from events import (
-    ics_views,
-    views_auth,
-    views_calendar,
-    views_conflicts,
-    views_event,
-    views_ics,
-    views_quickadd,
-    views_settings,
-)
+from events.views import auth as views_auth
+from events.views import calendar as views_calendar
+from events.views import conflicts as views_conflicts
+from events.views import event as views_event
+from events.views import ics_files as ics_views
+from events.views import ics_page as views_ics
+from events.views import quickadd as views_quickadd
+from events.views import settings as views_settings
 
 urlpatterns = [
     path("", views_calendar.month, name="month"),
