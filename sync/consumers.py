@@ -6,7 +6,7 @@ are AsyncWebsocketConsumer's.
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from sync.replication import Session
+from sync.session import Session
 
 
 class SyncConsumer(AsyncWebsocketConsumer):

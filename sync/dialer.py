@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from events import index
 from sync import pairing, protocol
 from sync.models import Peer
-from sync.replication import HUB, Hub, Session
+from sync.session import HUB, Hub, Session
 
 logger = logging.getLogger(__name__)
 
