@@ -19,8 +19,9 @@ from websockets.asyncio.client import connect
 
 from events import index
 from sync import pairing, protocol
+from sync.hub import HUB, Hub
 from sync.models import Peer
-from sync.session import HUB, Hub, Session
+from sync.session import Session
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from events import log
 from events.entry import sign_entry
 from events.identity import author_id
-from sync import pairing, protocol, session
+from sync import hub, pairing, protocol, session
 from sync.models import Invite, PairingRequest, Peer
 from tests.peer_client import (
     PeerClient,
@@ -297,7 +297,7 @@ async def test_it_keeps_one_connection_per_peer(paired_peer):
     await again.connect()
     assert (await again.handshake())["type"] == "have"
     out = await c.closed()  # same dialer: the newer connection replaces the older one
-    assert out.get("code") == session.DUPLICATE_CLOSE and "duplicate" in out.get("reason", "")
+    assert out.get("code") == hub.DUPLICATE_CLOSE and "duplicate" in out.get("reason", "")
     await again.close()
 
 

@@ -1,0 +1,143 @@
+"""The hub (docs/PROTOCOL.md section 4.5): the per-process part of replication.
+
+It keeps the registry of live sessions (one connection per peer), tails the
+log's arrival counter (a short poll, plus an immediate kick for writes made in
+this process), keeps our vector, wakes the sessions that have something to
+push, and saves each peer's status for `manage.py peers` and the web UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sync import store
+
+if TYPE_CHECKING:
+    from sync.session import Session
+
+logger = logging.getLogger(__name__)
+
+POLL_INTERVAL = 0.05
+PEERS_INTERVAL = 1.0
+STATUS_INTERVAL = 0.3
+DUPLICATE_CLOSE = 4001
+
+
+class Hub:
+    """Per-process replication state: the sessions, our vector, the log tail."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.vector: dict[str, int] = {}
+        self.blocked: set[str] = set()
+        self.arrival = -1
+        self.keep_running = False
+        self.peers_changed: asyncio.Event | None = None
+        self._kick: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def kick(self) -> None:
+        """Something was written in this process: look at the log now."""
+        if self._kick is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._kick.set)
+
+    def ensure_running(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._kick = asyncio.Event()
+            self.peers_changed = asyncio.Event()
+            self._task = loop.create_task(self._run())
+
+    def register(self, session: Session) -> bool:
+        """Admit `session` as the one connection to its peer. When both sides
+        dialed, the connection dialed by the smaller author id stays."""
+        self.ensure_running()
+        key = session.key
+        existing = self.sessions.get(key)
+        if existing is not None and existing is not session and not existing.closed:
+            keep = min(session.me, key)
+            if existing.dialer_id == keep and session.dialer_id != keep:
+                reason = f"duplicate connection: keeping the one dialed by {keep[:12]}"
+                asyncio.ensure_future(session.close(DUPLICATE_CLOSE, reason))
+                return False
+            reason = "duplicate connection: replaced by a newer one" if existing.dialer_id == session.dialer_id else (
+                f"duplicate connection: keeping the one dialed by {keep[:12]}"
+            )
+            asyncio.ensure_future(existing.close(DUPLICATE_CLOSE, reason))
+        self.sessions[key] = session
+        return True
+
+    def unregister(self, session: Session) -> None:
+        if session.key and self.sessions.get(session.key) is session:
+            del self.sessions[session.key]
+            if self.peers_changed is not None:
+                self.peers_changed.set()
+
+    def connected(self, key: str) -> bool:
+        s = self.sessions.get(key)
+        return s is not None and not s.closed
+
+    async def refresh_vector(self) -> dict[str, int]:
+        self.arrival, self.vector, self.blocked = await store.snapshot()
+        return self.vector
+
+    async def _run(self) -> None:
+        last_peers = last_status = 0.0
+        try:
+            while self.sessions or self.keep_running:
+                try:
+                    await asyncio.wait_for(self._kick.wait(), POLL_INTERVAL)
+                except TimeoutError:
+                    pass
+                self._kick.clear()
+                try:
+                    arrival = await store.last_arrival()
+                    if arrival != self.arrival:
+                        await self.refresh_vector()
+                        for s in list(self.sessions.values()):
+                            s.wake.set()
+                    now = time.monotonic()
+                    if now - last_peers > PEERS_INTERVAL:
+                        last_peers = now
+                        await self._check_peers()
+                    if now - last_status > STATUS_INTERVAL:
+                        last_status = now
+                        await self.flush_status()
+                except Exception:  # e.g. the database stayed locked: log it, back off, go on
+                    logger.exception("replication hub: tailing the log failed; retrying in a second")
+                    await asyncio.sleep(1.0)
+        finally:
+            self._task = None
+
+    async def _check_peers(self) -> None:
+        blocked, paired = await store.peer_sets()
+        self.blocked = blocked
+        for key, s in list(self.sessions.items()):
+            if s.admitted and key not in paired and not s.pair_only:
+                await s.close(reason="blocked" if key in blocked else "unpaired")
+        if self.peers_changed is not None:
+            self.peers_changed.set()
+
+    async def flush_status(self) -> None:
+        rows = [s.status_row(connected=True) for s in self.sessions.values() if s.admitted and s.status_dirty]
+        if rows:
+            await store.save(rows)
+
+    async def stop(self) -> None:
+        self.keep_running = False
+        for s in list(self.sessions.values()):
+            await s.close(1001, "shutting down")
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+HUB = Hub()
