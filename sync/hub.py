@@ -27,10 +27,14 @@ DUPLICATE_CLOSE = 4001
 
 
 class Hub:
-    """Per-process replication state: the sessions, our vector, the log tail."""
+    """Replication state shared by a process's sessions: the live sessions, our vector, the log tail.
+
+    The server's hub belongs to its `sync.runtime.Runtime`; a one-shot command
+    or a test makes its own. Every task the hub starts is kept and stopped by `stop`."""
 
     def __init__(self) -> None:
-        self.sessions: dict[str, Session] = {}
+        self.sessions: dict[str, Session] = {}  # the admitted connection of each peer
+        self.open: set[Session] = set()  # every started session that is not closed yet
         self.vector: dict[str, int] = {}
         self.blocked: set[str] = set()
         self.arrival = -1
@@ -39,6 +43,7 @@ class Hub:
         self._kick: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing: set[asyncio.Task] = set()
 
     def kick(self) -> None:
         """Something was written in this process: look at the log now."""
@@ -53,6 +58,25 @@ class Hub:
             self.peers_changed = asyncio.Event()
             self._task = loop.create_task(self._run())
 
+    def attach(self, session: Session) -> None:
+        """`session` started: `stop` closes it."""
+        self.open.add(session)
+
+    def peers_updated(self) -> None:
+        """The paired peers changed in this process: the dialer looks at them now."""
+        if self.peers_changed is not None:
+            self.peers_changed.set()
+
+    def tasks(self) -> list[asyncio.Task]:
+        """The tasks this hub and its open sessions run."""
+        tasks = [t for s in self.open for t in s.tasks] + list(self._closing)
+        return tasks + ([self._task] if self._task is not None else [])
+
+    def _close_later(self, session: Session, reason: str) -> None:
+        task = asyncio.ensure_future(session.close(DUPLICATE_CLOSE, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
     def register(self, session: Session) -> bool:
         """Admit `session` as the one connection to its peer. When both sides
         dialed, the connection dialed by the smaller author id stays."""
@@ -63,16 +87,18 @@ class Hub:
             keep = min(session.me, key)
             if existing.dialer_id == keep and session.dialer_id != keep:
                 reason = f"duplicate connection: keeping the one dialed by {keep[:12]}"
-                asyncio.ensure_future(session.close(DUPLICATE_CLOSE, reason))
+                self._close_later(session, reason)
                 return False
             reason = "duplicate connection: replaced by a newer one" if existing.dialer_id == session.dialer_id else (
                 f"duplicate connection: keeping the one dialed by {keep[:12]}"
             )
-            asyncio.ensure_future(existing.close(DUPLICATE_CLOSE, reason))
+            self._close_later(existing, reason)
         self.sessions[key] = session
+        self.open.add(session)
         return True
 
     def unregister(self, session: Session) -> None:
+        self.open.discard(session)
         if session.key and self.sessions.get(session.key) is session:
             del self.sessions[session.key]
             if self.peers_changed is not None:
@@ -129,15 +155,13 @@ class Hub:
             await store.save(rows)
 
     async def stop(self) -> None:
+        """Close every open session and end every task this hub and its sessions started."""
         self.keep_running = False
-        for s in list(self.sessions.values()):
+        tasks = self.tasks()
+        for s in list(self.open):
             await s.close(1001, "shutting down")
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-
-
-HUB = Hub()
+        me = asyncio.current_task()
+        tasks = [t for t in tasks + self.tasks() if t is not me]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -62,7 +62,7 @@ class Session(EntryStreams):
         transport: Transport,
         *,
         dialer: bool,
-        hub: Hub | None = None,
+        hub: Hub,
         expect_key: str | None = None,
         pair_url: str | None = None,
         invite: str | None = None,
@@ -70,9 +70,7 @@ class Session(EntryStreams):
     ):
         self.transport = transport
         self.dialer = dialer
-        from sync.hub import HUB
-
-        self.hub = hub or HUB
+        self.hub = hub
         self.expect_key = expect_key
         self.pair_url = pair_url
         self.invite = invite
@@ -127,6 +125,7 @@ class Session(EntryStreams):
 
     async def start(self) -> None:
         """Send our hello; the handshake clock starts."""
+        self.hub.attach(self)
         self.me = await store.my_author_id()
         self._spawn(self._watchdog())
         name, url = store.introduction()
@@ -212,7 +211,7 @@ class Session(EntryStreams):
             return
         logger.error("replication task failed", exc_info=task.exception())
         if not self.closed:
-            asyncio.ensure_future(self.close(1011, "internal error"))
+            self._spawn(self.close(1011, "internal error"))
 
     async def _rate_limited(self) -> None:
         self.dropped += 1
@@ -340,10 +339,3 @@ class Session(EntryStreams):
         if first:
             self._spawn(self._send_loop())
         self.wake.set()
-
-
-def notify_local_write() -> None:
-    """Call after writing to the log inside this process: peers get it at once."""
-    from sync.hub import HUB
-
-    HUB.kick()

@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
+from calendar_p2p.asgi import replication
 from events import log
 from events.entry import sign_entry
 from events.identity import author_id
@@ -255,7 +256,7 @@ async def test_it_pushes_new_entries_live_and_relays_between_peers():
     a, _ = await paired_client("a")
     b, _ = await paired_client("b")
     mine = await db(log.append_local, {"type": "note", "n": "live"})
-    session.notify_local_write()
+    replication.hub.kick()  # a write in this process: the consumer's hub looks at the log now
     for c in (a, b):
         frame = await c.recv_type("entries")
         assert [e["sig"] for e in frame["entries"]] == [mine.sig]
