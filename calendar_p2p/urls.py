@@ -3,5 +3,4 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("events.views.urls")),
     path("", include("sync.urls")),
-    path("", include("sync.urls_peers")),
 ]
