@@ -4,13 +4,7 @@ unpair and block, fork evidence and held writes) and the public invite page."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -19,9 +13,10 @@ from events import instance, log
 from events.authors import author_hue
 from events.views.auth import owner_required
 from events.views.common import page_context
-from sync import pairing, status
+from sync import pairing, runtime, status
+from sync.dialer import pair_failure
 
-PAIR_TIMEOUT = 60
+PAIR_TIMEOUT = 40.0
 
 
 def qr_svg(text: str) -> str:
@@ -84,45 +79,25 @@ def invite(request):
     return redirect("peers")
 
 
-def _pair_in_subprocess(url: str) -> dict:
-    """Pair through `manage.py pair`: its short-lived connection runs in its own
-    process, beside the running dialer, which then picks the new peer up."""
-    env = {
-        "DATA_DIR": str(settings.DATA_DIR),
-        "PUBLIC_URL": instance.public_url(),
-        "INSTANCE_NAME": instance.name(),
-    }
-
-    done = subprocess.run(
-        [sys.executable, str(settings.BASE_DIR / "manage.py"), "pair", url, "--json"],
-        cwd=settings.BASE_DIR,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=PAIR_TIMEOUT,
-    )
-    if done.stdout.strip().startswith("{"):
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    message = (done.stderr.strip().splitlines() or ["pairing failed"])[-1]
-    return {"result": "error", "message": message.removeprefix("CommandError: ")}
-
-
 @require_POST
 @owner_required
-def pair(request):
+async def pair(request):
+    """Pair in the server's own event loop, beside its dialer, which dials a new peer at once.
+    Outside the server (the test client) a runtime of the request's own does it."""
     url = request.POST.get("url", "").strip()
     try:
         pairing.split_pair_url(url)
     except ValueError as e:
         messages.error(request, str(e))
         return redirect("peers")
+    replication = runtime.of(getattr(request, "scope", {})) or runtime.Runtime()
     try:
-        result = _pair_in_subprocess(url)
-    except subprocess.TimeoutExpired:
-        messages.error(request, f"No answer from {url} within {PAIR_TIMEOUT} s.")
+        result = await replication.pair(url, timeout=PAIR_TIMEOUT)
+    except Exception as e:  # unreachable, refused, broken: say so on the page
+        messages.error(request, pair_failure(url, e))
         return redirect("peers")
-    level = messages.success if result.get("result") in ("paired", "pending") else messages.error
-    level(request, result.get("message") or result.get("result"))
+    level = messages.success if result.result in ("paired", "pending") else messages.error
+    level(request, result.message or result.result)
     return redirect("peers")
 
 
