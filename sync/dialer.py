@@ -190,8 +190,9 @@ async def sync_peer_once(key: str, url: str, *, hub: Hub, timeout: float = 120.0
     if reached and not ok and not message:
         message = f"{session.result}: {session.message}".strip(": ")
     return PeerResult(
-        key, url, ok, reached, message or "caught up", session.bytes_sent, session.bytes_received,
-        session.sent_total, session.received_total,
+        key=key, url=url, ok=ok, reached=reached, message=message or "caught up",
+        bytes_sent=session.bytes_sent, bytes_received=session.bytes_received,
+        entries_sent=session.sent_total, entries_received=session.received_total,
     )
 
 
