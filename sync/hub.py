@@ -1,4 +1,4 @@
-"""The hub (docs/PROTOCOL.md section 4.5): the per-process part of replication.
+"""The hub: the part of replication its sessions share (docs/PROTOCOL.md sections 3.2, 4.2, 4.5).
 
 It keeps the registry of live sessions (one connection per peer), tails the
 log's arrival counter (a short poll, plus an immediate kick for writes made in
@@ -101,8 +101,7 @@ class Hub:
         self.open.discard(session)
         if session.key and self.sessions.get(session.key) is session:
             del self.sessions[session.key]
-            if self.peers_changed is not None:
-                self.peers_changed.set()
+            self.peers_updated()
 
     def connected(self, key: str) -> bool:
         s = self.sessions.get(key)
@@ -146,8 +145,7 @@ class Hub:
         for key, s in list(self.sessions.items()):
             if s.admitted and key not in paired and not s.pair_only:
                 await s.close(reason="blocked" if key in blocked else "unpaired")
-        if self.peers_changed is not None:
-            self.peers_changed.set()
+        self.peers_updated()
 
     async def flush_status(self) -> None:
         rows = [s.status_row(connected=True) for s in self.sessions.values() if s.admitted and s.status_dirty]
