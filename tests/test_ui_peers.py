@@ -146,7 +146,10 @@ def children(pid: int) -> set[int]:
 
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(p) for p in (task / "children").read_text().split()}
+        try:
+            found |= {int(p) for p in (task / "children").read_text().split()}
+        except FileNotFoundError:  # that thread just ended
+            pass
     return found
 
 
@@ -162,12 +165,16 @@ def test_pairing_from_the_page_happens_inside_the_server(spawn):
     owner.post("/setup/", {"password": "correct horse battery", "password2": "correct horse battery"})
     invite = b.manage("invite").strip()
     seen: set[int] = set()
+    errors: list[BaseException] = []
     done = threading.Event()
 
     def watch():
-        while not done.is_set():
-            seen.update(children(a.pid))
-            done.wait(0.005)
+        try:
+            while not done.is_set():
+                seen.update(children(a.pid))
+                done.wait(0.005)
+        except BaseException as e:  # the test fails below rather than passing unwatched
+            errors.append(e)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -176,6 +183,7 @@ def test_pairing_from_the_page_happens_inside_the_server(spawn):
     finally:
         done.set()
         watcher.join()
+    assert not errors, errors
     assert f"paired with b ({b.author()})" in page
     assert not seen, f"the server started processes while pairing: {seen}"
     peer = wait_until(lambda: [p for p in a.peers()["peers"] if p["connected"]], 20, message="a's dialer connects to b")[0]
