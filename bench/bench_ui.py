@@ -122,8 +122,8 @@ def bytes_main() -> None:
     setup_django("ui-bytes")
     from django.conf import settings
 
-    from events import views_calendar
     from events.index.query import query
+    from events.views import calendar as views_calendar
 
     settings.ALLOWED_HOSTS = ["*"]
     views_calendar.MAX_CHIPS_PER_DAY = 10_000  # every occurrence visible, however full a day

@@ -34,12 +34,18 @@ async def websockets(scope, receive, send):
     return await peer_websockets(scope, receive, send)
 
 
-application = ProtocolTypeRouter(
-    {
-        "http": ASGIStaticFilesHandler(django_http),
-        "websocket": websockets,
-    }
+# This process's replication (hub, dialer, their tasks); the peer consumer and
+# the Peers page find it in the scope.
+replication = runtime.Runtime()
+
+application = replication.serve(
+    ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(django_http),
+            "websocket": websockets,
+        }
+    )
 )
 
-# daphne has no ASGI lifespan: start the dialer when Twisted's reactor runs.
-runtime.hook_reactor()
+# daphne has no ASGI lifespan: start replication when Twisted's reactor runs, stop it before shutdown.
+runtime.hook_reactor(replication)

@@ -1,9 +1,9 @@
 """The client end of docs/PROTOCOL.md section 4: dial paired peers and keep one connection each.
 
-`Dialer` runs inside the instance (started from asgi.py through Twisted's
-reactor) and reconnects with capped exponential backoff and jitter.
-`sync_once` and `pair_with` are the one-shot forms behind `manage.py sync
---once` and `manage.py pair`.
+`Dialer` runs inside the instance (owned by the server's
+`sync.runtime.Runtime`) and reconnects with capped exponential backoff and
+jitter. `sync_once` is the one-shot form behind `manage.py sync --once`;
+`pair_with` pairs, for `manage.py pair` and for the Peers page.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from websockets.asyncio.client import connect
 
 from events.index.fold import catch_up
 from sync import pairing, protocol
+from sync.hub import Hub
 from sync.models import Peer
-from sync.replication import HUB, Hub, Session
+from sync.session import Session
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +86,11 @@ def mark_all_disconnected() -> None:
 
 
 class Dialer:
-    """Keeps one connection to every paired peer that has a URL."""
+    """Keeps one connection to every paired peer that has a URL; `stop` ends every task it started."""
 
-    def __init__(self, hub: Hub = HUB):
+    def __init__(self, hub: Hub):
         self.hub = hub
-        self.tasks: dict[str, tuple[str, asyncio.Task]] = {}
+        self.tasks: dict[str, tuple[str, asyncio.Task]] = {}  # peer key: (its URL, the task keeping it connected)
         self.stopping = False
 
     async def run(self) -> None:
@@ -160,7 +161,7 @@ class PeerResult:
     entries_received: int = 0
 
 
-async def sync_peer_once(key: str, url: str, *, timeout: float = 120.0, hub: Hub = HUB) -> PeerResult:
+async def sync_peer_once(key: str, url: str, *, hub: Hub, timeout: float = 120.0) -> PeerResult:
     """Connect, exchange until both sides hold what the other showed, close."""
     session = Session(None, dialer=True, expect_key=key, hub=hub)
 
@@ -189,17 +190,22 @@ async def sync_peer_once(key: str, url: str, *, timeout: float = 120.0, hub: Hub
     if reached and not ok and not message:
         message = f"{session.result}: {session.message}".strip(": ")
     return PeerResult(
-        key, url, ok, reached, message or "caught up", session.bytes_sent, session.bytes_received,
-        session.sent_total, session.received_total,
+        key=key, url=url, ok=ok, reached=reached, message=message or "caught up",
+        bytes_sent=session.bytes_sent, bytes_received=session.bytes_received,
+        entries_sent=session.sent_total, entries_received=session.received_total,
     )
 
 
 async def sync_once(*, timeout: float = 120.0) -> list[PeerResult]:
+    """Sync with every dialable peer once, on a hub of its own."""
     peers = await database_sync_to_async(dialable_peers)()
-    HUB.ensure_running()
-    results = await asyncio.gather(*(sync_peer_once(k, u, timeout=timeout) for k, u in sorted(peers.items())))
-    await HUB.flush_status()
-    await HUB.stop()
+    hub = Hub()
+    hub.ensure_running()
+    try:
+        results = await asyncio.gather(*(sync_peer_once(k, u, hub=hub, timeout=timeout) for k, u in sorted(peers.items())))
+        await hub.flush_status()
+    finally:
+        await hub.stop()
     return list(results)
 
 
@@ -211,16 +217,18 @@ class PairResult:
     name: str
 
 
-async def pair_with(url: str, *, timeout: float = 40.0) -> PairResult:
-    """Dial an invite URL (pairs at once) or a plain base URL (asks its owner)."""
+async def pair_with(url: str, *, hub: Hub, timeout: float = 40.0) -> PairResult:
+    """Dial an invite URL (pairs at once) or a plain base URL (asks its owner).
+
+    Raises ValueError for a malformed URL, OSError when unreachable."""
     base, token = pairing.split_pair_url(url)
-    session = Session(None, dialer=True, pair_url=base, invite=token, pair_only=True)
+    session = Session(None, dialer=True, hub=hub, pair_url=base, invite=token, pair_only=True)
     try:
         await asyncio.wait_for(run_connection(base, session), timeout)
     except TimeoutError:
         return PairResult("timeout", f"no answer from {base} within {timeout:.0f} s", session.key, session.name)
     finally:
-        await HUB.stop()
+        await session.close(1000, "done")
     if session.result == "pending":
         message = f"pairing request sent to {session.name or base}; its owner has to approve it"
     elif session.result == "paired":
@@ -228,3 +236,12 @@ async def pair_with(url: str, *, timeout: float = 40.0) -> PairResult:
     else:
         message = session.message or f"could not pair ({session.result})"
     return PairResult(session.result or "closed", message, session.key, session.name)
+
+
+def pair_failure(url: str, e: Exception) -> str:
+    """One line saying why pairing with `url` raised `e`."""
+    if isinstance(e, ValueError):
+        return str(e)
+    if isinstance(e, OSError):
+        return f"cannot reach {url}: {e}"
+    return f"cannot pair with {url}: {e or type(e).__name__}"

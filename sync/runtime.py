@@ -1,7 +1,9 @@
 """The server process: before daphne listens, DATA_DIR is set up and the
-server's address recorded (`prepare_server`); daphne has no ASGI lifespan, so
-Twisted's reactor runs our dialer start hook when it runs and our stop hook
-before shutdown."""
+server's address recorded (`prepare_server`). The server's replication is one
+`Runtime`: it owns the Hub and the Dialer, puts itself in every connection's
+ASGI scope (`serve`) for the sync consumer and the Peers page, and ends every
+task it started on `stop`. daphne has no ASGI lifespan, so Twisted's reactor
+runs the start hook when it runs and the stop hook before shutdown."""
 
 from __future__ import annotations
 
@@ -9,10 +11,76 @@ import asyncio
 import logging
 import sys
 
+from sync.dialer import Dialer, PairResult, pair_with
+from sync.hub import Hub
+
 logger = logging.getLogger(__name__)
 
-_dialer = None
-_task = None
+SCOPE_KEY = "sync.runtime"
+STOP_TIMEOUT = 5.0
+
+
+class Runtime:
+    """One process's replication: its Hub, its Dialer and the tasks they run.
+
+    The server makes one in calendar_p2p/asgi.py; tests and commands make their own."""
+
+    def __init__(self, hub: Hub | None = None):
+        self.hub = hub if hub is not None else Hub()
+        self.dialer = Dialer(self.hub)
+        self.loop: asyncio.AbstractEventLoop | None = None  # where it runs, once started
+        self._task: asyncio.Task | None = None
+
+    def serve(self, app):
+        """`app` (an ASGI application) with this runtime in its scope, where `of` finds it."""
+
+        async def with_runtime(scope, receive, send):
+            return await app({**scope, SCOPE_KEY: self}, receive, send)
+
+        return with_runtime
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task:
+        """Start the dialer (and with it the hub) in `loop`, by default the running one."""
+        self.loop = loop or asyncio.get_running_loop()
+        self._task = self.loop.create_task(self.dialer.run())
+        self._task.add_done_callback(_report)
+        return self._task
+
+    def tasks(self) -> list[asyncio.Task]:
+        """Every task this runtime started that has not ended: the dialer's loop,
+        its connections, the hub's log tail and the open sessions' tasks."""
+        tasks = [self._task] if self._task is not None else []
+        tasks += [t for _, t in self.dialer.tasks.values()] + self.hub.tasks()
+        return [t for t in tasks if not t.done()]
+
+    async def stop(self) -> None:
+        """Stop dialing, close every session and end every task started here."""
+        await self.dialer.stop()
+        if self._task is not None:
+            self._task.cancel()
+        rest = [t for t in self.tasks() if t is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
+    async def run(self) -> None:
+        """Replicate until cancelled (`manage.py sync`), then stop."""
+        try:
+            await self.start()
+        finally:
+            await self.stop()
+
+    async def pair(self, url: str, *, timeout: float = 40.0) -> PairResult:
+        """Pair with `url` in this loop, beside the dialer, which dials a new peer at once."""
+        try:
+            return await pair_with(url, hub=self.hub, timeout=timeout)
+        finally:
+            self.hub.peers_updated()
+
+
+def of(scope: dict) -> Runtime | None:
+    """The runtime serving the connection of `scope` (see `Runtime.serve`)."""
+    return scope.get(SCOPE_KEY)
 
 
 def in_server() -> bool:
@@ -51,24 +119,19 @@ def prepare_server() -> None:
         raise SystemExit(1) from None
 
 
-def hook_reactor() -> bool:
-    """Hook the running server's reactor; a no-op outside daphne (tests, manage.py)."""
+def hook_reactor(runtime: Runtime) -> bool:
+    """Start and stop `runtime` with the running server's reactor; a no-op
+    outside daphne (tests, manage.py)."""
     reactor = sys.modules.get("twisted.internet.reactor")
     if reactor is None or "daphne.server" not in sys.modules:
         return False
-    reactor.callWhenRunning(_start, reactor)
-    reactor.addSystemEventTrigger("before", "shutdown", _stop)
+    reactor.callWhenRunning(_start, reactor, runtime)
+    reactor.addSystemEventTrigger("before", "shutdown", _stop, runtime)
     return True
 
 
-def _start(reactor) -> None:
-    global _dialer, _task
-    from sync.dialer import Dialer
-
-    loop = getattr(reactor, "_asyncioEventloop", None) or asyncio.get_event_loop()
-    _dialer = Dialer()
-    _task = loop.create_task(_dialer.run())
-    _task.add_done_callback(_report)
+def _start(reactor, runtime: Runtime) -> None:
+    runtime.start(getattr(reactor, "_asyncioEventloop", None) or asyncio.get_event_loop())
 
 
 def _report(task: asyncio.Task) -> None:
@@ -76,10 +139,10 @@ def _report(task: asyncio.Task) -> None:
         logger.error("the peer dialer stopped", exc_info=task.exception())
 
 
-def _stop():
-    if _dialer is None:
+def _stop(runtime: Runtime):
+    if runtime.loop is None:
         return None
     from twisted.internet.defer import Deferred
 
-    future = asyncio.ensure_future(asyncio.wait_for(_dialer.stop(), 5))
+    future = runtime.loop.create_task(asyncio.wait_for(runtime.stop(), STOP_TIMEOUT))
     return Deferred.fromFuture(future)

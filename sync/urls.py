@@ -1,7 +1,15 @@
+"""The Peers page (owner only) and the public invite page; templates use these URL names."""
+
 from django.urls import path
 
 from sync import views
 
 urlpatterns = [
     path("pair/<str:token>/", views.invite_page, name="invite-page"),
+    path("peers/", views.peers, name="peers"),
+    path("peers/invite/", views.invite, name="peers_invite"),
+    path("peers/pair/", views.pair, name="peers_pair"),
+    path("peers/request/", views.answer_request, name="peers_request"),
+    path("peers/unpair/", views.unpair, name="peers_unpair"),
+    path("peers/block/", views.block, name="peers_block"),
 ]

@@ -1,9 +1,151 @@
-from django.shortcuts import render
+"""The sync app's pages: the owner's Peers page (identity, invites with URL
+and QR code, pairing by URL, pending requests, paired peers with live status,
+unpair and block, fork evidence and held writes) and the public invite page."""
 
-from events import instance
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from events import instance, log
+from events.authors import author_hue
+from events.views.auth import owner_required
+from events.views.common import page_context
+from sync import pairing, runtime, status
+from sync.dialer import pair_failure
+
+PAIR_TIMEOUT = 40.0
+
+
+def qr_svg(text: str) -> str:
+    """The QR code of `text` as inline SVG (segno writes only its own markup)."""
+    return segno.make(text, error="m").svg_inline(scale=4, dark="#1f2328", omitsize=True, title="Invite QR code")
+
+
+def _peer_rows(peers: list[dict], my_entries: int) -> list[dict]:
+    rows = []
+    for p in peers:
+        total = max(my_entries, 1)
+        they_have = max(my_entries - p["peer_lacks"], 0) if my_entries else total
+        rows.append({
+            **p,
+            "hue": author_hue(p["author"]),
+            "progress_value": they_have,
+            "progress_max": total,
+            "in_sync": p["connected"] and not p["peer_lacks"] and not p["we_lack"],
+        })
+    return rows
+
+
+def _context(request) -> dict:
+    state = status.status()
+    me = state["self"]
+    invite_url = request.session.get("invite_url", "")
+    return {
+        "nav": "peers",
+        "me": me,
+        "invite_url": invite_url,
+        "invite_qr": qr_svg(invite_url) if invite_url else "",
+        "peers": _peer_rows([p for p in state["peers"] if p["state"] == "paired"], me["entries"]),
+        "blocked": [p for p in state["peers"] if p["state"] == "blocked"],
+        "requests": [r for r in state["requests"] if r["direction"] == "incoming"],
+        "outgoing": [r for r in state["requests"] if r["direction"] == "outgoing"],
+        "forks": log.fork_evidence(),
+        "fragment_url": "/peers/?fragment=1",
+    }
 
 
 def invite_page(request, token):
     """What a browser sees at an invite URL: how to use it (no login, nothing consumed)."""
     url = request.build_absolute_uri()
     return render(request, "sync/invite.html", {"invite_url": url, "instance_name": instance.name()})
+
+
+@owner_required
+def peers(request):
+    context = _context(request)
+    if request.GET.get("fragment"):
+        return render(request, "peers/_status.html", context)
+    return render(request, "peers/peers.html", page_context(request, **context))
+
+
+@require_POST
+@owner_required
+def invite(request):
+    request.session["invite_url"] = pairing.create_invite()
+    messages.success(request, "A new invite link is ready: it works once, for a week.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+async def pair(request):
+    """Pair in the server's own event loop, beside its dialer, which dials a new peer at once.
+    Outside the server (the test client) a runtime of the request's own does it."""
+    url = request.POST.get("url", "").strip()
+    try:
+        pairing.split_pair_url(url)
+    except ValueError as e:
+        messages.error(request, str(e))
+        return redirect("peers")
+    replication = runtime.of(getattr(request, "scope", {})) or runtime.Runtime()
+    try:
+        result = await replication.pair(url, timeout=PAIR_TIMEOUT)
+    except Exception as e:  # unreachable, refused, broken: say so on the page
+        messages.error(request, pair_failure(url, e))
+        return redirect("peers")
+    level = messages.success if result.result in ("paired", "pending") else messages.error
+    level(request, result.message or result.result)
+    return redirect("peers")
+
+
+def _author(request) -> str:
+    try:
+        return pairing.find_peer_key(request.POST.get("author", ""))
+    except LookupError:
+        return ""
+
+
+@require_POST
+@owner_required
+def answer_request(request):
+    try:
+        request_id = int(request.POST.get("request", ""))
+        if request.POST.get("answer") == "approve":
+            peer = pairing.approve(request_id)
+            messages.success(request, f"Paired with {peer.name or peer.author[:12]}.")
+        else:
+            pairing.refuse(request_id)
+            messages.success(request, "Request refused.")
+    except (ValueError, LookupError) as e:
+        messages.error(request, str(e) or "no such request")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def unpair(request):
+    author = _author(request)
+    if author and pairing.unpair(author):
+        messages.success(request, "Unpaired. Their entries already here stay.")
+    else:
+        messages.error(request, "No such paired peer.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def block(request):
+    author = _author(request)
+    if not author or author == log.my_author_id():
+        messages.error(request, "No such peer.")
+        return redirect("peers")
+    if request.POST.get("undo"):
+        pairing.unblock(author)
+        messages.success(request, "Unblocked.")
+    else:
+        pairing.block(author)
+        messages.success(request, "Blocked: its connections are refused and its entries neither stored nor relayed.")
+    return redirect("peers")

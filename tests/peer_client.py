@@ -42,10 +42,12 @@ class PeerClient:
         self.comm = None
         self.server_hello = None
 
-    async def connect(self):
+    async def connect(self, application=None):
+        """Connect to `application` (by default the server's, calendar_p2p.asgi)."""
         from channels.testing import WebsocketCommunicator
 
-        from calendar_p2p.asgi import application
+        if application is None:
+            from calendar_p2p.asgi import application
 
         self.comm = WebsocketCommunicator(application, "/ws/sync/")
         connected, _ = await self.comm.connect()

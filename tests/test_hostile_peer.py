@@ -24,7 +24,8 @@ from events.entry import sign_entry
 from events.identity import author_id
 from events.verify import verify_log
 from sync import protocol
-from sync.replication import Hub, Session
+from sync.hub import Hub
+from sync.session import Session
 from sync.status import status
 from tests.peer_client import (
     T,

@@ -12,10 +12,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
+from calendar_p2p.asgi import replication
 from events import log
 from events.entry import sign_entry
 from events.identity import author_id
-from sync import pairing, protocol, replication
+from sync import hub, pairing, protocol, session
 from sync.models import Invite, PairingRequest, Peer
 from tests.peer_client import (
     PeerClient,
@@ -230,9 +231,9 @@ async def test_it_survives_a_have_with_absurd_seqs(paired_peer):
 async def test_it_rate_limits_a_flood_of_tiny_frames(paired_peer, monkeypatch):
     # The real burst, refilled at 1 frame/s instead of RATE: on a busy machine the
     # flood takes longer to send than RATE needs to refill 200 frames' worth.
-    monkeypatch.setattr(replication, "TokenBucket", functools.partial(replication.TokenBucket, rate=1.0))
+    monkeypatch.setattr(session, "TokenBucket", functools.partial(session.TokenBucket, rate=1.0))
     c, _ = await paired_peer.session()
-    for _ in range(int(replication.BURST) + 200):
+    for _ in range(int(session.BURST) + 200):
         await c.send('{"type":"want","feeds":{}}')
     err = await c.recv_type("error", timeout=10)
     assert err["code"] == "rate-limit"
@@ -255,7 +256,7 @@ async def test_it_pushes_new_entries_live_and_relays_between_peers():
     a, _ = await paired_client("a")
     b, _ = await paired_client("b")
     mine = await db(log.append_local, {"type": "note", "n": "live"})
-    replication.notify_local_write()
+    replication.hub.kick()  # a write in this process: the consumer's hub looks at the log now
     for c in (a, b):
         frame = await c.recv_type("entries")
         assert [e["sig"] for e in frame["entries"]] == [mine.sig]
@@ -286,7 +287,7 @@ async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed(paired_p
 
 
 async def test_it_closes_a_silent_handshake(monkeypatch, stranger):
-    monkeypatch.setattr(replication, "HANDSHAKE_TIMEOUT", 0.5)
+    monkeypatch.setattr(session, "HANDSHAKE_TIMEOUT", 0.5)
     c = await stranger.connect()
     await c.closed(timeout=4)
 
@@ -297,7 +298,7 @@ async def test_it_keeps_one_connection_per_peer(paired_peer):
     await again.connect()
     assert (await again.handshake())["type"] == "have"
     out = await c.closed()  # same dialer: the newer connection replaces the older one
-    assert out.get("code") == replication.DUPLICATE_CLOSE and "duplicate" in out.get("reason", "")
+    assert out.get("code") == hub.DUPLICATE_CLOSE and "duplicate" in out.get("reason", "")
     await again.close()
 
 
@@ -321,7 +322,7 @@ async def test_it_updates_the_status_the_owner_sees(paired_peer):
 
 
 async def test_it_drops_a_peer_that_stops_answering_mid_sync(monkeypatch, paired_peer):
-    monkeypatch.setattr(replication, "ACK_TIMEOUT", 0.5)
+    monkeypatch.setattr(session, "ACK_TIMEOUT", 0.5)
     await db(log.append_local, {"type": "note"})
     c, _ = await paired_peer.session()
     await c.recv_type("entries")  # and never acknowledge it

@@ -114,3 +114,78 @@ def test_the_subscription_url_is_shown_once_made(client_in):
     page = client_in.post("/calendar/feed/", {"action": "revoke"}, follow=True).content.decode()
     assert 'id="feed-url"' not in page
     assert client_in.get("/calendar.ics").status_code == 200
+
+
+class OwnerBrowser:
+    """The owner at a real instance over HTTP: cookies and CSRF tokens as a browser keeps them."""
+
+    def __init__(self, inst):
+        import http.cookiejar
+        import urllib.request
+
+        self.url = inst.url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> str:
+        return self.opener.open(self.url + path, timeout=10).read().decode()
+
+    def post(self, path: str, fields: dict, *, page: str | None = None) -> str:
+        """POST `fields` to `path` as the form on `page` (by default `path`) would, following the redirect."""
+        from urllib.parse import urlencode
+
+        self.get(page or path)  # sets the CSRF cookie
+        token = next(c.value for c in self.jar if c.name == "csrftoken")
+        data = urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
+        return self.opener.open(self.url + path, data, timeout=60).read().decode()
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of `pid`."""
+    from pathlib import Path
+
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found |= {int(p) for p in (task / "children").read_text().split()}
+        except FileNotFoundError:  # that thread just ended
+            pass
+    return found
+
+
+def test_pairing_from_the_page_happens_inside_the_server(spawn):
+    """The Peers page pairs in the server's own event loop (no `manage.py pair`
+    process), and the running dialer then connects to the new peer."""
+    import threading
+
+    from devtools.instances import wait_until
+
+    a, b = spawn("a"), spawn("b")
+    owner = OwnerBrowser(a)
+    owner.post("/setup/", {"password": "correct horse battery", "password2": "correct horse battery"})
+    invite = b.manage("invite").strip()
+    seen: set[int] = set()
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def watch():
+        try:
+            while not done.is_set():
+                seen.update(children(a.pid))
+                done.wait(0.005)
+        except BaseException as e:  # the test fails below rather than passing unwatched
+            errors.append(e)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        page = owner.post("/peers/pair/", {"url": invite}, page="/peers/")
+    finally:
+        done.set()
+        watcher.join()
+    assert not errors, errors
+    assert f"paired with b ({b.author()})" in page
+    assert not seen, f"the server started processes while pairing: {seen}"
+    peer = wait_until(lambda: [p for p in a.peers()["peers"] if p["connected"]], 20, message="a's dialer connects to b")[0]
+    assert (peer["name"], peer["url"], peer["state"]) == ("b", b.url, "paired")
+    assert [(p["name"], p["state"]) for p in b.peers()["peers"]] == [("a", "paired")]

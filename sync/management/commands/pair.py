@@ -4,7 +4,17 @@ import json
 from django.core.management.base import CommandError
 
 from events.management.base import Command as BaseCommand
-from sync.dialer import pair_with
+from sync.dialer import pair_failure, pair_with
+from sync.hub import Hub
+
+
+async def pair_alone(url: str):
+    """Pair on a hub of this command's own."""
+    hub = Hub()
+    try:
+        return await pair_with(url, hub=hub)
+    finally:
+        await hub.stop()
 
 
 class Command(BaseCommand):
@@ -16,13 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, url, **options):
         try:
-            result = asyncio.run(pair_with(url))
-        except ValueError as e:
-            raise CommandError(str(e)) from None
-        except OSError as e:
-            raise CommandError(f"cannot reach {url}: {e}") from None
+            result = asyncio.run(pair_alone(url))
         except Exception as e:
-            raise CommandError(f"cannot pair with {url}: {e or type(e).__name__}") from None
+            raise CommandError(pair_failure(url, e)) from None
         if options["json"]:
             self.stdout.write(json.dumps(result.__dict__))
         else:

@@ -4,7 +4,8 @@ import json
 from django.core.management.base import CommandError
 
 from events.management.base import Command as BaseCommand
-from sync.dialer import Dialer, sync_once
+from sync.dialer import sync_once
+from sync.runtime import Runtime
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once, timeout, **o):
         if not once:
-            asyncio.run(Dialer().run())
+            asyncio.run(Runtime().run())
             return
         results = asyncio.run(sync_once(timeout=timeout))
         if o["json"]:

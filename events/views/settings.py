@@ -8,8 +8,8 @@ from django.shortcuts import redirect
 from events import instance
 from events.forms import InstanceSettingsForm
 from events.preferences import viewer_tz, zone_names
-from events.views_auth import owner_required
-from events.views_common import render_page
+from events.views.auth import owner_required
+from events.views.common import render_page
 
 # form field -> instance setting
 FIELDS = {"name": "name", "public_url": "public_url", "tz": "time_zone"}

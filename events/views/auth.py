@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -25,19 +26,34 @@ def owner_exists() -> bool:
 
 
 def owner_required(view):
-    """Login required; before the first run, send everyone to the setup page."""
+    """Login required; before the first run, send everyone to the setup page.
+    Wraps sync and async views alike."""
+
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request, *args, **kwargs):
+            if (await request.auser()).is_authenticated:
+                return await view(request, *args, **kwargs)
+            return _not_owner(request, await sync_to_async(owner_exists)())
+
+        return async_wrapper
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        if not owner_exists():
-            return redirect("setup")
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
+        return _not_owner(request, owner_exists())
 
     return wrapper
+
+
+def _not_owner(request, owner_exists: bool):
+    if not owner_exists:
+        return redirect("setup")
+    from django.contrib.auth.views import redirect_to_login
+
+    return redirect_to_login(request.get_full_path())
 
 
 def setup(request):

@@ -20,8 +20,8 @@ from events.authors import author_hue, author_label, author_names
 from events.index.fold import catch_up
 from events.index.query import query
 from events.preferences import viewer_tz
-from events.views_auth import owner_required
-from events.views_common import page_context, parse_day
+from events.views.auth import owner_required
+from events.views.common import page_context, parse_day
 
 MAX_CHIPS_PER_DAY = 6
 AGENDA_DAYS = 30

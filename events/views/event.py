@@ -23,9 +23,9 @@ from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.preferences import viewer_tz, zone_names
 from events.recurrence.rrule import describe_rrule
 from events.recurrence.timing import RecurrenceError
-from events.views_auth import owner_required
-from events.views_calendar import conflict_url, event_url
-from events.views_common import render_page
+from events.views.auth import owner_required
+from events.views.calendar import conflict_url, event_url
+from events.views.common import render_page
 
 
 def _shown(register: Register | None) -> tuple[str, dict] | None:

@@ -12,7 +12,7 @@ from events import calendar, clock
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz
 from events.recurrence.rrule import describe_rrule
-from events.views_auth import owner_required
+from events.views.auth import owner_required
 
 MAX_TEXT = 1000
 

@@ -20,9 +20,9 @@ from events.log import LocalWritesHeld
 from events.models import IndexKey
 from events.preferences import viewer_tz
 from events.recurrence.rrule import describe_rrule
-from events.views_auth import owner_required
-from events.views_calendar import event_url
-from events.views_common import render_page
+from events.views.auth import owner_required
+from events.views.calendar import event_url
+from events.views.common import render_page
 
 FIELDS = [("title", "Title"), ("start", "Starts"), ("end", "Ends"), ("all_day", "All day"), ("tz", "Time zone"),
           ("rrule", "Repeats"), ("location", "Where"), ("description", "Notes")]

@@ -8,10 +8,10 @@ from django.views.decorators.http import require_POST
 
 from events.ics import importing
 from events.ics.feed import active_feed, revoke_feed, rotate_feed
-from events.ics_views import UploadSizeLimit
 from events.log import LocalWritesHeld
-from events.views_auth import owner_required
-from events.views_common import render_page
+from events.views.auth import owner_required
+from events.views.common import render_page
+from events.views.ics_files import UploadSizeLimit
 
 SESSION_FEED = "feed_url"
 

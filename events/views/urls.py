@@ -1,0 +1,32 @@
+"""The owner's pages and the .ics files. Templates and `reverse()` use these URL names: keep them."""
+
+from django.urls import path, re_path
+
+from events.views import auth, calendar, conflicts, event, ics_files, ics_page, quickadd, settings
+
+urlpatterns = [
+    path("", calendar.month, name="month"),
+    path("week/", calendar.week, name="week"),
+    path("agenda/", calendar.agenda, name="agenda"),
+    path("setup/", auth.setup, name="setup"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("quick/preview/", quickadd.preview, name="quick_preview"),
+    path("quick/add/", quickadd.add, name="quick_add"),
+    path("event/", event.detail, name="event"),
+    path("event/delete/", event.delete, name="event_delete"),
+    path("event/cancel/", event.cancel, name="event_cancel"),
+    path("conflicts/", conflicts.conflicts, name="conflicts"),
+    path("conflicts/resolve/", conflicts.resolve, name="conflict_resolve"),
+    path("settings/", settings.settings_page, name="settings"),
+    path("calendar/", ics_page.ics_page, name="ics"),
+    path("calendar/feed/", ics_page.feed, name="ics_feed_url"),
+]
+
+# iCalendar: export (owner), one event (owner), import (owner), subscription (secret URL).
+urlpatterns += [
+    path("calendar.ics", ics_files.calendar_ics, name="ics-calendar"),
+    re_path(r"^events/(?P<uid>[^/]+)\.ics$", ics_files.event_ics, name="ics-event"),
+    path("import.ics", ics_files.import_ics, name="ics-import"),
+    re_path(r"^feed/(?P<token>[A-Za-z0-9_-]{16,100})\.ics$", ics_files.feed_ics, name="ics-feed"),
+]

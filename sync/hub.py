@@ -1,0 +1,165 @@
+"""The hub: the part of replication its sessions share (docs/PROTOCOL.md sections 3.2, 4.2, 4.5).
+
+It keeps the registry of live sessions (one connection per peer), tails the
+log's arrival counter (a short poll, plus an immediate kick for writes made in
+this process), keeps our vector, wakes the sessions that have something to
+push, and saves each peer's status for `manage.py peers` and the web UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sync import store
+
+if TYPE_CHECKING:
+    from sync.session import Session
+
+logger = logging.getLogger(__name__)
+
+POLL_INTERVAL = 0.05
+PEERS_INTERVAL = 1.0
+STATUS_INTERVAL = 0.3
+DUPLICATE_CLOSE = 4001
+
+
+class Hub:
+    """Replication state shared by a process's sessions: the live sessions, our vector, the log tail.
+
+    The server's hub belongs to its `sync.runtime.Runtime`; a one-shot command
+    or a test makes its own. Every task the hub starts is kept and stopped by `stop`."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}  # the admitted connection of each peer
+        self.open: set[Session] = set()  # every started session that is not closed yet
+        self.vector: dict[str, int] = {}
+        self.blocked: set[str] = set()
+        self.arrival = -1
+        self.keep_running = False
+        self.peers_changed: asyncio.Event | None = None
+        self._kick: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing: set[asyncio.Task] = set()
+
+    def kick(self) -> None:
+        """Something was written in this process: look at the log now."""
+        if self._kick is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._kick.set)
+
+    def ensure_running(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._kick = asyncio.Event()
+            self.peers_changed = asyncio.Event()
+            self._task = loop.create_task(self._run())
+
+    def attach(self, session: Session) -> None:
+        """`session` started: `stop` closes it."""
+        self.open.add(session)
+
+    def peers_updated(self) -> None:
+        """The paired peers changed in this process: the dialer looks at them now."""
+        if self.peers_changed is not None:
+            self.peers_changed.set()
+
+    def tasks(self) -> list[asyncio.Task]:
+        """The tasks this hub and its open sessions run."""
+        tasks = [t for s in self.open for t in s.tasks] + list(self._closing)
+        return tasks + ([self._task] if self._task is not None else [])
+
+    def _close_later(self, session: Session, reason: str) -> None:
+        task = asyncio.ensure_future(session.close(DUPLICATE_CLOSE, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def register(self, session: Session) -> bool:
+        """Admit `session` as the one connection to its peer. When both sides
+        dialed, the connection dialed by the smaller author id stays."""
+        self.ensure_running()
+        key = session.key
+        existing = self.sessions.get(key)
+        if existing is not None and existing is not session and not existing.closed:
+            keep = min(session.me, key)
+            if existing.dialer_id == keep and session.dialer_id != keep:
+                reason = f"duplicate connection: keeping the one dialed by {keep[:12]}"
+                self._close_later(session, reason)
+                return False
+            reason = "duplicate connection: replaced by a newer one" if existing.dialer_id == session.dialer_id else (
+                f"duplicate connection: keeping the one dialed by {keep[:12]}"
+            )
+            self._close_later(existing, reason)
+        self.sessions[key] = session
+        self.open.add(session)
+        return True
+
+    def unregister(self, session: Session) -> None:
+        self.open.discard(session)
+        if session.key and self.sessions.get(session.key) is session:
+            del self.sessions[session.key]
+            self.peers_updated()
+
+    def connected(self, key: str) -> bool:
+        s = self.sessions.get(key)
+        return s is not None and not s.closed
+
+    async def refresh_vector(self) -> dict[str, int]:
+        self.arrival, self.vector, self.blocked = await store.snapshot()
+        return self.vector
+
+    async def _run(self) -> None:
+        last_peers = last_status = 0.0
+        try:
+            while self.sessions or self.keep_running:
+                try:
+                    await asyncio.wait_for(self._kick.wait(), POLL_INTERVAL)
+                except TimeoutError:
+                    pass
+                self._kick.clear()
+                try:
+                    arrival = await store.last_arrival()
+                    if arrival != self.arrival:
+                        await self.refresh_vector()
+                        for s in list(self.sessions.values()):
+                            s.wake.set()
+                    now = time.monotonic()
+                    if now - last_peers > PEERS_INTERVAL:
+                        last_peers = now
+                        await self._check_peers()
+                    if now - last_status > STATUS_INTERVAL:
+                        last_status = now
+                        await self.flush_status()
+                except Exception:  # e.g. the database stayed locked: log it, back off, go on
+                    logger.exception("replication hub: tailing the log failed; retrying in a second")
+                    await asyncio.sleep(1.0)
+        finally:
+            self._task = None
+
+    async def _check_peers(self) -> None:
+        blocked, paired = await store.peer_sets()
+        self.blocked = blocked
+        for key, s in list(self.sessions.items()):
+            if s.admitted and key not in paired and not s.pair_only:
+                await s.close(reason="blocked" if key in blocked else "unpaired")
+        self.peers_updated()
+
+    async def flush_status(self) -> None:
+        rows = [s.status_row(connected=True) for s in self.sessions.values() if s.admitted and s.status_dirty]
+        if rows:
+            await store.save(rows)
+
+    async def stop(self) -> None:
+        """Close every open session and end every task this hub and its sessions started."""
+        self.keep_running = False
+        tasks = self.tasks()
+        for s in list(self.open):
+            await s.close(1001, "shutting down")
+        me = asyncio.current_task()
+        tasks = [t for t in tasks + self.tasks() if t is not me]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,186 @@
+"""The database side of replication: verify, store, read batches, save statuses.
+
+Sessions and the hub run in the event loop and reach the database only through
+the coroutines here; each wraps its ORM call in `database_sync_to_async`.
+Verifying signatures (docs/PROTOCOL.md section 2.3) runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db.models import F
+
+from events import instance, log
+from events.entry import Entry, EntryInvalid, parse_entry
+from events.index.fold import catch_up
+from events.models import Feed
+from sync import pairing, protocol
+from sync.models import Peer
+from sync.protocol import ProtocolError
+
+logger = logging.getLogger(__name__)
+
+PARALLEL_VERIFY_MIN = 200
+
+
+@dataclass(slots=True)
+class Invalid:
+    rule: str
+    message: str
+    hash: str | None
+    author: str | None
+
+
+# -- synchronous: run in a worker thread ------------------------------------------
+
+
+def after_store() -> None:
+    """After a batch was stored: the index catches up and open pages are told.
+
+    The single place where replication hands over to the calendar views."""
+    try:
+        catch_up()
+    except Exception:  # the entries are stored; the index catches up on the next batch or start
+        logger.exception("the index could not catch up after a stored batch")
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)("live", {"type": "index.changed"})
+
+
+def verify_items(items: list[Any]) -> list[Entry | Invalid]:
+    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker thread
+    (cryptography releases the GIL while verifying)."""
+    out: list[Entry | Invalid] = []
+    for item in items:
+        try:
+            out.append(parse_entry(item))
+        except EntryInvalid as e:
+            author = item.get("author") if isinstance(item, dict) and isinstance(item.get("author"), str) else None
+            out.append(Invalid(e.rule, e.message, protocol.entry_hash(item), author))
+    return out
+
+
+def store_entries(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int], bool]:
+    """Store a frame's valid entries atomically; our vector for the touched feeds."""
+    outcomes = log.receive(entries) if entries else []
+    authors = {e.author for e in entries}
+    held = dict(Feed.objects.filter(author__in=authors).values_list("author", "seq"))
+    stored = any(o.result == log.STORED for o in outcomes)
+    if stored:
+        after_store()
+    return outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored
+
+
+def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PER_FRAME) -> list[tuple[int, bytes]]:
+    return [(e.seq, e.raw) for e in islice(log.read_feed(author, after_seq, chunk=limit), limit)]
+
+
+def save_statuses(rows: list[dict]) -> None:
+    for row in rows:
+        Peer.objects.filter(author=row["author"]).update(
+            connected=row["connected"],
+            last_seen=row["last_seen"],
+            entries_sent=F("entries_sent") + row["sent"],
+            entries_received=F("entries_received") + row["received"],
+            peer_lacks=row["peer_lacks"],
+            we_lack=row["we_lack"],
+            last_error=row["last_error"][:500],
+        )
+
+
+def _snapshot() -> tuple[int, dict[str, int], set[str]]:
+    return log.last_arrival(), log.vector(), pairing.blocked_authors()
+
+
+def _peer_sets() -> tuple[set[str], set[str]]:
+    rows = list(Peer.objects.values_list("author", "state"))
+    return {a for a, s in rows if s == Peer.BLOCKED}, {a for a, s in rows if s == Peer.PAIRED}
+
+
+def _admit(**kwargs) -> None:
+    try:
+        pairing.admit(**kwargs)
+    except pairing.PairingRefused as e:
+        raise ProtocolError(e.code, e.message) from None
+
+
+# -- what the event loop awaits ---------------------------------------------------
+
+
+def introduction() -> tuple[str, str]:
+    """(our name, our public URL) for the hello (instance.json, no database)."""
+    return instance.name(), pairing.public_url()
+
+
+async def my_author_id() -> str:
+    return await database_sync_to_async(log.my_author_id)()
+
+
+async def signing_key() -> Ed25519PrivateKey:
+    return await database_sync_to_async(log.signing_key)()
+
+
+async def admit(*, key: str, name: str, url: str | None, invite: str | None) -> None:
+    """The dialed side's decision (docs/PROTOCOL.md section 4.1, step 3); a refusal
+    raises the ProtocolError the dialer is answered with."""
+    await database_sync_to_async(_admit)(key=key, name=name, url=url, invite=invite)
+
+
+async def record_paired(*, key: str, name: str, url: str) -> None:
+    await database_sync_to_async(pairing.record_paired)(key=key, name=name, url=url)
+
+
+async def record_outgoing_request(*, key: str, name: str, url: str) -> None:
+    await database_sync_to_async(pairing.record_outgoing_request)(key=key, name=name, url=url)
+
+
+async def note_own_feed_seen(seq: int, *, peer: str, peer_name: str) -> None:
+    await database_sync_to_async(log.note_own_feed_seen)(seq, peer=peer, peer_name=peer_name)
+
+
+async def blocked_authors() -> set[str]:
+    return await database_sync_to_async(pairing.blocked_authors)()
+
+
+async def verify(items: list[Any]) -> list[Entry | Invalid]:
+    """`verify_items` in worker threads: two halves side by side for a big frame."""
+    if len(items) >= PARALLEL_VERIFY_MIN:
+        half = len(items) // 2
+        a, b = await asyncio.gather(asyncio.to_thread(verify_items, items[:half]), asyncio.to_thread(verify_items, items[half:]))
+        return a + b
+    return await asyncio.to_thread(verify_items, items) if items else []
+
+
+async def store(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int], bool]:
+    return await database_sync_to_async(store_entries)(entries)
+
+
+async def read(author: str, after_seq: int) -> list[tuple[int, bytes]]:
+    return await database_sync_to_async(read_batch)(author, after_seq)
+
+
+async def save(rows: list[dict]) -> None:
+    await database_sync_to_async(save_statuses)(rows)
+
+
+async def last_arrival() -> int:
+    return await database_sync_to_async(log.last_arrival)()
+
+
+async def snapshot() -> tuple[int, dict[str, int], set[str]]:
+    """(the log's arrival counter, our vector, the blocked authors), read together."""
+    return await database_sync_to_async(_snapshot)()
+
+
+async def peer_sets() -> tuple[set[str], set[str]]:
+    """(blocked authors, paired authors)."""
+    return await database_sync_to_async(_peer_sets)()

@@ -1,0 +1,180 @@
+"""Entries in and out of one admitted connection (docs/PROTOCOL.md section 4.2).
+
+`EntryStreams` is the half of `sync.session.Session` that runs once a peer is
+admitted: it verifies frame N+1 while frame N is written, acknowledges and
+asks for what is missing, streams each feed under the in-flight limit, and
+says how far both sides are (`caught_up`, `status_row`). The handshake, the
+dispatch of frames and the connection's life are in sync/session.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from events import log
+from events.entry import Entry
+from sync import protocol, store
+from sync.store import Invalid
+
+if TYPE_CHECKING:
+    from sync.hub import Hub
+
+MAX_IN_FLIGHT = 4
+MAX_ERRORS_PER_FRAME = 10
+
+
+class EntryStreams:
+    """Mixed into Session, which sets these up (see `Session.__init__`)."""
+
+    hub: Hub
+    me: str
+    closed: bool
+    admitted: bool
+    sending: bool
+    status_dirty: bool
+    busy: int
+    frames_in_flight: int
+    sent_total: int
+    received_total: int
+    sent_flushed: int
+    received_flushed: int
+    last_error: str
+    key: str | None
+    their_have: dict[str, int] | None
+    their_vec: dict[str, int]
+    sent_upto: dict[str, int]
+    forked: set[str]
+    acked: asyncio.Event
+    wake: asyncio.Event
+    inbox: asyncio.Queue
+    verified: asyncio.Queue
+
+    async def _send(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _merge_their(self, feeds: dict[str, int]) -> None:
+        for author, seq in feeds.items():
+            if seq > self.their_vec.get(author, 0):
+                self.their_vec[author] = seq
+        self.status_dirty = True
+
+    # -- receiving entries: verify frame N+1 while frame N is written ----------
+
+    async def _verify_loop(self) -> None:
+        while True:
+            items = await self.inbox.get()
+            blocked = self.hub.blocked = await store.blocked_authors()
+            items = [i for i in items if not (isinstance(i, dict) and i.get("author") in blocked)]
+            await self.verified.put(await store.verify(items))
+
+    async def _store_loop(self) -> None:
+        while True:
+            checked = await self.verified.get()
+            try:
+                await self._store(checked)
+            finally:
+                self.busy -= 1
+
+    async def _store(self, checked: list[Entry | Invalid]) -> None:
+        entries = [c for c in checked if isinstance(c, Entry)]
+        outcomes, held, stored = await store.store(entries)
+        errors: list[str] = []
+        for bad in (c for c in checked if isinstance(c, Invalid)):
+            errors.append(protocol.error("bad-entry", f"rule {bad.rule}: {bad.message}", bad.hash))
+        wants: dict[str, int] = {}
+        for o in outcomes:
+            if o.result in (log.STORED, log.DUPLICATE):
+                self.their_vec[o.author] = max(self.their_vec.get(o.author, 0), o.seq)
+                self.sent_upto[o.author] = max(self.sent_upto.get(o.author, 0), o.seq)
+                self.received_total += o.result == log.STORED
+            elif o.result == log.INVALID:
+                errors.append(protocol.error("bad-entry", f"rule {o.rule}: {o.message}", o.hash))
+            elif o.result == log.FORK:
+                self.forked.add(o.author)
+                errors.append(protocol.error("fork", f"{o.author[:12]} signed two entries at seq {o.seq}", o.hash))
+            elif o.result == log.EARLY:
+                wants[o.author] = held.get(o.author, 0)
+        for text in errors[:MAX_ERRORS_PER_FRAME]:
+            await self._send(text)
+        if wants:
+            await self._send(protocol.want(wants))
+        await self._send(protocol.ack(held))
+        self.status_dirty = True
+        if stored:
+            self.hub.kick()
+
+    # -- sending entries --------------------------------------------------------
+
+    def _todo(self) -> dict[str, int]:
+        blocked = self.hub.blocked
+        return {
+            a: self.sent_upto.get(a, 0)
+            for a, s in self.hub.vector.items()
+            if s > self.sent_upto.get(a, 0) and a not in blocked
+        }
+
+    async def _send_loop(self) -> None:
+        while not self.closed:
+            todo = self._todo()
+            if not todo:
+                self.sending = False
+                self.wake.clear()
+                await self.wake.wait()
+                continue
+            self.sending = True
+            for author in todo:
+                await self._stream_feed(author)
+
+    async def _stream_feed(self, author: str) -> None:
+        after = self.sent_upto.get(author, 0)
+        while not self.closed and author not in self.hub.blocked:
+            batch = await store.read(author, after)
+            if not batch:
+                return
+            seqs = iter(seq for seq, _ in batch)
+            for raws in protocol.pack_entries(raw for _, raw in batch):
+                while self.frames_in_flight >= MAX_IN_FLIGHT and not self.closed:
+                    self.acked.clear()
+                    await self.acked.wait()
+                if self.closed:
+                    return
+                last = [next(seqs) for _ in raws][-1]
+                self.frames_in_flight += 1
+                await self._send(protocol.entries_frame(raws))
+                self.sent_upto[author] = max(self.sent_upto.get(author, 0), last)
+                self.sent_total += len(raws)
+                self.status_dirty = True
+            after = batch[-1][0]
+            if len(batch) < protocol.MAX_ENTRIES_PER_FRAME:
+                return
+
+    # -- progress -----------------------------------------------------------------
+
+    def caught_up(self) -> bool:
+        """Both sides hold what the other showed (blocked and forked feeds aside)
+        and every frame we sent was acknowledged."""
+        if not self.admitted or self.their_have is None or self.closed:
+            return False
+        if self.frames_in_flight or self.busy or self._todo() or self.sending:
+            return False
+        vector, skip = self.hub.vector, self.hub.blocked | self.forked
+        return all(vector.get(a, 0) >= s for a, s in self.their_have.items() if a not in skip)
+
+    def status_row(self, *, connected: bool) -> dict:
+        vector, blocked = self.hub.vector, self.hub.blocked
+        row = {
+            "author": self.key,
+            "connected": connected,
+            "last_seen": dt.datetime.now(dt.UTC),
+            "sent": self.sent_total - self.sent_flushed,
+            "received": self.received_total - self.received_flushed,
+            # a peer may claim absurd seqs: clamp the sums to what the database column holds
+            "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items() if a not in blocked)),
+            "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
+            "last_error": self.last_error,
+        }
+        self.sent_flushed, self.received_flushed = self.sent_total, self.received_total
+        self.status_dirty = False
+        return row
