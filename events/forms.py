@@ -4,6 +4,7 @@ every N, ending never/on a date/after N times)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -163,25 +164,24 @@ class InstanceSettingsForm(forms.Form):
             field.disabled = True
             field.help_text = f"Set by the {variable} environment variable: change it there and restart."
 
+    def _checked(self, name: str, check: Callable[[str], str]) -> str:
+        """The field's value as `check` (one of events.instance's) normalizes it."""
+        if self.fields[name].disabled:  # the environment's value, not the owner's
+            return self.cleaned_data[name]
+        try:
+            return check(self.cleaned_data[name])
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from None
+
     def clean_name(self) -> str:
         from events.instance import clean_name
 
-        if self.fields["name"].disabled:  # the environment's value, not the owner's
-            return self.cleaned_data["name"]
-        try:
-            return clean_name(self.cleaned_data["name"])
-        except ValueError as e:
-            raise forms.ValidationError(str(e)) from None
+        return self._checked("name", clean_name)
 
     def clean_public_url(self) -> str:
         from events.instance import clean_public_url
 
-        if self.fields["public_url"].disabled:  # the environment's value, not the owner's
-            return self.cleaned_data["public_url"]
-        try:
-            return clean_public_url(self.cleaned_data["public_url"])
-        except ValueError as e:
-            raise forms.ValidationError(str(e)) from None
+        return self._checked("public_url", clean_public_url)
 
     def clean_tz(self) -> str:
         tz = self.cleaned_data["tz"].strip()

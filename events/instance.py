@@ -231,13 +231,22 @@ def record_server_start(host: str, port: int | str) -> dict:
 _PATH = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*\Z")
 
 
-def clean_public_url(text: str) -> str:
-    """The URL peers dial, normalized (no trailing slash); ValueError says what is wrong."""
+def _given(text: str, what: str, limit: int, *, missing: str) -> str:
+    """The text stripped; ValueError (`missing`) when it is empty, or when it is over `limit`."""
     text = (text or "").strip()
     if not text:
-        raise ValueError("Give the address friends' instances use to reach this one, e.g. https://cal.example.org")
-    if len(text) > MAX_URL:
-        raise ValueError(f"The address is longer than {MAX_URL} characters.")
+        raise ValueError(missing)
+    if len(text) > limit:
+        raise ValueError(f"The {what} is longer than {limit} characters.")
+    return text
+
+
+def clean_public_url(text: str) -> str:
+    """The URL peers dial, normalized (no trailing slash); ValueError says what is wrong."""
+    text = _given(
+        text, "address", MAX_URL,
+        missing="Give the address friends' instances use to reach this one, e.g. https://cal.example.org",
+    )
     if any(c.isspace() or unicodedata.category(c).startswith("C") for c in text):
         raise ValueError("The address must not contain spaces or control characters.")
     parts = urlsplit(text)
@@ -265,11 +274,7 @@ def clean_public_url(text: str) -> str:
 
 def clean_name(text: str) -> str:
     """The instance name peers see; ValueError says what is wrong."""
-    text = (text or "").strip()
-    if not text:
-        raise ValueError("Give the name your friends see for this instance.")
-    if len(text) > MAX_NAME:
-        raise ValueError(f"The name is longer than {MAX_NAME} characters.")
+    text = _given(text, "name", MAX_NAME, missing="Give the name your friends see for this instance.")
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for c in text):
         raise ValueError("The name must not contain control characters or line breaks.")
     return text
