@@ -9,7 +9,7 @@ nothing the second time.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
 
@@ -65,19 +65,8 @@ class ImportReport:
         return self.error is None
 
     def as_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "error": self.error,
-            "created": self.created,
-            "updated": self.updated,
-            "deleted": self.deleted,
-            "occurrences_changed": self.occurrences_changed,
-            "occurrences_cancelled": self.occurrences_cancelled,
-            "unchanged": self.unchanged,
-            "entries_written": self.entries_written,
-            "skipped": [{"what": s.what, "reason": s.reason} for s in self.skipped],
-            "notes": self.notes,
-        }
+        """Every field, `skipped` as {"what", "reason"} objects: the JSON report."""
+        return asdict(self)
 
     def as_text(self) -> str:
         name = f"{self.source}: " if self.source else ""

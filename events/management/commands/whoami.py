@@ -14,7 +14,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         who = instance.current()
         me = {"author": my_author_id(), "name": who.name, "url": who.public_url}
-        if options["json"]:
-            self.stdout.write(json.dumps(me))
-        else:
-            self.stdout.write(f"author  {me['author']}\nname    {me['name']}\nurl     {me['url']}")
+        text = f"author  {me['author']}\nname    {me['name']}\nurl     {me['url']}"
+        self.stdout.write(json.dumps(me) if options["json"] else text)
