@@ -11,7 +11,7 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.schedule import ParseResult, Span, parse_schedule, warm_up
+from events.schedule import ParseResult, Span, parse_schedule
 
 CASES = Path(__file__).resolve().parent / "data" / "nl" / "cases.jsonl"
 NOW = datetime(2026, 11, 21, 9, 0)  # a Saturday
@@ -455,6 +455,3 @@ def test_schedule_like_noise_never_raises(words, tz):
         if draft["rrule"]:
             assert occurrences(draft["rrule"], draft["start"], 1)
 
-
-def test_warm_up_runs():
-    warm_up()
