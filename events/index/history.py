@@ -25,16 +25,6 @@ class Change:
     changes: dict[str, tuple[object, object]]  # field -> (before, after)
     links: tuple[str, ...]
 
-    def as_dict(self) -> dict:
-        return {
-            "hash": self.hash,
-            "author": self.author,
-            "time": self.time,
-            "action": self.action,
-            "changes": {k: list(v) for k, v in self.changes.items()},
-            "links": list(self.links),
-        }
-
 
 def register_of(uid: str, recurrence_id: str | None = None) -> Register | None:
     key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id})
