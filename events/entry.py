@@ -19,12 +19,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from events.canonical import MAX_DEPTH, NotCanonicalJSON, canonical, deeper_than, loads_strict
+from events.recurrence.expansion import bounds_problem
 
 ENTRY_DOMAIN = b"calendar-p2p/entry/v1\n"
 MAX_ENTRY_BYTES = 65_536
 MAX_LINKS = 64
 MAX_BODY_TYPE = 64
 FIELDS = frozenset({"author", "seq", "prev", "links", "time", "body", "sig"})
+# `time` (ms since the Unix epoch) from 1970 to the last millisecond of 9999 UTC:
+# an instant every reader can format (Python's datetime, JavaScript's Date,
+# iCalendar's four-digit years) and every clock can have written.
+MAX_TIME = 253_402_300_799_999
 
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 HEX128 = re.compile(r"[0-9a-f]{128}\Z")
@@ -85,8 +90,8 @@ def _check_fields(obj: Any) -> None:
         raise EntryInvalid("fields", "prev must be null or 64 lowercase hex chars")
     if not isinstance(obj["links"], list):
         raise EntryInvalid("fields", "links must be a list")
-    if not _is_int(obj["time"]):
-        raise EntryInvalid("fields", "time must be an integer (milliseconds)")
+    if not _is_int(obj["time"]) or not 0 <= obj["time"] <= MAX_TIME:
+        raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     if not isinstance(obj["body"], dict):
         raise EntryInvalid("fields", "body must be an object")
     if not isinstance(obj["sig"], str) or not HEX128.match(obj["sig"]):
@@ -172,7 +177,7 @@ def check_prev(entry: Entry, held_hash: str | None) -> None:
 
 
 def check_linkage(entry: Entry) -> None:
-    """Apply the rules `links` then `body`."""
+    """Apply the rules `links`, `body` then `bounds`."""
     links = entry.links
     if len(links) > MAX_LINKS:
         raise EntryInvalid("links", f"{len(links)} links, more than {MAX_LINKS}")
@@ -185,6 +190,8 @@ def check_linkage(entry: Entry) -> None:
     kind = entry.body.get("type")
     if not isinstance(kind, str) or not 1 <= len(kind) <= MAX_BODY_TYPE:
         raise EntryInvalid("body", f"body.type must be a string of 1 to {MAX_BODY_TYPE} characters")
+    if problem := bounds_problem(entry.body):
+        raise EntryInvalid("bounds", problem)
 
 
 def sign_entry(
@@ -197,6 +204,8 @@ def sign_entry(
     links: list[str] | tuple[str, ...] = (),
 ) -> Entry:
     """Make and sign an entry with `key`; the result passes every rule."""
+    if not 0 <= time <= MAX_TIME:
+        raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     obj: dict[str, Any] = {
         "author": key.public_key().public_bytes_raw().hex(),
         "seq": seq,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 
 from dateutil import rrule as du
 
-from events.recurrence.timing import RecurrenceError
+from events.recurrence.timing import FIRST_YEAR, LAST_YEAR, OutOfRange, RecurrenceError
 
 MAX_BYDAY_N = 53
 
@@ -71,8 +71,12 @@ class Rule:
     by: dict = field(hash=False)  # dateutil keyword arguments (BYxxx parts)
     simple: tuple | None = None  # see _simple_shape: rules expanded by arithmetic
 
-    def build(self, dtstart: datetime, *, count: int | None = None) -> du.rrule:
-        return du.rrule(
+    def build(self, dtstart: datetime, *, count: int | None = None, budget: int | None = None) -> du.rrule:
+        """dateutil's rrule from `dtstart`; with `budget`, one whose walk
+        raises WalkTooLong after that many steps without an occurrence."""
+        kind = du.rrule if budget is None else BoundedRule
+        extra = {} if budget is None else {"budget": budget}
+        return kind(
             self.freq,
             dtstart=dtstart,
             interval=self.interval,
@@ -80,7 +84,84 @@ class Rule:
             until=self.until,
             wkst=self.wkst,
             **self.by,
+            **extra,
         )
+
+
+class WalkTooLong(RecurrenceError):
+    """A rule walked its budget of steps without reaching an occurrence."""
+
+
+# The steps of dateutil's walk that BoundedRule counts, weighed in days looked
+# at: `rebuild` runs once per month (once per period for MONTHLY and YEARLY)
+# and reads `_bynweekday`, and in that time a DAILY, WEEKLY or MONTHLY walk
+# looks at about 31 days and a YEARLY one at 366; HOURLY and MINUTELY walks
+# build each period's times, reading `_byminute` (HOURLY) or `_bysecond`
+# (MINUTELY) once per period, and skip the rest of a day that does not match.
+_MONTH_WEIGHT = {du.YEARLY: 366, du.MONTHLY: 31, du.WEEKLY: 31, du.DAILY: 31, du.HOURLY: 1, du.MINUTELY: 1}
+_PERIOD_ATTR = {du.HOURLY: "_byminute", du.MINUTELY: "_bysecond"}
+
+
+class BoundedRule(du.rrule):
+    """dateutil's rrule whose walk gives up (WalkTooLong) after `budget`
+    steps (about days looked at) without an occurrence. dateutil looks for the next occurrence until
+    the year 9999, which for a rule that never or rarely occurs costs
+    seconds; the steps are counted where the walk reads the rule's values
+    (see _MONTH_WEIGHT), as dateutil offers no other hook. Tested in
+    tests/test_bounds.py, so a dateutil that walks otherwise is noticed."""
+
+    def __init__(self, *args, budget: int, **kwargs):
+        self._walking = False
+        self._steps = 0
+        self._budget = budget
+        self._weight = _MONTH_WEIGHT.get(args[0], 1)
+        self._period_attr = _PERIOD_ATTR.get(args[0])
+        super().__init__(*args, **kwargs)
+
+    def _step(self, weight: int) -> None:
+        if self._walking:
+            self._steps += weight
+            if self._steps > self._budget:
+                self._walking = False
+                raise WalkTooLong(f"no occurrence within {self._budget} steps of the rule's walk")
+
+    @property
+    def _bynweekday(self):
+        self._step(self._weight)
+        return self.__dict__["_bynweekday_value"]
+
+    @_bynweekday.setter
+    def _bynweekday(self, value):
+        self.__dict__["_bynweekday_value"] = value
+
+    @property
+    def _byminute(self):
+        if self._period_attr == "_byminute":
+            self._step(1)
+        return self.__dict__["_byminute_value"]
+
+    @_byminute.setter
+    def _byminute(self, value):
+        self.__dict__["_byminute_value"] = value
+
+    @property
+    def _bysecond(self):
+        if self._period_attr == "_bysecond":
+            self._step(1)
+        return self.__dict__["_bysecond_value"]
+
+    @_bysecond.setter
+    def _bysecond(self, value):
+        self.__dict__["_bysecond_value"] = value
+
+    def _iter(self):
+        self._walking, self._steps = True, 0
+        try:
+            for occurrence in super()._iter():
+                self._steps = 0
+                yield occurrence
+        finally:
+            self._walking = False
 
 
 def _int(text: str, part: str) -> int:
@@ -99,7 +180,8 @@ def _parse_until(text: str, zone: tzinfo | None) -> datetime:
             raise ValueError("not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
     except ValueError as e:
         raise RecurrenceError(f"RRULE UNTIL={text!r}: {e}") from None
-    if text.endswith("Z") and zone is not None:
+    if text.endswith("Z") and zone is not None and FIRST_YEAR <= value.year <= LAST_YEAR:
+        # only in range: the year 9999 in UTC may be the year 10000 in the zone
         value = value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
     return value
 
@@ -170,6 +252,10 @@ def parse_rule(text: object, dtstart: datetime, *, zone: tzinfo | None = None) -
         rule.build(dtstart)
     except (ValueError, TypeError) as e:
         raise RecurrenceError(f"RRULE {text!r}: {e}") from None
+    # Checked last, so that only a rule valid in every other way breaks the
+    # rule `bounds` of docs/PROTOCOL.md section 5.2 for it.
+    if until is not None and not FIRST_YEAR <= until.year <= LAST_YEAR:
+        raise OutOfRange(f"RRULE UNTIL is outside the years {FIRST_YEAR} to {LAST_YEAR}")
     return rule
 
 
