@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +31,23 @@ FIELDS = frozenset({"author", "seq", "prev", "links", "time", "body", "sig"})
 # an instant every reader can format (Python's datetime, JavaScript's Date,
 # iCalendar's four-digit years) and every clock can have written.
 MAX_TIME = 253_402_300_799_999
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SHOWN_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+
+
+def time_of(ms: int, zone: tzinfo = UTC) -> datetime:
+    """An entry's `time` as an aware datetime in `zone`, for people and
+    iCalendar. Entries stored before `time` had a range may hold any integer:
+    those are clamped to a day inside Python's years 1..9999, so that every
+    zone can show them."""
+    lo, hi = _SHOWN_RANGE
+    try:
+        moment = _EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        moment = lo if ms < 0 else hi
+    return min(max(moment, lo), hi).astimezone(zone)
+
 
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 HEX128 = re.compile(r"[0-9a-f]{128}\Z")
