@@ -30,7 +30,7 @@ FIELDS = frozenset({"author", "seq", "prev", "links", "time", "body", "sig"})
 # `time` (ms since the Unix epoch) from 1970 to the last millisecond of 9999 UTC:
 # an instant every reader can format (Python's datetime, JavaScript's Date,
 # iCalendar's four-digit years) and every clock can have written.
-MAX_TIME = 253_402_300_799_999
+MIN_TIME, MAX_TIME = 0, 253_402_300_799_999
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SHOWN_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
@@ -108,7 +108,7 @@ def _check_fields(obj: Any) -> None:
         raise EntryInvalid("fields", "prev must be null or 64 lowercase hex chars")
     if not isinstance(obj["links"], list):
         raise EntryInvalid("fields", "links must be a list")
-    if not _is_int(obj["time"]) or not 0 <= obj["time"] <= MAX_TIME:
+    if not _is_int(obj["time"]) or not MIN_TIME <= obj["time"] <= MAX_TIME:
         raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     if not isinstance(obj["body"], dict):
         raise EntryInvalid("fields", "body must be an object")
@@ -222,7 +222,7 @@ def sign_entry(
     links: list[str] | tuple[str, ...] = (),
 ) -> Entry:
     """Make and sign an entry with `key`; the result passes every rule."""
-    if not 0 <= time <= MAX_TIME:
+    if not MIN_TIME <= time <= MAX_TIME:
         raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     obj: dict[str, Any] = {
         "author": key.public_key().public_bytes_raw().hex(),
