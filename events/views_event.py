@@ -88,6 +88,7 @@ def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
                 "action": change.action,
                 "changes": [(k, v[0], v[1]) for k, v in change.changes.items()],
                 "hash": change.hash[:12],
+                "not_shown": change.not_shown,
             }
         )
     return out

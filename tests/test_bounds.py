@@ -120,6 +120,9 @@ def test_an_old_database_holding_it_still_folds_queries_and_serves(old_version, 
     readers_survive(owner_client, "adak")
     row = IndexKey.objects.using("index").get(uid="adak")
     assert row.kind == "" and "9999" in row.skipped
+    assert [c.not_shown for c in history("adak")] == [row.skipped]
+    page = owner_client.get("/event/", {"uid": "adak"})
+    assert page.status_code == 200 and "Not shown on the calendar" in page.content.decode()
     report = verify_log()
     assert not report.ok and any("invalid (bounds)" in p for p in report.problems)
     # after deleting it, the calendar is as usable as before
