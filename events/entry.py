@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -19,12 +20,34 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from events.canonical import MAX_DEPTH, NotCanonicalJSON, canonical, deeper_than, loads_strict
+from events.recurrence.bounds import bounds_problem
 
 ENTRY_DOMAIN = b"calendar-p2p/entry/v1\n"
 MAX_ENTRY_BYTES = 65_536
 MAX_LINKS = 64
 MAX_BODY_TYPE = 64
 FIELDS = frozenset({"author", "seq", "prev", "links", "time", "body", "sig"})
+# `time` (ms since the Unix epoch) from 1970 to the last millisecond of 9999 UTC:
+# an instant every reader can format (Python's datetime, JavaScript's Date,
+# iCalendar's four-digit years) and every clock can have written.
+MIN_TIME, MAX_TIME = 0, 253_402_300_799_999
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SHOWN_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+
+
+def time_of(ms: int, zone: tzinfo = UTC) -> datetime:
+    """An entry's `time` as an aware datetime in `zone`, for people and
+    iCalendar. Entries stored before `time` had a range may hold any integer:
+    those are clamped to a day inside Python's years 1..9999, so that every
+    zone can show them."""
+    lo, hi = _SHOWN_RANGE
+    try:
+        moment = _EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        moment = lo if ms < 0 else hi
+    return min(max(moment, lo), hi).astimezone(zone)
+
 
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 HEX128 = re.compile(r"[0-9a-f]{128}\Z")
@@ -85,8 +108,8 @@ def _check_fields(obj: Any) -> None:
         raise EntryInvalid("fields", "prev must be null or 64 lowercase hex chars")
     if not isinstance(obj["links"], list):
         raise EntryInvalid("fields", "links must be a list")
-    if not _is_int(obj["time"]):
-        raise EntryInvalid("fields", "time must be an integer (milliseconds)")
+    if not _is_int(obj["time"]) or not MIN_TIME <= obj["time"] <= MAX_TIME:
+        raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     if not isinstance(obj["body"], dict):
         raise EntryInvalid("fields", "body must be an object")
     if not isinstance(obj["sig"], str) or not HEX128.match(obj["sig"]):
@@ -172,7 +195,7 @@ def check_prev(entry: Entry, held_hash: str | None) -> None:
 
 
 def check_linkage(entry: Entry) -> None:
-    """Apply the rules `links` then `body`."""
+    """Apply the rules `links`, `body` then `bounds`."""
     links = entry.links
     if len(links) > MAX_LINKS:
         raise EntryInvalid("links", f"{len(links)} links, more than {MAX_LINKS}")
@@ -185,6 +208,8 @@ def check_linkage(entry: Entry) -> None:
     kind = entry.body.get("type")
     if not isinstance(kind, str) or not 1 <= len(kind) <= MAX_BODY_TYPE:
         raise EntryInvalid("body", f"body.type must be a string of 1 to {MAX_BODY_TYPE} characters")
+    if problem := bounds_problem(entry.body):
+        raise EntryInvalid("bounds", problem)
 
 
 def sign_entry(
@@ -197,6 +222,8 @@ def sign_entry(
     links: list[str] | tuple[str, ...] = (),
 ) -> Entry:
     """Make and sign an entry with `key`; the result passes every rule."""
+    if not MIN_TIME <= time <= MAX_TIME:
+        raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     obj: dict[str, Any] = {
         "author": key.public_key().public_bytes_raw().hex(),
         "seq": seq,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from devtools.instances import check_log
 from events import calendar, log
-from events.entry import sign_entry
+from events.entry import sign_entry, signed_bytes
 from events.identity import author_id
 from events.verify import verify_log
 from sync import protocol
@@ -109,8 +109,25 @@ def not_json(c):
     return '{"type": "entries", "entries": [', ("bad-frame", "")
 
 
+def signed_anyway(key, body, time=T):
+    """A first entry signed without the writer's checks, as a hostile peer signs."""
+    obj = {"author": author_id(key), "seq": 1, "prev": None, "links": [], "time": time, "body": body}
+    obj["sig"] = key.sign(signed_bytes(obj)).hex()
+    return obj
+
+
+def year_10000_event(c):
+    event = {"title": "end of time", "start": "9999-12-31T20:00:00", "end": "9999-12-31T21:00:00", "all_day": False,
+             "tz": "America/Adak", "rrule": None, "exdates": [], "location": None, "description": None}
+    return [signed_anyway(c.key, {"type": "event.put", "uid": "adak", "recurrence_id": None, "event": event})], ("bad-entry", "bounds")
+
+
+def huge_time(c):
+    return [signed_anyway(c.key, {"type": "note"}, time=10**30)], ("bad-entry", "time must be")
+
+
 ATTACKS = [signed_by_other, wrong_prev, floats, float_in_body, deep_body, deep_frame, big_body, unsorted_links, not_objects,
-           two_mb_frame, unknown_type, not_json]
+           two_mb_frame, unknown_type, not_json, year_10000_event, huge_time]
 
 
 async def still_serves_owner_and_peers(mine):

@@ -17,12 +17,16 @@ from events.entry import EntryInvalid, parse_entry, sign_entry
 from events.models import ForkEvidence, LogEntry
 
 VECTORS = Path(__file__).resolve().parent / "data" / "vectors" / "entries.jsonl"  # docs/PROTOCOL.md section 6
+BOUNDS_VECTORS = VECTORS.with_name("bounds.jsonl")  # the ranges of sections 2.3 and 5.2
 REPO = Path(__file__).resolve().parents[1]
 
 
 def load_vectors():
-    vectors = [json.loads(line) for line in VECTORS.read_text().splitlines() if line.strip()]
-    assert vectors, f"no vectors in {VECTORS}"
+    vectors = []
+    for path in (VECTORS, BOUNDS_VECTORS):
+        found = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        assert found, f"no vectors in {path}"
+        vectors += found
     return vectors
 
 

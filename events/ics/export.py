@@ -12,9 +12,10 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from events import instance
+from events.entry import time_of
 from events.ics.write import build_calendar, to_vevent
 from events.index.fold import catch_up
 from events.models import IndexKey, LogEntry
@@ -89,7 +90,7 @@ def live_events(uid: str | None = None, *, chunk: int = 2000) -> Iterator[LiveEv
 
 
 def _stamp(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms // 1000, UTC)
+    return time_of(ms - ms % 1000)
 
 
 def vevents_of(item: LiveEvent) -> list:

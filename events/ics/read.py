@@ -58,6 +58,22 @@ class ReadResult:
 _BEGIN = re.compile(rb"\A(\xef\xbb\xbf)?\s*BEGIN:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
 _END_VCALENDAR = re.compile(rb"^END:VCALENDAR\s*\Z", re.IGNORECASE | re.MULTILINE)
 _END_VEVENT = re.compile(rb"^END:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
+_BEGIN_END = re.compile(rb"^(BEGIN|END):", re.IGNORECASE | re.MULTILINE)
+# VCALENDAR > VEVENT > VALARM, or VCALENDAR > VTIMEZONE > STANDARD, is as deep as
+# real calendars go; the parser's cost grows with the square of the depth.
+MAX_NESTING = 4
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deep BEGIN/END components nest, in one linear scan of the lines."""
+    depth = deepest = 0
+    for match in _BEGIN_END.finditer(data):
+        if match.group(1).upper() == b"BEGIN":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def read_calendar(data: bytes) -> ReadResult:
@@ -66,6 +82,10 @@ def read_calendar(data: bytes) -> ReadResult:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head[:15].upper().startswith(b"BEGIN:VCALENDAR"):
         raise NotICalendar("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+    if (depth := nesting_depth(data)) > MAX_NESTING:
+        raise NotICalendar(
+            f"components are nested {depth} deep (BEGIN inside BEGIN); calendars nest at most {MAX_NESTING} deep"
+        )
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

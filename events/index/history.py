@@ -24,6 +24,7 @@ class Change:
     action: str  # created, edited, deleted, cancelled
     changes: dict[str, tuple[object, object]]  # field -> (before, after)
     links: tuple[str, ...]
+    not_shown: str = ""  # why the calendar leaves this version out (IndexKey.skipped), if it does
 
 
 def register_of(uid: str, recurrence_id: str | None = None) -> Register | None:
@@ -40,6 +41,8 @@ def history(uid: str, recurrence_id: str | None = None) -> list[Change]:
     register = register_of(uid, recurrence_id)
     if register is None:
         return []
+    key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id})
+    skipped = IndexKey.objects.using(DB).filter(uid=key[0], rid=key[1]).values_list("shown", "skipped").first() if key else None
     entries = {e.hash: e for e in log.get_entries(register.history)}
     out = []
     for h in register.history:
@@ -58,5 +61,7 @@ def history(uid: str, recurrence_id: str | None = None) -> list[Change]:
                 new = {}
         names = sorted(set(old) | set(new))
         changes = {n: (old.get(n), new.get(n)) for n in names if old.get(n) != new.get(n)}
-        out.append(Change(hash=h, author=entry.author, time=entry.time, action=action, changes=changes, links=entry.links))
+        not_shown = skipped[1] if skipped and skipped[0] == h else ""
+        out.append(Change(hash=h, author=entry.author, time=entry.time, action=action, changes=changes, links=entry.links,
+                          not_shown=not_shown))
     return out

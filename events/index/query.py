@@ -22,10 +22,8 @@ from events.index.expand import Frame, Occurrence, Prepared, emit, expand_series
 from events.index.rows import SHORT_SPAN
 from events.models import IndexCursor, IndexKey
 from events.recurrence.expansion import MAX_OCCURRENCES, parse_timing
-from events.recurrence.timing import RecurrenceError, get_zone
+from events.recurrence.timing import FIRST_YEAR, LAST_YEAR, RecurrenceError, get_zone
 from events.routers import INDEX_DB as DB
-
-FIRST_YEAR, LAST_YEAR = 2, 9998  # queryable range
 
 
 class QueryError(ValueError):
@@ -135,7 +133,10 @@ def _rows(values: list[tuple]) -> list[_Row]:
     tuples, their events parsed once per process."""
     out = []
     for uid, rid, kind, shown, event, marks, conflict, author, *span in values:
-        prepared = _prepare(shown, event, marks, override=kind == "override")
+        try:
+            prepared = _prepare(shown, event, marks, override=kind == "override")
+        except (ValueError, KeyError, TypeError):  # a row folded by an older version that this one would skip
+            continue
         base = (uid, prepared.title, prepared.location, conflict, author)
         out.append(_Row(uid, rid, kind, prepared, base, *span))
     return out

@@ -42,7 +42,10 @@ def _utc_bounds(value: date | datetime, zone: tzinfo | None) -> tuple[datetime, 
     """The earliest and latest UTC instant a wall time can be, for any viewer."""
     moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
     if zone is not None:
-        at = moment.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        try:
+            at = moment.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        except OverflowError:  # past the year 9999 in UTC: only a bound can say where
+            at = (datetime.min if moment.year < 5000 else datetime.max).replace(tzinfo=UTC)
         return at, at
     at = moment.replace(tzinfo=UTC)
     return (_safe(at, -MARGIN) or datetime.min.replace(tzinfo=UTC)), (_safe(at, MARGIN) or datetime.max.replace(tzinfo=UTC))
@@ -86,7 +89,7 @@ def build_row(key: Key, register: Register) -> IndexKey:
     try:
         timing = check_event(event, override=bool(rid))
         _fill_view(row, timing)
-    except EventSkipped as e:
+    except (ValueError, OverflowError) as e:  # EventSkipped, and any value the view cannot place
         logger.warning("not showing %s%s (entry %s): %s", uid, f" at {rid}" if rid else "", shown[:12], e)
         row.kind, row.skipped = "", str(e)
         row.span_start = row.span_end = None

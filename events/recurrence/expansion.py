@@ -25,12 +25,24 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule as du
 
 from events.recurrence.rrule import Rule, parse_rule
-from events.recurrence.timing import RecurrenceError, format_local, get_zone, parse_local
+from events.recurrence.timing import (
+    OutOfRange,
+    RecurrenceError,
+    format_local,
+    get_zone,
+    parse_local,
+)
+from events.recurrence.walk import WalkTooLong
 
 MAX_OCCURRENCES = 1000  # per series per query
 CHECKPOINT_EVERY = 100  # COUNT rules: remember every n-th occurrence
 CHECKPOINT_LIMIT = 5_000  # ... up to this many occurrences, computed once
 WALK_BUDGET = 10_000  # COUNT rules: occurrences walked past before giving up
+# dateutil steps (about days looked at, see events.recurrence.rrule.BoundedRule)
+# a walk may take without reaching an occurrence: enough for any rule to cover
+# FIRST_WITHIN, a few milliseconds for one that never occurs.
+WALK_STEPS = 5_000
+FIRST_WITHIN = timedelta(days=3653)  # a rule's first occurrence is at most ten years after its start
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -209,12 +221,28 @@ def checkpoints(rule: Rule, dtstart: datetime) -> tuple[list[tuple[int, datetime
     last = None
     limit = min(rule.count or CHECKPOINT_LIMIT, CHECKPOINT_LIMIT)
     n = -1
-    for n, start in enumerate(rule.build(dtstart, count=limit)):
-        if n % CHECKPOINT_EVERY == 0 and n:
-            marks.append((n, start))
-        last = start
+    try:
+        for n, start in enumerate(rule.build(dtstart, count=limit, budget=WALK_STEPS)):
+            if n % CHECKPOINT_EVERY == 0 and n:
+                marks.append((n, start))
+            last = start
+    except (WalkTooLong, ValueError):  # no later occurrence within a bounded walk
+        pass
     finished = rule.count is not None and n + 1 >= rule.count
     return marks, (last if finished else None)
+
+
+def first_start(rule: Rule, dtstart: datetime) -> datetime:
+    """The rule's first occurrence; OutOfRange unless one falls within
+    FIRST_WITHIN of `dtstart` (docs/PROTOCOL.md section 5.2, rule `bounds`).
+    Costs at most WALK_STEPS of dateutil's walk."""
+    try:
+        first = next(iter(rule.build(dtstart, budget=WALK_STEPS)), None)
+    except (WalkTooLong, ValueError):  # ValueError: dateutil found the rule empty as it walked
+        first = None
+    if first is None or first - dtstart > FIRST_WITHIN:
+        raise OutOfRange(f"the repeat rule has no occurrence within {FIRST_WITHIN.days // 365} years of the start")
+    return first
 
 
 class GaveUp(Exception):
@@ -246,7 +274,7 @@ def _walk_starts(
     """iter_starts for rules dateutil expands: from a fast-forwarded DTSTART,
     or for COUNT rules from the nearest checkpoint."""
     if rule.count is None:
-        source = rule.build(fast_forward(rule, dtstart, lo))
+        source = rule.build(fast_forward(rule, dtstart, lo), budget=WALK_STEPS)
         budget = None
     else:
         index, restart = 0, dtstart
@@ -254,18 +282,21 @@ def _walk_starts(
             if start > lo:
                 break
             index, restart = n, start
-        source = rule.build(restart, count=rule.count - index)
+        source = rule.build(restart, count=rule.count - index, budget=WALK_STEPS)
         budget = WALK_BUDGET
     walked = 0
-    for start in source:
-        if start > hi:
-            return
-        if start >= lo:
-            yield start
-        elif budget is not None:
-            walked += 1
-            if walked > budget:
-                raise GaveUp(f"more than {budget} occurrences to walk before {lo}")
+    try:
+        for start in source:
+            if start > hi:
+                return
+            if start >= lo:
+                yield start
+            elif budget is not None:
+                walked += 1
+                if walked > budget:
+                    raise GaveUp(f"more than {budget} occurrences to walk before {lo}")
+    except (WalkTooLong, ValueError) as e:  # a rule with no next occurrence within a bounded walk
+        raise GaveUp(str(e)) from None
 
 
 # --- an event's times -----------------------------------------------------------
@@ -287,11 +318,11 @@ class Timing:
     floating: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "duration", _as_datetime(self.end) - _as_datetime(self.start))
+        object.__setattr__(self, "duration", as_datetime(self.end) - as_datetime(self.start))
         object.__setattr__(self, "floating", self.zone is None and not self.all_day)
 
 
-def _as_datetime(value: date | datetime) -> datetime:
+def as_datetime(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime(value.year, value.month, value.day)
@@ -324,10 +355,10 @@ def parse_timing(event: dict) -> Timing:
         raise RecurrenceError(f"end {format_local(end)} is before start {format_local(start)}")
     rule = None
     if event.get("rrule") is not None:
-        rule = parse_rule(event["rrule"], _as_datetime(start), zone=zone)
+        rule = parse_rule(event["rrule"], as_datetime(start), zone=zone)
+        first_start(rule, as_datetime(start))
     exdates = event.get("exdates") or []
     if not isinstance(exdates, list) or len(exdates) > 10_000:
         raise RecurrenceError("exdates must be a list")
-    parsed = frozenset(_as_datetime(parse_local(x, what="exdate")) for x in exdates)
+    parsed = frozenset(as_datetime(parse_local(x, what="exdate")) for x in exdates)
     return Timing(start=start, end=end, all_day=all_day, zone=zone, rule=rule, exdates=parsed)
-

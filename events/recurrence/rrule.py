@@ -15,7 +15,8 @@ from datetime import UTC, datetime, tzinfo
 
 from dateutil import rrule as du
 
-from events.recurrence.timing import RecurrenceError
+from events.recurrence.timing import FIRST_YEAR, LAST_YEAR, OutOfRange, RecurrenceError
+from events.recurrence.walk import BoundedRule
 
 MAX_BYDAY_N = 53
 
@@ -71,8 +72,12 @@ class Rule:
     by: dict = field(hash=False)  # dateutil keyword arguments (BYxxx parts)
     simple: tuple | None = None  # see _simple_shape: rules expanded by arithmetic
 
-    def build(self, dtstart: datetime, *, count: int | None = None) -> du.rrule:
-        return du.rrule(
+    def build(self, dtstart: datetime, *, count: int | None = None, budget: int | None = None) -> du.rrule:
+        """dateutil's rrule from `dtstart`; with `budget`, one whose walk
+        raises WalkTooLong after that many steps without an occurrence."""
+        kind = du.rrule if budget is None else BoundedRule
+        extra = {} if budget is None else {"budget": budget}
+        return kind(
             self.freq,
             dtstart=dtstart,
             interval=self.interval,
@@ -80,6 +85,7 @@ class Rule:
             until=self.until,
             wkst=self.wkst,
             **self.by,
+            **extra,
         )
 
 
@@ -99,7 +105,8 @@ def _parse_until(text: str, zone: tzinfo | None) -> datetime:
             raise ValueError("not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
     except ValueError as e:
         raise RecurrenceError(f"RRULE UNTIL={text!r}: {e}") from None
-    if text.endswith("Z") and zone is not None:
+    if text.endswith("Z") and zone is not None and FIRST_YEAR <= value.year <= LAST_YEAR:
+        # only in range: the year 9999 in UTC may be the year 10000 in the zone
         value = value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
     return value
 
@@ -170,6 +177,10 @@ def parse_rule(text: object, dtstart: datetime, *, zone: tzinfo | None = None) -
         rule.build(dtstart)
     except (ValueError, TypeError) as e:
         raise RecurrenceError(f"RRULE {text!r}: {e}") from None
+    # Checked last, so that only a rule valid in every other way breaks the
+    # rule `bounds` of docs/PROTOCOL.md section 5.2 for it.
+    if until is not None and not FIRST_YEAR <= until.year <= LAST_YEAR:
+        raise OutOfRange(f"RRULE UNTIL is outside the years {FIRST_YEAR} to {LAST_YEAR}")
     return rule
 
 

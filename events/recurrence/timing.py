@@ -24,6 +24,23 @@ class RecurrenceError(ValueError):
     """An event's times or rule make no sense; the message says what and where."""
 
 
+class OutOfRange(RecurrenceError):
+    """An event's time or rule lies outside what every reader can place
+    (docs/PROTOCOL.md section 5.2, rule `bounds`)."""
+
+
+# Local dates and wall times lie in these years (docs/PROTOCOL.md section 5.2): every
+# zone is within a day of UTC, so their instants stay inside Python's years 1..9999
+# with room for the index's margins, and range queries cover the same years.
+FIRST_YEAR, LAST_YEAR = 2, 9998
+
+
+def check_year(value: date | datetime, what: str = "time") -> None:
+    """Raise OutOfRange unless `value` lies in FIRST_YEAR..LAST_YEAR."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise OutOfRange(f"{what} {format_local(value)} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+
+
 # --- local times -------------------------------------------------------------
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -31,7 +48,15 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?\Z")
 
 
 def parse_local(text: object, *, what: str = "time") -> date | datetime:
-    """`YYYY-MM-DD` -> date; `YYYY-MM-DDTHH:MM[:SS]` -> naive datetime."""
+    """`YYYY-MM-DD` -> date; `YYYY-MM-DDTHH:MM[:SS]` -> naive datetime.
+    OutOfRange (a RecurrenceError) for a valid time outside FIRST_YEAR..LAST_YEAR."""
+    value = parse_local_unchecked(text, what=what)
+    check_year(value, what)
+    return value
+
+
+def parse_local_unchecked(text: object, *, what: str = "time") -> date | datetime:
+    """`parse_local` without the range of years: for the bounds check itself."""
     if not isinstance(text, str):
         raise RecurrenceError(f"{what} must be a string, not {type(text).__name__}")
     try:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from events import calendar
 from events.authors import author_hue, author_label, author_names
+from events.entry import time_of
 from events.index.fold import catch_up
 from events.index.registers import Register
 from events.log import LocalWritesHeld
@@ -54,7 +55,7 @@ def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> 
             "hash": h,
             "author": author_label(version.author, names),
             "hue": author_hue(version.author),
-            "when": datetime.fromtimestamp(version.time / 1000, ZoneInfo(viewer_tz())),
+            "when": time_of(version.time, ZoneInfo(viewer_tz())),
             "deleted": version.deleted,
             "event": event,
         })

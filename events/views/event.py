@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from events import calendar
 from events.authors import author_hue, author_label, author_names
+from events.entry import time_of
 from events.forms import EventForm
 from events.index.fold import catch_up
 from events.index.history import history, register_of
@@ -81,12 +82,13 @@ def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
     for change in sorted(changes, key=lambda c: (c.time, c.hash)):
         out.append(
             {
-                "when": datetime.fromtimestamp(change.time / 1000, ZoneInfo(viewer_tz())),
+                "when": time_of(change.time, ZoneInfo(viewer_tz())),
                 "author": author_label(change.author, names),
                 "hue": author_hue(change.author),
                 "action": change.action,
                 "changes": [(k, v[0], v[1]) for k, v in change.changes.items()],
                 "hash": change.hash[:12],
+                "not_shown": change.not_shown,
             }
         )
     return out
