@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import instance
+from sync import protocol
 from sync.models import Invite, PairingRequest, Peer
 
 INVITE_DAYS = 7
@@ -31,6 +32,11 @@ class PairingRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def clean_peer_name(name: str) -> str:
+    """A name a peer gives, without control characters (docs/PROTOCOL.md section 4.1's hello)."""
+    return protocol.clean_text(name or "")
 
 
 def hash_token(token: str) -> str:
@@ -103,27 +109,34 @@ def admit(*, key: str, name: str, url: str | None, invite: str | None, now: dt.d
             found.save(update_fields=["used_at", "used_by"])
             PairingRequest.objects.filter(author=key).delete()
             return _pair(key, name, url or "")
-        _record_request(key, name, url or "", PairingRequest.INCOMING, now)
+        if not _record_request(key, name, url or "", PairingRequest.INCOMING, now):
+            raise PairingRefused(
+                "not-paired",
+                f"pairing request not recorded: {MAX_PENDING_REQUESTS} requests already wait for the owner; "
+                "ask the owner for an invite link",
+            )
     raise PairingRefused("pending", "pairing request recorded; the owner of this instance has to approve it")
 
 
 def _pair(key: str, name: str, url: str) -> Peer:
     peer, _ = Peer.objects.update_or_create(
-        author=key, defaults={"name": name[:200], "url": url[:2000], "state": Peer.PAIRED}
+        author=key, defaults={"name": clean_peer_name(name)[:200], "url": url[:2000], "state": Peer.PAIRED}
     )
     return peer
 
 
-def _record_request(key: str, name: str, url: str, direction: str, now: dt.datetime) -> None:
+def _record_request(key: str, name: str, url: str, direction: str, now: dt.datetime) -> bool:
+    """Record (or refresh) a request; False when it was not recorded because too many wait."""
     existing = PairingRequest.objects.filter(author=key, direction=direction).first()
     if existing is None and direction == PairingRequest.INCOMING:
         if PairingRequest.objects.filter(direction=direction, state=PairingRequest.PENDING).count() >= MAX_PENDING_REQUESTS:
-            return  # too many strangers waiting: do not let them grow the table
+            return False  # too many strangers waiting: do not let them grow the table
     if existing and existing.state == PairingRequest.REFUSED and direction == PairingRequest.INCOMING:
-        return  # refused stays refused; the owner can still approve it later
+        return True  # refused stays refused; the owner can still approve it later
     PairingRequest.objects.update_or_create(
-        author=key, direction=direction, defaults={"name": name[:200], "url": url[:2000], "state": PairingRequest.PENDING, "created": now}
+        author=key, direction=direction, defaults={"name": clean_peer_name(name)[:200], "url": url[:2000], "state": PairingRequest.PENDING, "created": now}
     )
+    return True
 
 
 def record_paired(*, key: str, name: str, url: str) -> Peer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -96,6 +97,16 @@ def _feeds(msg: dict) -> dict[str, int]:
     return feeds
 
 
+def clean_text(text: str) -> str:
+    """`text` without control, format and separator characters (escape sequences, bidi
+    overrides, line breaks): each becomes nothing, runs of spaces one space."""
+    kept = "".join(" " if c.isspace() else c for c in text if unicodedata.category(c) not in _UNPRINTABLE or c.isspace())
+    return " ".join(kept.split())
+
+
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def _check_hello(msg: dict) -> None:
     if not _is_int(msg.get("v")):
         raise ProtocolError("bad-frame", "hello.v must be an integer")
@@ -106,6 +117,7 @@ def _check_hello(msg: dict) -> None:
     name = msg.get("name")
     if not isinstance(name, str) or len(name) > MAX_NAME:
         raise ProtocolError("bad-frame", f"hello.name must be a string of at most {MAX_NAME} chars")
+    msg["name"] = clean_text(name)  # shown on pages and printed by `peers`: no terminal escapes
     _optional_str(msg, "url", MAX_URL)
     _optional_str(msg, "invite", 200)
 

@@ -59,7 +59,7 @@ def _context(request) -> dict:
 
 def invite_page(request, token):
     """What a browser sees at an invite URL: how to use it (no login, nothing consumed)."""
-    url = request.build_absolute_uri()
+    url = f"{pairing.public_url()}/pair/{token}/"  # the configured address, never the request's Host
     return render(request, "sync/invite.html", {"invite_url": url, "instance_name": instance.name()})
 
 
