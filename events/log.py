@@ -13,11 +13,13 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from events.entry import (
     Entry,
@@ -98,10 +100,10 @@ def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = No
             with transaction.atomic():
                 feed = Feed.objects.filter(author=me).first()
                 seq, prev = (feed.seq + 1, feed.head) if feed else (1, None)
-                claim = OwnFeedClaim.objects.filter(seq__gte=seq).first()
+                claim = _holding_claims(seq - 1).first()
                 if claim:
                     raise LocalWritesHeld(
-                        f"peer {claim.peer_name or claim.peer} holds our feed up to entry {claim.seq} "
+                        f"peer {_clean(claim.peer_name) or claim.peer} holds our feed up to entry {claim.seq} "
                         f"but this instance has only {seq - 1}: it was probably restored from an old "
                         "backup. Writes wait until sync has brought our own entries back."
                     )
@@ -114,26 +116,87 @@ def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = No
     raise RuntimeError("could not append: the feed kept changing under concurrent writers")
 
 
+CLAIM_STALL = timedelta(minutes=2)  # a backed claim holds writes this long after its last verified entry
+
+
+def _clean(text: str) -> str:
+    """A peer-chosen name without control characters, for the owner's screens."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
+def _own_seq() -> int:
+    return Feed.objects.filter(author=my_author_id()).values_list("seq", flat=True).first() or 0
+
+
+def _holding_claims(held: int):
+    """Claims that hold local writes: beyond what we hold, and backed by our own
+    verified entries from that peer recently (docs/PROTOCOL.md section 3.3)."""
+    return OwnFeedClaim.objects.filter(
+        seq__gt=held, backed_at__isnull=False, backed_at__gte=timezone.now() - CLAIM_STALL
+    ).order_by("-seq")
+
+
 def note_own_feed_seen(seq: int, *, peer: str, peer_name: str = "") -> bool:
-    """A peer says it holds our own feed up to `seq`. If that is beyond what we
-    hold, hold local writes until sync brings those entries back. Returns
-    whether writes are now held."""
-    held = Feed.objects.filter(author=my_author_id()).values_list("seq", flat=True).first() or 0
+    """A peer's `have` says it holds our own feed up to `seq`. If that is beyond
+    what we hold, remember the claim (the caller asks for the entries with
+    `want`). A bare number holds nothing: only our own entries, verified, make
+    the claim hold writes (`note_own_entries_backed`). Returns whether writes
+    are now held."""
+    held = _own_seq()
     if seq <= held:
+        OwnFeedClaim.objects.filter(peer=peer).delete()
         return False
-    OwnFeedClaim.objects.update_or_create(pk=1, defaults={"seq": seq, "peer": peer, "peer_name": peer_name})
-    return True
+    OwnFeedClaim.objects.update_or_create(peer=peer, defaults={"seq": seq, "peer_name": peer_name[:200]})
+    return _holding_claims(held).exists()
+
+
+def note_own_entries_backed(peer: str) -> bool:
+    """`peer` sent us our own entries beyond what we held and they verified and
+    were stored: its claim is backed, and holds local writes until we have
+    caught up (or it stops delivering for CLAIM_STALL). Returns whether
+    writes are now held."""
+    held = _own_seq()
+    OwnFeedClaim.objects.filter(seq__lte=held).delete()
+    OwnFeedClaim.objects.filter(peer=peer).update(backed_at=timezone.now())
+    return _holding_claims(held).exists()
+
+
+def drop_own_feed_claims(peer: str | None = None) -> int:
+    """Forget the claims about our own feed (of one peer, or all): the owner's
+    way out, and what unpairing or blocking a peer does. Returns how many."""
+    claims = OwnFeedClaim.objects.all() if peer is None else OwnFeedClaim.objects.filter(peer=peer)
+    return claims.delete()[0]
+
+
+def own_feed_claims() -> list[dict]:
+    """The open claims about our own feed, for `manage.py peers` and the Peers page."""
+    held = _own_seq()
+    holding = set(_holding_claims(held).values_list("pk", flat=True))
+    return [
+        {
+            "peer": c.peer,
+            "peer_name": _clean(c.peer_name),
+            "seq": c.seq,
+            "held": held,
+            "since": c.since.isoformat(),
+            "backed_at": c.backed_at.isoformat() if c.backed_at else None,
+            "holds_writes": c.pk in holding,
+        }
+        for c in OwnFeedClaim.objects.filter(seq__gt=held).order_by("since")
+    ]
 
 
 def writes_held_reason() -> str | None:
     """Why local writes are held, or None when they are not."""
-    held = Feed.objects.filter(author=my_author_id()).values_list("seq", flat=True).first() or 0
-    claim = OwnFeedClaim.objects.filter(seq__gt=held).first()
+    held = _own_seq()
+    claim = _holding_claims(held).first()
     if claim is None:
         return None
     return (
-        f"Waiting for our own entries {held + 1}-{claim.seq} from {claim.peer_name or claim.peer[:12]}: "
-        "this instance seems to have been restored from an older backup."
+        f"Waiting for our own entries {held + 1}-{claim.seq} from {_clean(claim.peer_name) or claim.peer[:12]} "
+        f"({claim.peer[:16]}, claimed since {claim.since:%Y-%m-%d %H:%M} UTC, last entry received "
+        f"{claim.backed_at:%H:%M:%S}): this instance seems to have been restored from an older backup. "
+        "`manage.py peers --clear-held` lifts the hold."
     )
 
 

@@ -3,6 +3,7 @@ database itself), the subscription feed, the index (its own database) and
 the preferences of earlier versions."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class LogEntry(models.Model):
@@ -48,16 +49,25 @@ class ForkEvidence(models.Model):
 
 
 class OwnFeedClaim(models.Model):
-    """A peer showed us holding more of our own feed than we do (one row at most):
-    local writes wait until we have caught up, so we never sign a second history."""
+    """A peer's `have` showed more of our own feed than we hold (one row per peer).
+
+    A bare number holds nothing: it only makes us ask for the entries
+    (docs/PROTOCOL.md section 3.3). Once that peer has sent us our own entries
+    beyond what we held, verified under our key (`backed_at`), local writes
+    wait until we have caught up to `seq`, so we never sign a second history;
+    the hold lapses when no further verified entry comes for a while."""
 
     seq = models.BigIntegerField()
-    peer = models.CharField(max_length=64)
+    peer = models.CharField(max_length=64, unique=True)
     peer_name = models.CharField(max_length=200, blank=True)
+    since = models.DateTimeField(default=timezone.now)
     noted_at = models.DateTimeField(auto_now=True)
+    backed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "log_own_feed_claim"
+
+
 class CalendarFeed(models.Model):
     """A secret subscription URL for the calendar (.ics). Only the SHA-256 of
     its token is stored: the URL is shown once, when made; revoking keeps

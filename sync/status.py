@@ -31,6 +31,7 @@ def status() -> dict:
         }
         for p in Peer.objects.order_by("state", "name", "author")
     ]
+    names = {p["author"]: p["name"] for p in peers}
     return {
         "self": {
             "author": me,
@@ -39,7 +40,19 @@ def status() -> dict:
             "feeds": vector,
             "entries": sum(vector.values()),
             "writes_held": log.writes_held_reason(),
+            "own_feed_claims": log.own_feed_claims(),
         },
         "peers": peers,
         "requests": pairing.pending_requests(),
+        "forks": [
+            {
+                "author": f.author,
+                "name": names.get(f.author, ""),
+                "seq": f.seq,
+                "held_hash": f.held_hash,
+                "offered_hash": f.offered_hash,
+                "recorded_at": f.recorded_at.isoformat(),
+            }
+            for f in log.fork_evidence()
+        ],
     }

@@ -147,6 +147,10 @@ async def note_own_feed_seen(seq: int, *, peer: str, peer_name: str) -> None:
     await database_sync_to_async(log.note_own_feed_seen)(seq, peer=peer, peer_name=peer_name)
 
 
+async def note_own_entries_backed(peer: str) -> None:
+    await database_sync_to_async(log.note_own_entries_backed)(peer)
+
+
 async def blocked_authors() -> set[str]:
     return await database_sync_to_async(pairing.blocked_authors)()
 

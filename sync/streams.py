@@ -96,6 +96,10 @@ class EntryStreams:
                 errors.append(protocol.error("fork", f"{o.author[:12]} signed two entries at seq {o.seq}", o.hash))
             elif o.result == log.EARLY:
                 wants[o.author] = held.get(o.author, 0)
+        if any(o.result == log.STORED and o.author == self.me for o in outcomes):
+            # Our own entries, verified under our key: this peer's claim on our
+            # feed is backed, and holds local writes until we have caught up.
+            await store.note_own_entries_backed(self.key)
         for text in errors[:MAX_ERRORS_PER_FRAME]:
             await self._send(text)
         if wants:

@@ -136,7 +136,9 @@ def test_views_can_tail_the_log_by_arrival():
 @pytest.mark.django_db
 def test_local_writes_wait_when_a_peer_holds_more_of_our_feed():
     log.append_local({"type": "note"})
-    assert log.note_own_feed_seen(5, peer="f" * 64, peer_name="bob")
+    assert not log.note_own_feed_seen(5, peer="f" * 64, peer_name="bob")  # a bare number holds nothing
+    assert log.writes_held_reason() is None
+    assert log.note_own_entries_backed("f" * 64)  # our own entries from bob verified: now it holds
     with pytest.raises(log.LocalWritesHeld, match="restored"):
         log.append_local({"type": "note"})
     assert "bob" in log.writes_held_reason()

@@ -272,7 +272,7 @@ async def test_it_pushes_new_entries_live_and_relays_between_peers():
     await b.close()
 
 
-async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed(paired_peer):
+async def test_it_asks_for_our_own_entries_when_a_peer_holds_more_of_our_feed(paired_peer):
     mine = [await db(log.append_local, {"type": "note", "n": i}) for i in range(3)]
     c, _ = await paired_peer.session()
     await c.recv_type("entries")
@@ -280,6 +280,9 @@ async def test_it_holds_local_writes_when_a_peer_holds_more_of_our_feed(paired_p
     await c.send(protocol.have({mine[0].author: 5}))
     want = await c.recv_type("want")
     assert want["feeds"] == {mine[0].author: 3}
+    later = await db(lambda: feed(log.signing_key(), 1, start=4, prev=mine[-1].hash))
+    await c.entries(later)  # our own entry, verified: the claim is backed and holds writes
+    assert (await c.recv_type("ack"))["feeds"] == {mine[0].author: 4}
     with pytest.raises(log.LocalWritesHeld):
         await db(log.append_local, {"type": "note"})
     assert "restored" in await db(log.writes_held_reason)

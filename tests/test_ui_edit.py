@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from events import calendar, log
 from events.index.fold import catch_up
@@ -99,7 +100,7 @@ def test_a_phrase_without_a_date_creates_nothing(client_in):
 
 
 def test_adding_while_writes_are_held_says_why(client_in):
-    OwnFeedClaim.objects.create(seq=50, peer="ab" * 32, peer_name="laptop")
+    OwnFeedClaim.objects.create(seq=50, peer="ab" * 32, peer_name="laptop", backed_at=timezone.now())
     response = client_in.post("/quick/add/", {"text": "lunch tomorrow at noon"})
     assert response.status_code == 409
     assert "restored from an old" in response.json()["error"]

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import CommandError
 
+from events import log
 from events.management.base import Command as BaseCommand
 from sync import pairing
 from sync.status import status
@@ -17,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--unpair", metavar="KEY", help="stop replicating with this peer (key or unique prefix)")
         parser.add_argument("--block", metavar="KEY", help="block this author: refuse it, drop and never relay its entries")
         parser.add_argument("--unblock", metavar="KEY")
+        parser.add_argument(
+            "--clear-held",
+            action="store_true",
+            help="forget every peer's claim on our own feed, so local writes are no longer held",
+        )
 
     def handle(self, *args, **o):
         try:
@@ -37,6 +43,10 @@ class Command(BaseCommand):
                 pairing.block(key)
                 self.stdout.write(f"blocked {key}")
                 return
+            if o["clear_held"]:
+                n = log.drop_own_feed_claims()
+                self.stdout.write(f"forgot {n} claim(s) on our own feed; local writes are not held")
+                return
             if o["unblock"]:
                 key = pairing.find_peer_key(o["unblock"])
                 pairing.unblock(key)
@@ -51,18 +61,35 @@ class Command(BaseCommand):
         me = data["self"]
         self.stdout.write(f"this instance: {me['name']} {me['author']} {me['url']}, entries held: {me['entries']}")
         if me["writes_held"]:
-            self.stdout.write(f"  writes held: {me['writes_held']}")
+            self.stdout.write(f"  writes held: {clean(me['writes_held'])}")
+        for c in me["own_feed_claims"]:
+            state = "holds local writes" if c["holds_writes"] else "not backed by our own signed entries: writes not held"
+            self.stdout.write(
+                f"  claim on our feed: {c['peer'][:16]} {clean(c['peer_name']) or '-'} says it holds our entries up to {c['seq']}"
+                f" (we hold {c['held']}), since {c['since']}, last verified entry {c['backed_at'] or 'never'}: {state}"
+                "  (clear: manage.py peers --clear-held)"
+            )
         if not data["peers"]:
             self.stdout.write("no peers yet: `manage.py invite` makes an invite link, `manage.py pair URL` uses one")
         for p in data["peers"]:
             state = p["state"] if p["state"] != "paired" else ("connected" if p["connected"] else "offline")
             self.stdout.write(
-                f"{p['author'][:16]}  {p['name'] or '-':20} {state:9} sent {p['entries_sent']} received {p['entries_received']}"
+                f"{p['author'][:16]}  {clean(p['name']) or '-':20} {state:9} sent {p['entries_sent']} received {p['entries_received']}"
                 f"  they lack {p['peer_lacks']}, we lack {p['we_lack']}  last seen {p['last_seen'] or 'never'}  {p['url']}"
             )
             if p["last_error"]:
-                self.stdout.write(f"    last error: {p['last_error']}")
+                self.stdout.write(f"    last error: {clean(p['last_error'])}")
         for r in data["requests"]:
             verb = "wants to pair" if r["direction"] == "incoming" else "asked by us, waiting"
             hint = f"  (approve: manage.py peers --approve {r['id']})" if r["direction"] == "incoming" else ""
-            self.stdout.write(f"request {r['id']}: {r['name'] or '-'} {r['author'][:16]} {r['url']} {verb}{hint}")
+            self.stdout.write(f"request {r['id']}: {clean(r['name']) or '-'} {r['author'][:16]} {r['url']} {verb}{hint}")
+        for f in data["forks"]:
+            self.stdout.write(
+                f"FORK: {f['author'][:16]} {clean(f['name']) or '-'} signed two entries at seq {f['seq']}: "
+                f"held {f['held_hash']}, offered {f['offered_hash']} (recorded {f['recorded_at']})"
+            )
+
+
+def clean(text: str) -> str:
+    """Peer-chosen text without control characters (no terminal escapes)."""
+    return "".join(ch for ch in str(text) if ch.isprintable())
