@@ -9,8 +9,8 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_http = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from calendar_p2p.static import QuietStaticFilesHandler  # noqa: E402
 from events.live import live_application  # noqa: E402
 from sync import runtime  # noqa: E402
 
@@ -41,7 +41,7 @@ replication = runtime.Runtime()
 application = replication.serve(
     ProtocolTypeRouter(
         {
-            "http": ASGIStaticFilesHandler(django_http),
+            "http": QuietStaticFilesHandler(django_http),
             "websocket": websockets,
         }
     )

@@ -59,3 +59,40 @@ def test_a_pairing_request_name_is_stored_without_control_characters():
     assert stored.isprintable() and "\x1b" not in stored
     peer = pairing.record_paired(key="cd" * 32, name=HOSTILE_NAME, url="http://127.0.0.1:1")
     assert peer.name.isprintable()
+
+
+# --- 6. a path-traversal attempt on /static is a quiet 404 ------------------------------------
+
+
+async def _get(app, path: str) -> tuple[int, bytes]:
+    from asgiref.testing import ApplicationCommunicator
+
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1")], "scheme": "http", "server": ("127.0.0.1", 8000),
+             "client": ("127.0.0.1", 1234), "http_version": "1.1", "asgi": {"version": "3.0"}}
+    comm = ApplicationCommunicator(app, scope)
+    await comm.send_input({"type": "http.request", "body": b"", "more_body": False})
+    start = await comm.receive_output(5)
+    body = b""
+    while True:
+        message = await comm.receive_output(5)
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    return start["status"], body
+
+
+@pytest.mark.parametrize("path", ["/static/../../../../etc/passwd", "/static/..%2f..%2fetc/passwd",
+                                  "/static/%2e%2e/%2e%2e/etc/passwd", "/static/app.js/../../settings.py"])
+async def test_static_path_traversal_is_a_quiet_404(path, caplog):
+    from urllib.parse import unquote
+
+    from django.core.asgi import get_asgi_application
+
+    from calendar_p2p.static import QuietStaticFilesHandler
+
+    app = QuietStaticFilesHandler(get_asgi_application())
+    status, body = await _get(app, unquote(path))
+    assert status == 404 and b"root:" not in body
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info], caplog.text
+    assert (await _get(app, "/static/app.js"))[0] == 200
