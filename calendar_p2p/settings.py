@@ -138,6 +138,27 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 SESSION_COOKIE_HTTPONLY = True
+
+
+def _stored_public_url() -> str:
+    """The public URL instance.json holds (events.instance writes it; read here before the apps load)."""
+    import json
+
+    try:
+        data = json.loads((DATA_DIR / "instance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("public_url") or "") if isinstance(data, dict) else ""
+
+
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY")
+if BEHIND_HTTPS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Cookies go over HTTPS only when the instance is reached over HTTPS (its public
+# URL, as the server starts, or the proxy says so).
+HTTPS = BEHIND_HTTPS_PROXY or (PUBLIC_URL or _stored_public_url()).lower().startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -96,3 +96,30 @@ async def test_static_path_traversal_is_a_quiet_404(path, caplog):
     assert status == 404 and b"root:" not in body
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info], caplog.text
     assert (await _get(app, "/static/app.js"))[0] == 200
+
+
+# --- 3. cookies are Secure behind HTTPS ---------------------------------------------------------
+
+COOKIES = ("import json; from django.conf import settings as s; print(json.dumps([s.SESSION_COOKIE_SECURE,"
+           " s.CSRF_COOKIE_SECURE, getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]))")
+
+
+def _cookie_settings(tmp_path, **env):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "calendar_p2p.settings", "PATH": "/usr/bin:/bin", **env}
+    out = subprocess.run([sys.executable, "-c", COOKIES], cwd=Path(__file__).resolve().parents[1], env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_cookies_are_secure_when_the_public_url_is_https(tmp_path):
+    assert _cookie_settings(tmp_path / "a", PUBLIC_URL="http://127.0.0.1:8000") == [False, False, None]
+    assert _cookie_settings(tmp_path / "b", PUBLIC_URL="https://cal.example.org")[:2] == [True, True]
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "instance.json").write_text('{"public_url": "https://cal.example.org"}')
+    assert _cookie_settings(tmp_path / "c")[:2] == [True, True]
+    assert _cookie_settings(tmp_path / "d", BEHIND_HTTPS_PROXY="1") == [True, True, ["HTTP_X_FORWARDED_PROTO", "https"]]
