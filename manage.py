@@ -56,6 +56,7 @@ def describe(exc: BaseException) -> str:
 
 
 def main() -> None:
+    os.umask(0o077)  # DATA_DIR's files are the owner's alone (events.setup.make_private)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_p2p.settings")
     try:
         run(sys.argv)

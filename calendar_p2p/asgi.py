@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_p2p.settings")
+os.umask(0o077)  # before settings create DATA_DIR's files: they are the owner's alone
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 

@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import stat
 from pathlib import Path
 
 from django.conf import settings
@@ -96,9 +97,46 @@ def is_ready() -> bool:
         return False
 
 
+PRIVATE_UMASK = 0o077
+
+
+def make_private(where: Path | None = None) -> None:
+    """DATA_DIR holds the owner's sessions, keys and calendar: from now on this
+    process creates files only its user can read (SQLite's -wal and -shm too),
+    and what is already there is made 0700 (directories) and 0600 (files)."""
+    os.umask(PRIVATE_UMASK)
+    where = where or data_dir()
+    try:
+        top = os.lstat(where)
+    except OSError:
+        return
+    if stat.S_ISDIR(top.st_mode) and stat.S_IMODE(top.st_mode) & 0o077:
+        os.chmod(where, stat.S_IMODE(top.st_mode) & 0o700 | 0o700)
+    for root, dirs, files in os.walk(where):
+        for name in dirs + files:
+            _private(os.path.join(root, name))
+
+
+def _private(path: str) -> None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISLNK(st.st_mode) or not stat.S_IMODE(st.st_mode) & 0o077:
+        return
+    try:
+        os.chmod(path, 0o700 if stat.S_ISDIR(st.st_mode) else stat.S_IMODE(st.st_mode) & 0o700)
+    except OSError as e:  # a file of another user: say so, and go on
+        logger.warning("cannot make %s private: %s", path, e.strerror or e)
+
+
 def ensure_ready() -> None:
     """Set DATA_DIR up unless it is; raise SetupError when it cannot be."""
     check_data_dir()
+    try:
+        make_private()
+    except OSError as e:
+        raise SetupError(f"cannot make DATA_DIR {data_dir()} private: {e.strerror or e}") from None
     if is_ready():
         return
     try:

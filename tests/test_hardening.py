@@ -123,3 +123,57 @@ def test_cookies_are_secure_when_the_public_url_is_https(tmp_path):
     (tmp_path / "c" / "instance.json").write_text('{"public_url": "https://cal.example.org"}')
     assert _cookie_settings(tmp_path / "c")[:2] == [True, True]
     assert _cookie_settings(tmp_path / "d", BEHIND_HTTPS_PROXY="1") == [True, True, ["HTTP_X_FORWARDED_PROTO", "https"]]
+
+
+# --- 1. DATA_DIR and every file in it are the owner's alone --------------------------------------
+
+
+def _modes(where):
+    import os
+    import stat
+
+    found = {".": stat.S_IMODE(os.stat(where).st_mode)}
+    for path in where.rglob("*"):
+        found[str(path.relative_to(where))] = stat.S_IMODE(os.lstat(path).st_mode)
+    return found
+
+
+def test_a_command_leaves_data_dir_private_and_fixes_an_existing_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    (data / "old-notes.txt").write_text("x")
+    os.chmod(data / "old-notes.txt", 0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k not in ("PUBLIC_URL", "TIME_ZONE")}
+    env.update(DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="calendar_p2p.settings")
+    code = "from django.contrib.auth.models import User; User.objects.create_user('owner', password='pw123456')"
+    subprocess.run(["sh", "-c", f'umask 022; exec "{sys.executable}" manage.py shell -v 0 -c "{code}"'],
+                   cwd=Path(__file__).resolve().parents[1], env=env, check=True, capture_output=True, timeout=120)
+    modes = _modes(data)
+    assert "calendar.sqlite3" in modes and "secret_key" in modes
+    loose = {name: oct(mode) for name, mode in modes.items() if mode & 0o077}
+    assert not loose, loose
+
+
+def test_make_private_fixes_every_file_and_directory(tmp_path):
+    import os
+
+    from events.setup import make_private
+
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "static" / "css").mkdir(parents=True)
+        for name in ("calendar.sqlite3", "calendar.sqlite3-wal", "calendar.sqlite3-shm", "static/css/app.css"):
+            (tmp_path / name).write_text("x")
+        os.chmod(tmp_path, 0o755)
+        make_private(tmp_path)
+        assert not {n: oct(m) for n, m in _modes(tmp_path).items() if m & 0o077}
+        (tmp_path / "new").write_text("x")  # the process's files from now on, too
+        assert not _modes(tmp_path)["new"] & 0o077
+    finally:
+        os.umask(old)
