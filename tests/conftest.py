@@ -120,3 +120,12 @@ def pytest_addoption(parser):
 def long_mode(request) -> bool:
     """True with `pytest --long` or CONVERGENCE_LONG=1."""
     return bool(request.config.getoption("--long")) or os.environ.get("CONVERGENCE_LONG", "") not in ("", "0")
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_throttle():
+    """Each test starts with no failed logins counted (events.throttle lives in process memory)."""
+    from events import throttle
+
+    throttle.reset()
+    yield

@@ -177,3 +177,50 @@ def test_make_private_fixes_every_file_and_directory(tmp_path):
         assert not _modes(tmp_path)["new"] & 0o077
     finally:
         os.umask(old)
+
+
+# --- 2. failed logins are throttled per address and globally -----------------------------------
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch):
+    from events import throttle
+
+    now = [1000.0]
+    monkeypatch.setattr(throttle, "_clock", lambda: now[0])
+    throttle.reset()
+    yield now
+    throttle.reset()
+
+
+def _login(password: str, address: str = "203.0.113.5"):
+    return Client(REMOTE_ADDR=address).post("/login/", {"password": password})
+
+
+def test_failed_logins_are_throttled_per_address_and_the_owner_gets_in_after_the_window(owner, throttle_clock):
+    from events import throttle
+    from tests.conftest import OWNER_PASSWORD
+
+    for _ in range(throttle.ADDRESS_LIMIT):
+        assert _login("wrong").status_code == 400
+    refused = _login(OWNER_PASSWORD)  # even the right password waits: no oracle while locked
+    assert refused.status_code == 429
+    assert f"Too many attempts, try again in {int(throttle.WINDOW)} seconds" in refused.content.decode()
+    assert refused["Retry-After"] == str(int(throttle.WINDOW))
+    assert _login(OWNER_PASSWORD, address="198.51.100.7").status_code == 302  # another address is not locked
+    throttle_clock[0] += 120
+    assert "try again in 180 seconds" in _login(OWNER_PASSWORD).content.decode()
+    throttle_clock[0] += 180
+    assert _login(OWNER_PASSWORD).status_code == 302
+
+
+def test_failed_logins_are_throttled_globally(owner, throttle_clock, monkeypatch):
+    from events import throttle
+    from tests.conftest import OWNER_PASSWORD
+
+    monkeypatch.setattr(throttle, "GLOBAL_LIMIT", 12)
+    for i in range(12):
+        assert _login("wrong", address=f"192.0.2.{i}").status_code == 400
+    assert _login(OWNER_PASSWORD, address="192.0.2.200").status_code == 429
+    throttle_clock[0] += throttle.WINDOW
+    assert _login(OWNER_PASSWORD, address="192.0.2.200").status_code == 302

@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from events import throttle
+
 OWNER_USERNAME = "owner"
 
 
@@ -89,15 +91,25 @@ def _next_url(request) -> str:
 def login_view(request):
     if not owner_exists():
         return redirect("setup")
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
-        user = authenticate(request, username=OWNER_USERNAME, password=request.POST.get("password", ""))
-        if user is not None:
-            login(request, user)
-            return HttpResponseRedirect(_next_url(request))
-        error = "Wrong password."
+        address = request.META.get("REMOTE_ADDR", "") or "?"
+        wait = throttle.retry_after(address)
+        if wait:
+            error, status = f"Too many attempts, try again in {wait} seconds.", 429
+        else:
+            user = authenticate(request, username=OWNER_USERNAME, password=request.POST.get("password", ""))
+            if user is not None:
+                throttle.succeeded(address)
+                login(request, user)
+                return HttpResponseRedirect(_next_url(request))
+            throttle.failed(address)
+            error, status = "Wrong password.", 400
     context = {"error": error, "next": _next_url(request)}
-    return render(request, "auth/login.html", context, status=400 if error else 200)
+    response = render(request, "auth/login.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @require_POST
