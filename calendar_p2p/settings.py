@@ -49,6 +49,10 @@ CALENDAR_TIME_ZONE = env("TIME_ZONE")
 # For tests and demos only: a fixed "now" (ISO datetime) for the calendar (events/clock.py).
 CALENDAR_NOW = env("CALENDAR_NOW")
 
+# Dial private, loopback and link-local addresses that peers name even when
+# this instance's own public URL is not on such a network (sync/dialer.py).
+ALLOW_PRIVATE_PEERS = env_bool("ALLOW_PRIVATE_PEERS")
+
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "*").split(",") if h]
 

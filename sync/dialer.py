@@ -9,14 +9,18 @@ jitter. `sync_once` is the one-shot form behind `manage.py sync --once`;
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import websockets
 from channels.db import database_sync_to_async
+from django.conf import settings
 from websockets.asyncio.client import connect
 
+from events import instance
 from events.index.fold import catch_up
 from sync import pairing, protocol
 from sync.hub import Hub
@@ -69,6 +73,59 @@ async def run_connection(base_url: str, session: Session) -> None:
             pass
         finally:
             await session.disconnected()
+
+
+def _is_private(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    ip = mapped or ip
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+
+
+async def _addresses(host: str) -> list[str]:
+    """The IP addresses `host` names (itself when it is one; [] when it does not resolve)."""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return [host]
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in infos})
+
+
+async def private_allowed() -> bool:
+    """May this instance dial private, loopback and link-local addresses? Yes when the
+    owner said so (ALLOW_PRIVATE_PEERS) or when it lives on such a network itself
+    (its own public URL is private or loopback: a LAN, a test)."""
+    if getattr(settings, "ALLOW_PRIVATE_PEERS", False):
+        return True
+    try:
+        own_host = urlsplit(await database_sync_to_async(instance.public_url)()).hostname or ""
+    except ValueError:
+        return False
+    own = await _addresses(own_host)
+    return instance.is_loopback(f"http://{own_host}/") or any(_is_private(a) for a in own)
+
+
+async def dial_refusal(url: str) -> str:
+    """Why a URL a peer named must not be dialed ("" when it may be): it points at a
+    private, loopback or link-local address and this instance is on no such network."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return f"not a URL: {url!r}"
+    addresses = await _addresses(host)
+    bad = [a for a in addresses if _is_private(a)] or (["localhost"] if instance.is_loopback(url) else [])
+    if not bad or await private_allowed():
+        return ""
+    return (f"refused to dial {url}: {host} is a private, loopback or link-local address ({', '.join(bad)}); "
+            "set ALLOW_PRIVATE_PEERS=1 to allow it")
 
 
 def backoff_delay(failures: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -127,6 +184,12 @@ class Dialer:
             if self.hub.connected(key):
                 await asyncio.sleep(0.5)
                 continue
+            refusal = await dial_refusal(url)
+            if refusal:
+                logger.warning("peer %s: %s", key[:12], refusal)
+                failures += 1
+                await asyncio.sleep(backoff_delay(failures))
+                continue
             session = Session(None, dialer=True, expect_key=key, hub=self.hub)
             try:
                 await run_connection(url, session)
@@ -163,6 +226,9 @@ class PeerResult:
 
 async def sync_peer_once(key: str, url: str, *, hub: Hub, timeout: float = 120.0) -> PeerResult:
     """Connect, exchange until both sides hold what the other showed, close."""
+    refusal = await dial_refusal(url)
+    if refusal:
+        return PeerResult(key=key, url=url, ok=False, reached=False, message=refusal)
     session = Session(None, dialer=True, expect_key=key, hub=hub)
 
     async def close_when_caught_up() -> None:

@@ -224,3 +224,45 @@ def test_failed_logins_are_throttled_globally(owner, throttle_clock, monkeypatch
     assert _login(OWNER_PASSWORD, address="192.0.2.200").status_code == 429
     throttle_clock[0] += throttle.WINDOW
     assert _login(OWNER_PASSWORD, address="192.0.2.200").status_code == 302
+
+
+# --- 8. the dialer does not reach into private networks for a peer ----------------------------
+
+PRIVATE_URLS = ["http://10.0.0.5:8000", "http://192.168.1.1", "http://127.0.0.1:8000", "http://169.254.169.254/",
+                "http://[::1]:8000", "http://[fe80::1]:80", "http://[::ffff:10.1.2.3]/", "http://localhost:8000",
+                "http://0.0.0.0:8000"]
+
+
+@pytest.mark.parametrize("url", PRIVATE_URLS)
+async def test_a_public_instance_refuses_to_dial_a_private_address_a_peer_names(settings, url):
+    from sync.dialer import dial_refusal
+
+    settings.PUBLIC_URL, settings.ALLOW_PRIVATE_PEERS = "https://cal.example.org", False
+    assert "refused to dial" in await dial_refusal(url)
+    assert await dial_refusal("https://93.184.216.34/") == ""
+    settings.ALLOW_PRIVATE_PEERS = True
+    assert await dial_refusal(url) == ""
+
+
+async def test_an_instance_on_a_private_network_dials_private_peers(settings):
+    from sync.dialer import dial_refusal
+
+    settings.ALLOW_PRIVATE_PEERS = False
+    for own in ("http://192.168.1.10:8000", "http://127.0.0.1:8000", "http://localhost:8000"):
+        settings.PUBLIC_URL = own
+        assert await dial_refusal("http://10.0.0.5:8000") == ""
+
+
+async def test_the_dialer_does_not_connect_to_a_refused_address(settings, monkeypatch):
+    from sync import dialer
+    from sync.hub import Hub
+
+    settings.PUBLIC_URL, settings.ALLOW_PRIVATE_PEERS = "https://cal.example.org", False
+
+    async def never(*args, **kwargs):
+        raise AssertionError("dialed")
+
+    monkeypatch.setattr(dialer, "run_connection", never)
+    hub = Hub()
+    result = await dialer.sync_peer_once(KEY, "http://169.254.169.254/", hub=hub)
+    assert not result.ok and not result.reached and "refused to dial" in result.message
