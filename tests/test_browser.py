@@ -290,3 +290,17 @@ def test_two_paired_instances_show_each_others_events_live(browser, spawn):
     wait_until(lambda: len(alice.vector()) == 2 and alice.vector() == bob.vector(), message="same vectors")
     for pg in (a, b):
         pg.context.close()
+
+
+def test_no_page_breaks_the_content_security_policy(page, spawn):
+    """Every view, a quick-add and the live socket run under the CSP with no violation."""
+    inst = spawn("csp", now=NOW, tz=TZ)
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    set_up_owner(page, inst)
+    quick_add(page, "lunch every tuesday at noon")
+    for path in ("/", "/week/", "/agenda/", "/peers/", "/conflicts/", "/settings/", "/calendar/"):
+        response = page.goto(inst.url + path)
+        assert response is not None and "default-src 'self'" in response.headers.get("content-security-policy", ""), path
+        page.wait_for_load_state("networkidle")
+    assert not violations, violations

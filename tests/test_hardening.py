@@ -266,3 +266,33 @@ async def test_the_dialer_does_not_connect_to_a_refused_address(settings, monkey
     hub = Hub()
     result = await dialer.sync_peer_once(KEY, "http://169.254.169.254/", hub=hub)
     assert not result.ok and not result.reached and "refused to dial" in result.message
+
+
+# --- 4. a strict Content-Security-Policy on every page -----------------------------------------
+
+
+def test_every_page_sends_the_content_security_policy(owner_client, client):
+    from calendar_p2p.security import POLICY
+    from tests.test_web_security import ALL, dummy_path
+
+    assert "script-src 'self'" in POLICY and "'unsafe-inline'" not in POLICY.replace("style-src-attr 'unsafe-inline'", "")
+    for name, _ in ALL:
+        path = dummy_path(name)
+        for c in (owner_client, client):
+            response = c.get(path)
+            assert response["Content-Security-Policy"] == POLICY, (path, response.status_code)
+    for path in ("/", "/week/", "/agenda/", "/peers/", "/settings/", "/login/", "/no-such-page/"):
+        assert owner_client.get(path)["Content-Security-Policy"] == POLICY, path
+
+
+def test_templates_have_no_inline_script_or_event_handler():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in [*root.glob("templates/**/*.html"), *root.glob("*/templates/**/*.html")]:
+        html = path.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag, f"inline script in {path}"
+        assert not re.search(r"\son[a-z]+\s*=", html), f"event-handler attribute in {path}"
+        assert "<style" not in html and "javascript:" not in html, path
