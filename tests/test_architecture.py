@@ -23,7 +23,7 @@ LAYERS = [
     PURE,
     # Django plumbing and the instance's settings
     ("events.apps", "events.models", "events.routers", "events.clock", "events.instance",
-     "events.identity", "events.preferences", "events.management.base"),
+     "events.identity", "events.preferences", "events.throttle", "events.management.base"),
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
     ("events.log", "events.index", "events.authors", "events.bundle", "events.live",
      "events.verify", "events.setup"),
