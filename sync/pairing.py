@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.db import transaction
 from django.utils import timezone
 
-from events import instance
+from events import instance, log
 from sync import protocol
 from sync.models import Invite, PairingRequest, Peer
 
@@ -199,6 +199,7 @@ def unpair(author: str) -> bool:
     """Stop replicating with `author` (its entries already stored stay). Returns whether it was paired."""
     with transaction.atomic():
         PairingRequest.objects.filter(author=author).delete()
+        log.drop_own_feed_claims(author)  # a claim on our own feed dies with the pairing (section 3.3)
         return Peer.objects.filter(author=author, state=Peer.PAIRED).delete()[0] > 0
 
 
@@ -206,6 +207,7 @@ def block(author: str) -> None:
     """Block `author`: refuse its connections, neither store nor relay its entries (docs/PROTOCOL.md section 3.2)."""
     with transaction.atomic():
         PairingRequest.objects.filter(author=author).delete()
+        log.drop_own_feed_claims(author)
         Peer.objects.update_or_create(author=author, defaults={"state": Peer.BLOCKED, "connected": False})
 
 
