@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from events import log
@@ -25,7 +26,7 @@ MAX_IN_FLIGHT = 4
 MAX_ERRORS_PER_FRAME = 10
 
 
-class EntryStreams:
+class EntryStreams(ABC):
     """Mixed into Session, which sets these up (see `Session.__init__`)."""
 
     hub: Hub
@@ -51,8 +52,9 @@ class EntryStreams:
     inbox: asyncio.Queue
     verified: asyncio.Queue
 
+    @abstractmethod
     async def _send(self, text: str) -> None:
-        raise NotImplementedError
+        """Send one frame to the other side (the session provides it)."""
 
     def _merge_their(self, feeds: dict[str, int]) -> None:
         for author, seq in feeds.items():
