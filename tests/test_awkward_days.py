@@ -15,8 +15,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from events import clock
 
@@ -39,14 +37,6 @@ DAYS = {
     "clocks-go-forward-new-york": ("2027-03-14T03:30", NEW_YORK),
     "clocks-go-back-new-york": ("2027-11-07T01:30", NEW_YORK),
 }
-
-
-@pytest.fixture
-def client_in(db):
-    user = get_user_model().objects.create_user("owner", password="correct horse battery")
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 @pytest.fixture(params=list(DAYS), ids=list(DAYS))
@@ -122,26 +112,26 @@ def check_month(client, url: str, month: date, today: date, first: date | None) 
             assert f'<span class="mname"> {d:%b}</span>' in body, d
 
 
-def test_the_month_pages_show_every_coming_tuesday(client_in, moment):
+def test_the_month_pages_show_every_coming_tuesday(owner_client, moment):
     today = moment.date()
     assert clock.today(moment.tzinfo.key) == today
     first = first_lunch(moment)
-    check_month(client_in, "/", today, today, None)
-    made = add_lunch(client_in)
+    check_month(owner_client, "/", today, today, None)
+    made = add_lunch(owner_client)
     assert made["start"] == f"{first}T12:00:00" and made["rrule"] == "FREQ=WEEKLY;BYDAY=TU"
-    check_month(client_in, "/", today, today, first)
-    check_month(client_in, "/?fragment=1", today, today, first)
+    check_month(owner_client, "/", today, today, first)
+    check_month(owner_client, "/?fragment=1", today, today, first)
     after = next_month(today)
-    check_month(client_in, f"/?d={after}", after, today, first)
+    check_month(owner_client, f"/?d={after}", after, today, first)
 
 
-def test_the_week_page_has_today_the_now_line_and_the_tuesday(client_in, moment):
+def test_the_week_page_has_today_the_now_line_and_the_tuesday(owner_client, moment):
     today = moment.date()
     first = first_lunch(moment)
-    add_lunch(client_in)
+    add_lunch(owner_client)
     monday = today - timedelta(days=today.weekday())
     for url, start in (("/week/", monday), (f"/week/?d={first}", first - timedelta(days=first.weekday()))):
-        response = client_in.get(url)
+        response = owner_client.get(url)
         assert response.status_code == 200
         columns = week_columns(response.content.decode())
         assert list(columns) == [start + timedelta(days=i) for i in range(7)]
@@ -156,11 +146,11 @@ def test_the_week_page_has_today_the_now_line_and_the_tuesday(client_in, moment)
             assert (LUNCH_CHIP in body) == lunch, (url, d)
 
 
-def test_the_agenda_lists_the_coming_tuesdays(client_in, moment):
+def test_the_agenda_lists_the_coming_tuesdays(owner_client, moment):
     today = moment.date()
     first = first_lunch(moment)
-    add_lunch(client_in)
-    response = client_in.get("/agenda/")
+    add_lunch(owner_client)
+    response = owner_client.get("/agenda/")
     assert response.status_code == 200
     html = response.content.decode()
     assert f"{today:%-d %b} – " in html
@@ -172,8 +162,8 @@ def test_the_agenda_lists_the_coming_tuesdays(client_in, moment):
     assert ('agenda-day today' in html) == (expected[:1] == [today])
 
 
-def test_quick_add_reads_tomorrow_from_the_fixed_now(client_in, moment):
-    data = client_in.get("/quick/preview/", {"text": "call tomorrow at 9"}).json()
+def test_quick_add_reads_tomorrow_from_the_fixed_now(owner_client, moment):
+    data = owner_client.get("/quick/preview/", {"text": "call tomorrow at 9"}).json()
     assert data["ok"]
     tomorrow = moment.date() + timedelta(days=1)
     assert data["summary"]["when"].startswith(f"{tomorrow:%a %-d %b %Y}, 09:00")

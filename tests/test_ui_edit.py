@@ -28,18 +28,6 @@ def fixed_now(settings):
 
 
 @pytest.fixture
-def owner(db):
-    return get_user_model().objects.create_user("owner", password="correct horse battery")
-
-
-@pytest.fixture
-def client_in(owner):
-    c = Client()
-    c.force_login(owner)
-    return c
-
-
-@pytest.fixture
 def csrf_client(owner):
     c = Client(enforce_csrf_checks=True)
     c.force_login(owner)
@@ -68,8 +56,8 @@ def edit_data(**over):
 # --- quick add ----------------------------------------------------------------------
 
 
-def test_the_preview_says_how_the_phrase_is_understood(client_in):
-    data = client_in.get("/quick/preview/", {"text": "lunch every tuesday at noon at Luigi's"}).json()
+def test_the_preview_says_how_the_phrase_is_understood(owner_client):
+    data = owner_client.get("/quick/preview/", {"text": "lunch every tuesday at noon at Luigi's"}).json()
     assert data["ok"]
     assert data["summary"]["title"] == "lunch"
     assert data["summary"]["repeat"] == "every Tuesday"
@@ -79,13 +67,13 @@ def test_the_preview_says_how_the_phrase_is_understood(client_in):
     assert LogEntry.objects.count() == 0  # a preview writes nothing
 
 
-def test_the_preview_reports_the_parser_error(client_in):
-    data = client_in.get("/quick/preview/", {"text": "lunch"}).json()
+def test_the_preview_reports_the_parser_error(owner_client):
+    data = owner_client.get("/quick/preview/", {"text": "lunch"}).json()
     assert not data["ok"] and "no date or time" in data["error"]
 
 
-def test_adding_creates_the_event(client_in):
-    response = client_in.post("/quick/add/", {"text": "lunch every tuesday at noon"})
+def test_adding_creates_the_event(owner_client):
+    response = owner_client.post("/quick/add/", {"text": "lunch every tuesday at noon"})
     assert response.status_code == 201
     data = response.json()
     assert data["ok"] and data["title"] == "lunch" and data["rrule"] == "FREQ=WEEKLY;BYDAY=TU"
@@ -93,19 +81,19 @@ def test_adding_creates_the_event(client_in):
     assert register_of(data["uid"]) is not None
 
 
-def test_a_phrase_without_a_date_creates_nothing(client_in):
-    response = client_in.post("/quick/add/", {"text": "lunch"})
+def test_a_phrase_without_a_date_creates_nothing(owner_client):
+    response = owner_client.post("/quick/add/", {"text": "lunch"})
     assert response.status_code == 400 and "no date or time" in response.json()["error"]
     assert LogEntry.objects.count() == 0
 
 
-def test_adding_while_writes_are_held_says_why(client_in):
+def test_adding_while_writes_are_held_says_why(owner_client):
     OwnFeedClaim.objects.create(seq=50, peer="ab" * 32, peer_name="laptop", backed_at=timezone.now())
-    response = client_in.post("/quick/add/", {"text": "lunch tomorrow at noon"})
+    response = owner_client.post("/quick/add/", {"text": "lunch tomorrow at noon"})
     assert response.status_code == 409
     assert "restored from an old" in response.json()["error"]
     assert LogEntry.objects.count() == 0
-    assert "Writes are held" in client_in.get("/").content.decode()
+    assert "Writes are held" in owner_client.get("/").content.decode()
 
 
 # --- CSRF ---------------------------------------------------------------------------
@@ -133,88 +121,88 @@ def test_quick_add_works_with_the_token_from_the_page(csrf_client):
 # --- edit ---------------------------------------------------------------------------
 
 
-def test_the_edit_form_shows_every_field(client_in):
+def test_the_edit_form_shows_every_field(owner_client):
     w = weekly()
-    page = client_in.get("/event/", {"uid": w.uid}).content.decode()
+    page = owner_client.get("/event/", {"uid": w.uid}).content.decode()
     for name in ("title", "start_date", "start_time", "end_date", "end_time", "all_day", "tz", "repeat", "interval",
                  "byday", "ends", "until", "count", "location", "description"):
         assert f'name="{name}"' in page, name
     assert "History" in page and "created" in page
 
 
-def test_editing_one_occurrence_moves_only_it(client_in):
+def test_editing_one_occurrence_moves_only_it(owner_client):
     w = weekly()
     url = f"/event/?uid={w.uid}&rid=2026-12-08T12:00:00"
-    page = client_in.get(url).content.decode()
+    page = owner_client.get(url).content.decode()
     assert "Only this occurrence" in page and "Cancel this occurrence" in page
-    response = client_in.post(url, edit_data(start_time="15:00", end_time="16:00", scope="occurrence"))
+    response = owner_client.post(url, edit_data(start_time="15:00", end_time="16:00", scope="occurrence"))
     assert response.status_code == 302, response.content.decode()[:2000]
     starts = [o.start.isoformat() for o in query(date(2026, 12, 1), date(2026, 12, 16)).occurrences]
     assert starts == ["2026-12-01T12:00:00+00:00", "2026-12-08T15:00:00+00:00", "2026-12-15T12:00:00+00:00"]
 
 
-def test_an_occurrence_edit_needs_no_repeat_fields(client_in):
+def test_an_occurrence_edit_needs_no_repeat_fields(owner_client):
     w = weekly()
     url = f"/event/?uid={w.uid}&rid=2026-12-08T12:00:00"
     data = {k: v for k, v in edit_data(start_time="15:00", end_time="16:00", scope="occurrence").items()
             if k not in ("repeat", "interval", "byday", "ends", "until", "count")}
-    assert client_in.post(url, data).status_code == 302
+    assert owner_client.post(url, data).status_code == 302
 
 
-def test_editing_the_series_from_an_occurrence_keeps_its_first_day(client_in):
+def test_editing_the_series_from_an_occurrence_keeps_its_first_day(owner_client):
     w = weekly()
     url = f"/event/?uid={w.uid}&rid=2026-12-08T12:00:00"
-    response = client_in.post(url, edit_data(title="long lunch", start_time="12:30", end_time="14:00", scope="series"))
+    response = owner_client.post(url, edit_data(title="long lunch", start_time="12:30", end_time="14:00", scope="series"))
     assert response.status_code == 302
     occ = query(date(2026, 11, 24), date(2026, 12, 2)).occurrences
     assert [(o.title, o.start.isoformat()) for o in occ] == [
         ("long lunch", "2026-11-24T12:30:00+00:00"), ("long lunch", "2026-12-01T12:30:00+00:00")]
 
 
-def test_the_repeat_fields_build_the_rule(client_in):
+def test_the_repeat_fields_build_the_rule(owner_client):
     w = weekly()
     data = edit_data(start_date="2026-11-24", end_date="2026-11-24", repeat="WEEKLY", interval="2", byday=["TU", "TH"],
                      ends="count", count="3")
-    assert client_in.post(f"/event/?uid={w.uid}", data).status_code == 302
+    assert owner_client.post(f"/event/?uid={w.uid}", data).status_code == 302
     assert register_of(w.uid) is not None
     occ = query(date(2026, 11, 1), date(2027, 1, 1)).occurrences
     assert [o.start.date().isoformat() for o in occ] == ["2026-11-24", "2026-11-26", "2026-12-08"]
 
 
-def test_a_bad_edit_says_what_is_wrong_and_writes_nothing(client_in):
+def test_a_bad_edit_says_what_is_wrong_and_writes_nothing(owner_client):
     w = weekly()
     before = LogEntry.objects.count()
-    response = client_in.post(f"/event/?uid={w.uid}", edit_data(end_date="2026-12-01", tz="Mars/Base"))
+    response = owner_client.post(f"/event/?uid={w.uid}", edit_data(end_date="2026-12-01", tz="Mars/Base"))
     assert response.status_code == 400
     page = response.content.decode()
     assert "not a known time zone" in page
     assert LogEntry.objects.count() == before
 
 
-def test_cancelling_one_occurrence(client_in):
+def test_cancelling_one_occurrence(owner_client):
     w = weekly()
-    assert client_in.post("/event/cancel/", {"uid": w.uid, "rid": "2026-12-08T12:00:00"}).status_code == 302
+    assert owner_client.post("/event/cancel/", {"uid": w.uid, "rid": "2026-12-08T12:00:00"}).status_code == 302
     days = [o.start.day for o in query(date(2026, 12, 1), date(2026, 12, 16)).occurrences]
     assert days == [1, 15]
-    assert client_in.get("/event/", {"uid": w.uid, "rid": "2026-12-08T12:00:00"}).status_code == 404
+    assert owner_client.get("/event/", {"uid": w.uid, "rid": "2026-12-08T12:00:00"}).status_code == 404
 
 
-def test_deleting_the_series(client_in):
+def test_deleting_the_series(owner_client):
     w = weekly()
-    assert client_in.post("/event/delete/", {"uid": w.uid}).status_code == 302
+    assert owner_client.post("/event/delete/", {"uid": w.uid}).status_code == 302
     assert query(date(2026, 12, 1), date(2026, 12, 16)).occurrences == []
-    assert client_in.get("/event/", {"uid": w.uid}).status_code == 404
+    assert owner_client.get("/event/", {"uid": w.uid}).status_code == 404
 
 
-def test_an_unknown_event_is_a_404(client_in):
-    assert client_in.get("/event/", {"uid": "nope"}).status_code == 404
-    assert client_in.get("/event/").status_code == 404
+def test_an_unknown_event_is_a_404(owner_client):
+    assert owner_client.get("/event/", {"uid": "nope"}).status_code == 404
+    assert owner_client.get("/event/").status_code == 404
 
 
-def test_the_history_lists_who_changed_what(client_in):
+def test_the_history_lists_who_changed_what(owner_client):
     w = weekly()
     calendar.edit_series(w.uid, location="Luigi's")
-    page = client_in.get("/event/", {"uid": w.uid}).content.decode()
+    page = owner_client.get("/event/", {"uid": w.uid}).content.decode()
     assert "edited" in page and "location" in page and "Luigi&#x27;s" in page
 
 
@@ -231,31 +219,31 @@ def make_conflict():
     return w
 
 
-def test_conflicts_are_listed_side_by_side(client_in):
+def test_conflicts_are_listed_side_by_side(owner_client):
     w = make_conflict()
-    page = client_in.get("/conflicts/").content.decode()
+    page = owner_client.get("/conflicts/").content.decode()
     assert "standup (room A)" in page and "standup (room B)" in page and "Keep this one" in page
-    month = client_in.get("/?d=2026-12-01").content.decode()
+    month = owner_client.get("/?d=2026-12-01").content.decode()
     assert "⚠" in month
-    detail = client_in.get("/event/", {"uid": w.uid}).content.decode()
+    detail = owner_client.get("/event/", {"uid": w.uid}).content.decode()
     assert "conflicting versions" in detail and "/conflicts/#" in detail
 
 
-def test_choosing_a_version_resolves_the_conflict(client_in):
+def test_choosing_a_version_resolves_the_conflict(owner_client):
     w = make_conflict()
     register = register_of(w.uid)
     keep = next(h for h in register.heads if register.bodies[h]["event"]["title"] == "standup (room B)")
-    assert client_in.post("/conflicts/resolve/", {"uid": w.uid, "rid": "", "keep": keep}).status_code == 302
+    assert owner_client.post("/conflicts/resolve/", {"uid": w.uid, "rid": "", "keep": keep}).status_code == 302
     assert not IndexKey.objects.using("index").filter(conflict=True).exists()
     assert [o.title for o in query(date(2026, 12, 2), date(2026, 12, 3)).occurrences] == ["standup (room B)"]
-    assert "No conflicts" in client_in.get("/conflicts/").content.decode()
+    assert "No conflicts" in owner_client.get("/conflicts/").content.decode()
 
 
-def test_saving_a_merged_version_resolves_the_conflict(client_in):
+def test_saving_a_merged_version_resolves_the_conflict(owner_client):
     w = make_conflict()
     data = edit_data(title="standup (room A+B)", start_date="2026-12-02", end_date="2026-12-02", start_time="09:00",
                      end_time="09:15", repeat="")
-    assert client_in.post(f"/event/?uid={w.uid}", data).status_code == 302
+    assert owner_client.post(f"/event/?uid={w.uid}", data).status_code == 302
     assert not IndexKey.objects.using("index").filter(conflict=True).exists()
 
 
@@ -265,7 +253,7 @@ PAYLOADS = ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "java
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_event_text_is_escaped_in_every_view(client_in, payload):
+def test_event_text_is_escaped_in_every_view(owner_client, payload):
     w = calendar.create_event(
         {"title": f"x {payload}", "start": "2026-12-02T09:00:00", "end": "2026-12-02T10:00:00", "tz": "UTC",
          "location": payload, "description": payload, "rrule": "FREQ=DAILY;COUNT=3"}
@@ -276,19 +264,19 @@ def test_event_text_is_escaped_in_every_view(client_in, payload):
         f"/event/?uid={w.uid}&rid=2026-12-03T09:00:00", "/?d=2026-12-01&fragment=1",
     ]
     for url in pages:
-        html = client_in.get(url).content.decode()
+        html = owner_client.get(url).content.decode()
         assert "<script>alert" not in html and "<img src=x" not in html, url
         assert 'href="javascript:' not in html, url
-    preview = client_in.get("/quick/preview/", {"text": f"{payload} tomorrow at 9"})
+    preview = owner_client.get("/quick/preview/", {"text": f"{payload} tomorrow at 9"})
     assert "<script>" not in preview.content.decode() or preview["Content-Type"] == "application/json"
 
 
-def test_conflict_versions_are_escaped(client_in):
+def test_conflict_versions_are_escaped(owner_client):
     w = calendar.create_event({"title": "a", "start": "2026-12-02T09:00:00", "end": "2026-12-02T10:00:00", "tz": "UTC"})
     for title in PAYLOADS[:2]:
         log.append_local({"type": "event.put", "uid": w.uid, "recurrence_id": None, "event": {**w.event, "title": title}},
                          links=[w.entry.hash])
     catch_up()
-    html = client_in.get("/conflicts/").content.decode()
+    html = owner_client.get("/conflicts/").content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert json.dumps({"ok": 1})  # keeps the json import honest for readers of the JSON tests above

@@ -25,18 +25,6 @@ def fixed_now(settings):
     settings.CALENDAR_TIME_ZONE = "UTC"
 
 
-@pytest.fixture
-def owner(db):
-    return get_user_model().objects.create_user("owner", password=PASSWORD)
-
-
-@pytest.fixture
-def client_in(owner):
-    c = Client()
-    c.force_login(owner)
-    return c
-
-
 def make_weekly(title="lunch", start="2026-11-24T12:00:00"):
     return calendar.create_event(
         {"title": title, "start": start, "end": start[:11] + "13:00:00", "tz": "UTC", "rrule": "FREQ=WEEKLY;BYDAY=TU"}
@@ -94,8 +82,8 @@ def test_it_requires_login(client, owner, url):
 
 
 @pytest.mark.parametrize("url", OWNER_PAGES)
-def test_it_renders_every_page_for_the_owner(client_in, url):
-    assert client_in.get(url).status_code == 200
+def test_it_renders_every_page_for_the_owner(owner_client, url):
+    assert owner_client.get(url).status_code == 200
 
 
 @pytest.mark.parametrize("url", ["/quick/add/", "/event/delete/", "/event/cancel/", "/conflicts/resolve/",
@@ -110,52 +98,52 @@ def test_the_invite_landing_page_needs_no_login(client, owner):
     assert client.get("/pair/abcdefghijklmnopqrstuvwx/").status_code == 200
 
 
-def test_the_month_shows_every_tuesday(client_in):
+def test_the_month_shows_every_tuesday(owner_client):
     make_weekly()
-    page = client_in.get("/?d=2026-12-01").content.decode()
+    page = owner_client.get("/?d=2026-12-01").content.decode()
     assert page.count(">lunch<") == 5  # Tuesdays 1, 8, 15, 22, 29 December
     assert "↻" in page
-    today = client_in.get("/").content.decode()
+    today = owner_client.get("/").content.decode()
     assert '<div class="day today empty" role="gridcell" data-day="2026-11-29">' in today
     assert today.count(">lunch<") == 2  # Tuesday 24 November and, among December's days, the 1st
 
 
-def test_the_week_and_agenda_show_the_event(client_in):
+def test_the_week_and_agenda_show_the_event(owner_client):
     make_weekly()
-    week = client_in.get("/week/?d=2026-12-01").content.decode()
+    week = owner_client.get("/week/?d=2026-12-01").content.decode()
     assert ">lunch<" in week and "12:00" in week
-    agenda = client_in.get("/agenda/?d=2026-12-01").content.decode()
+    agenda = owner_client.get("/agenda/?d=2026-12-01").content.decode()
     assert agenda.count(">lunch<") == 5
 
 
-def test_the_fragment_is_only_the_view(client_in):
+def test_the_fragment_is_only_the_view(owner_client):
     make_weekly()
-    fragment = client_in.get("/?d=2026-12-01&fragment=1").content.decode()
+    fragment = owner_client.get("/?d=2026-12-01&fragment=1").content.decode()
     assert fragment.lstrip().startswith('<section id="view"')
     assert "<html" not in fragment and ">lunch<" in fragment
 
 
-def test_navigation_moves_by_month(client_in):
-    page = client_in.get("/?d=2026-12-15").content.decode()
+def test_navigation_moves_by_month(owner_client):
+    page = owner_client.get("/?d=2026-12-15").content.decode()
     assert "December 2026" in page and "?d=2026-11-01" in page and "?d=2027-01-01" in page
 
 
-def test_the_time_zone_setting_moves_times(client_in, settings):
+def test_the_time_zone_setting_moves_times(owner_client, settings):
     settings.CALENDAR_TIME_ZONE = ""  # the owner's choice, not the environment's
     calendar.create_event({"title": "call", "start": "2026-12-02T12:00:00", "end": "2026-12-02T13:00:00", "tz": "UTC"})
-    assert client_in.post("/settings/", {"tz": "Nowhere/Land"}).status_code == 400
-    assert client_in.post("/settings/", {"tz": "Europe/Bucharest"}).status_code == 302
-    assert "14:00" in client_in.get("/week/?d=2026-12-02").content.decode()
+    assert owner_client.post("/settings/", {"tz": "Nowhere/Land"}).status_code == 400
+    assert owner_client.post("/settings/", {"tz": "Europe/Bucharest"}).status_code == 302
+    assert "14:00" in owner_client.get("/week/?d=2026-12-02").content.decode()
 
 
-def test_pages_show_a_colour_per_author(client_in):
+def test_pages_show_a_colour_per_author(owner_client):
     make_weekly()
-    page = client_in.get("/?d=2026-12-01").content.decode()
+    page = owner_client.get("/?d=2026-12-01").content.decode()
     assert "--h:" in page and "You (" in page
 
 
-def test_an_empty_month_renders(client_in):
-    page = client_in.get("/?d=2028-01-01").content.decode()
+def test_an_empty_month_renders(owner_client):
+    page = owner_client.get("/?d=2028-01-01").content.decode()
     assert "January 2028" in page and ">lunch<" not in page
 
 
@@ -164,7 +152,7 @@ def test_an_empty_month_renders(client_in):
     ("/?d=2026-13-40", "November 2026"), ("/week/?d=9999-12-31", "23 – 29 November 2026"),
     ("/agenda/?d=0001-01-01", "29 Nov – 28 Dec 2026"),
 ])
-def test_days_a_calendar_cannot_show_fall_back_to_today(client_in, url, title):
-    response = client_in.get(url)
+def test_days_a_calendar_cannot_show_fall_back_to_today(owner_client, url, title):
+    response = owner_client.get(url)
     assert response.status_code == 200
     assert f'<h1 class="view-title">{title}</h1>' in response.content.decode()

@@ -3,9 +3,7 @@
 from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 
 from events.index.query import query
@@ -28,92 +26,84 @@ END:VCALENDAR\r
 """
 
 
-@pytest.fixture
-def client_in(db):
-    user = get_user_model().objects.create_user("owner", password="correct horse battery")
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def test_the_page_shows_who_we_are(client_in):
-    page = client_in.get("/peers/").content.decode()
+def test_the_page_shows_who_we_are(owner_client):
+    page = owner_client.get("/peers/").content.decode()
     assert "This instance" in page and "test-instance" in page and "No paired peers yet" in page
 
 
-def test_an_invite_comes_with_a_qr_code(client_in):
-    response = client_in.post("/peers/invite/", follow=True)
+def test_an_invite_comes_with_a_qr_code(owner_client):
+    response = owner_client.post("/peers/invite/", follow=True)
     page = response.content.decode()
     assert "/pair/" in page and "<svg" in page and 'data-copy="invite-url"' in page
 
 
-def test_a_bad_pair_url_says_what_is_wrong(client_in):
-    page = client_in.post("/peers/pair/", {"url": "not a url"}, follow=True).content.decode()
+def test_a_bad_pair_url_says_what_is_wrong(owner_client):
+    page = owner_client.post("/peers/pair/", {"url": "not a url"}, follow=True).content.decode()
     assert "not an instance URL" in page
     assert not Peer.objects.exists()
 
 
-def test_approving_a_request_pairs(client_in):
+def test_approving_a_request_pairs(owner_client):
     req = PairingRequest.objects.create(author=KEY, direction="incoming", name="<i>bob</i>", url="http://10.0.0.2:8000",
                                         created=timezone.now())
-    page = client_in.get("/peers/").content.decode()
+    page = owner_client.get("/peers/").content.decode()
     assert "wants to pair" in page and "&lt;i&gt;bob&lt;/i&gt;" in page
-    client_in.post("/peers/request/", {"request": req.id, "answer": "approve"})
+    owner_client.post("/peers/request/", {"request": req.id, "answer": "approve"})
     assert Peer.objects.filter(author=KEY, state="paired").exists()
-    page = client_in.get("/peers/?fragment=1").content.decode()
+    page = owner_client.get("/peers/?fragment=1").content.decode()
     assert "Unpair" in page and "<progress" in page
 
 
-def test_refusing_a_request(client_in):
+def test_refusing_a_request(owner_client):
     req = PairingRequest.objects.create(author=KEY, direction="incoming", name="eve", url="", created=timezone.now())
-    client_in.post("/peers/request/", {"request": req.id, "answer": "refuse"})
+    owner_client.post("/peers/request/", {"request": req.id, "answer": "refuse"})
     assert not Peer.objects.exists()
     assert PairingRequest.objects.get(id=req.id).state == "refused"
 
 
-def test_unpair_and_block(client_in):
+def test_unpair_and_block(owner_client):
     Peer.objects.create(author=KEY, name="bob", url="http://10.0.0.2:8000")
-    client_in.post("/peers/unpair/", {"author": KEY})
+    owner_client.post("/peers/unpair/", {"author": KEY})
     assert not Peer.objects.exists()
     Peer.objects.create(author=KEY, name="bob", url="http://10.0.0.2:8000")
-    client_in.post("/peers/block/", {"author": KEY})
+    owner_client.post("/peers/block/", {"author": KEY})
     assert Peer.objects.get(author=KEY).state == "blocked"
-    assert "Unblock" in client_in.get("/peers/").content.decode()
-    client_in.post("/peers/block/", {"author": KEY, "undo": "1"})
+    assert "Unblock" in owner_client.get("/peers/").content.decode()
+    owner_client.post("/peers/block/", {"author": KEY, "undo": "1"})
     assert not Peer.objects.exists()
 
 
-def test_peer_names_show_on_their_events(client_in):
+def test_peer_names_show_on_their_events(owner_client):
     Peer.objects.create(author=KEY, name="bob", url="http://10.0.0.2:8000")
     from events.authors import author_label, author_names
 
     assert author_label(KEY, author_names()) == "bob"
 
 
-def test_importing_an_ics_file(client_in):
+def test_importing_an_ics_file(owner_client):
     upload = SimpleUploadedFile("cal.ics", ICS, content_type="text/calendar")
-    response = client_in.post("/calendar/", {"file": upload})
+    response = owner_client.post("/calendar/", {"file": upload})
     assert response.status_code == 200
     page = response.content.decode()
     assert "1 new" in page
     titles = [o.title for o in query(date(2026, 12, 1), date(2026, 12, 31), "UTC").occurrences]
     assert titles == ["<b>imported</b> meeting"]
-    month = client_in.get("/?d=2026-12-01").content.decode()
+    month = owner_client.get("/?d=2026-12-01").content.decode()
     assert "&lt;b&gt;imported&lt;/b&gt; meeting" in month
 
 
-def test_a_broken_ics_file_is_refused(client_in):
+def test_a_broken_ics_file_is_refused(owner_client):
     upload = SimpleUploadedFile("bad.ics", b"hello", content_type="text/calendar")
-    response = client_in.post("/calendar/", {"file": upload})
+    response = owner_client.post("/calendar/", {"file": upload})
     assert response.status_code == 400
 
 
-def test_the_subscription_url_is_shown_once_made(client_in):
-    page = client_in.post("/calendar/feed/", {"action": "rotate"}, follow=True).content.decode()
+def test_the_subscription_url_is_shown_once_made(owner_client):
+    page = owner_client.post("/calendar/feed/", {"action": "rotate"}, follow=True).content.decode()
     assert 'id="feed-url"' in page and "webcal://" in page
-    page = client_in.post("/calendar/feed/", {"action": "revoke"}, follow=True).content.decode()
+    page = owner_client.post("/calendar/feed/", {"action": "revoke"}, follow=True).content.decode()
     assert 'id="feed-url"' not in page
-    assert client_in.get("/calendar.ics").status_code == 200
+    assert owner_client.get("/calendar.ics").status_code == 200
 
 
 class OwnerBrowser:
