@@ -13,7 +13,7 @@ OURS = (*PRODUCTION, "devtools", "tests", "bench")
 PURE = (
     "events.canonical", "events.entry", "events.occurrences", "events.schedule", "events.recurrence",
     "events.index.registers", "events.index.expand", "events.sealing", "events.calendars.bodies",
-    "events.calendars.keys", "events.calendars",
+    "events.calendars.keys",
     "events.ics.read", "events.ics.write", "events.ics.times", "events.ics.compare",
     "sync.protocol",
 )
@@ -27,7 +27,7 @@ LAYERS = [
      "events.identity", "events.preferences", "events.throttle", "events.management.base"),
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
     ("events.log", "events.index", "events.authors", "events.bundle", "events.live",
-     "events.verify", "events.setup", "events.calendars.state", "events.calendars.decode"),
+     "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode"),
     ("events.calendar", "events.calendars.manage"),
     ("events.views", "events.forms", "events.ics", "events.management"),
     ("sync",),
