@@ -46,7 +46,7 @@ class Member:
     since: int  # the member's own seq from which an editor's writes count (docs/PROTOCOL.md section 6.5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """A `calendar` body: the whole state of one calendar as its owner set it."""
 
@@ -116,7 +116,8 @@ def parse_snapshot(body: dict) -> Snapshot:
     deleted = body.get("deleted", False)
     if not isinstance(deleted, bool):
         raise BodyError("deleted must be true or false")
-    return Snapshot(calendar, public, epoch, meta, members, until, dict(keys), dict(history), deleted)
+    return Snapshot(calendar=calendar, public=public, epoch=epoch, meta=meta, members=members, until=until,
+                    keys=dict(keys), history=dict(history), deleted=deleted)
 
 
 @dataclass(frozen=True)

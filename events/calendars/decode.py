@@ -32,7 +32,7 @@ from events.sealing import SealError
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Write:
     """An entry as the register fold sees it: the plain body, whatever was sent."""
 
@@ -94,7 +94,8 @@ def decode(entry: Entry, calendars: Calendars) -> Write | Pending | None:
     if calendar is None:
         return None
     if calendar == LEGACY:
-        return Write(entry.hash, entry.author, entry.time, entry.links, entry.body, LEGACY)
+        return Write(hash=entry.hash, author=entry.author, time=entry.time, links=entry.links, body=entry.body,
+                     calendar=LEGACY)
     row = calendars.get(calendar)
     if row is None:
         return Pending(calendar)
@@ -111,4 +112,5 @@ def decode(entry: Entry, calendars: Calendars) -> Write | Pending | None:
         except SealError as e:
             logger.warning("entry %s of %s does not open: %s", entry.hash[:12], entry.author[:12], e)
             return None
-    return Write(entry.hash, entry.author, entry.time, entry.links, body, calendar, busy, _refusal(entry, row))
+    return Write(hash=entry.hash, author=entry.author, time=entry.time, links=entry.links, body=body,
+                 calendar=calendar, busy=busy, refused=_refusal(entry, row))
