@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from events.canonical import NotCanonicalJSON, canonical, loads_strict
 
-VERSION = 1
+VERSION = 2  # docs/PROTOCOL.md section 7: 2 added calendars, sealed events and the relay rule
 MAX_FRAME_BYTES = 1024 * 1024
 MAX_ENTRIES_PER_FRAME = 1000
 MAX_SEQ = 2**63 - 1

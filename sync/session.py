@@ -302,7 +302,7 @@ class Session(EntryStreams):
 
     async def _send_have(self) -> None:
         vector = await self.hub.refresh_vector()
-        await self._send(protocol.have({a: s for a, s in vector.items() if a not in self.hub.blocked}))
+        await self._send(protocol.have({a: s for a, s in vector.items() if self.may_send(a)}))
         self.have_sent = True
 
     async def _admitted(self) -> None:

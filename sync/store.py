@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
 from events import instance, log
+from events.calendars import state as calendar_state
 from events.entry import Entry, EntryInvalid, parse_entry
 from events.index.fold import catch_up
 from events.models import Feed
@@ -97,8 +98,9 @@ def save_statuses(rows: list[dict]) -> None:
         )
 
 
-def _snapshot() -> tuple[int, dict[str, int], set[str]]:
-    return log.last_arrival(), log.vector(), pairing.blocked_authors()
+def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None]]:
+    catch_up()  # the audiences come from the index: fold what the vector will show
+    return log.last_arrival(), log.vector(), pairing.blocked_authors(), calendar_state.audiences()
 
 
 def _peer_sets() -> tuple[set[str], set[str]]:
@@ -180,8 +182,9 @@ async def last_arrival() -> int:
     return await database_sync_to_async(log.last_arrival)()
 
 
-async def snapshot() -> tuple[int, dict[str, int], set[str]]:
-    """(the log's arrival counter, our vector, the blocked authors), read together."""
+async def snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None]]:
+    """(the log's arrival counter, our vector, the blocked authors, who may
+    receive each feed), read together."""
     return await database_sync_to_async(_snapshot)()
 
 

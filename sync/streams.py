@@ -56,6 +56,17 @@ class EntryStreams(ABC):
     async def _send(self, text: str) -> None:
         """Send one frame to the other side (the session provides it)."""
 
+    def may_send(self, author: str) -> bool:
+        """The relay rule (docs/PROTOCOL.md section 6.6): our own feed goes to
+        every paired peer, an author's feed back to that author, any other
+        feed only to its audience; blocked feeds to no one."""
+        if author in self.hub.blocked or self.key is None:
+            return False
+        if author in (self.me, self.key):
+            return True
+        audience = self.hub.audiences.get(author)
+        return audience is None or self.key in audience
+
     def _merge_their(self, feeds: dict[str, int]) -> None:
         for author, seq in feeds.items():
             if seq > self.their_vec.get(author, 0):
@@ -114,11 +125,10 @@ class EntryStreams(ABC):
     # -- sending entries --------------------------------------------------------
 
     def _todo(self) -> dict[str, int]:
-        blocked = self.hub.blocked
         return {
             a: self.sent_upto.get(a, 0)
             for a, s in self.hub.vector.items()
-            if s > self.sent_upto.get(a, 0) and a not in blocked
+            if s > self.sent_upto.get(a, 0) and self.may_send(a)
         }
 
     async def _send_loop(self) -> None:
@@ -135,7 +145,7 @@ class EntryStreams(ABC):
 
     async def _stream_feed(self, author: str) -> None:
         after = self.sent_upto.get(author, 0)
-        while not self.closed and author not in self.hub.blocked:
+        while not self.closed and self.may_send(author):
             batch = await store.read(author, after)
             if not batch:
                 return
@@ -166,6 +176,7 @@ class EntryStreams(ABC):
         if self.frames_in_flight or self.busy or self._todo() or self.sending:
             return False
         vector, skip = self.hub.vector, self.hub.blocked | self.forked
+        # feeds it may not receive from us it may still hold from elsewhere: those do not count
         return all(vector.get(a, 0) >= s for a, s in self.their_have.items() if a not in skip)
 
     def status_row(self, *, connected: bool) -> dict:
@@ -177,7 +188,8 @@ class EntryStreams(ABC):
             "sent": self.sent_total - self.sent_flushed,
             "received": self.received_total - self.received_flushed,
             # a peer may claim absurd seqs: clamp the sums to what the database column holds
-            "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items() if a not in blocked)),
+            "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items()
+                                                    if self.may_send(a))),
             "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
             "last_error": self.last_error,
         }

@@ -150,18 +150,21 @@ def audience(author: str) -> set[str] | None:
     6.6): the owners and members of every calendar it owns or edits; None
     (everyone) when one of them is public or the author has never published
     a key (it writes only the legacy calendar)."""
-    if not IndexPublishedKey.objects.using(DB).filter(author=author).exists():
-        return None
-    out: set[str] = set()
+    return audiences().get(author)
+
+
+def audiences() -> dict[str, set[str] | None]:
+    """`audience` of every author that has published a key, read at once;
+    an author left out is relayed to everyone (docs/PROTOCOL.md section 6.6)."""
+    out: dict[str, set[str] | None] = {a: set() for a in IndexPublishedKey.objects.using(DB).values_list("author", flat=True)}
     for row in IndexCalendar.objects.using(DB).filter(deleted=False):
         members = json.loads(row.members)
-        if row.owner != author and members.get(author) != "editor":
-            continue
-        if row.public:
-            return None
-        out.add(row.owner)
-        out.update(members)
-    out.discard(author)
+        reach = None if row.public else {row.owner, *members}
+        for writer in [row.owner, *(a for a, role in members.items() if role == "editor")]:
+            held = out.get(writer, ...)
+            if held is ...:
+                continue
+            out[writer] = None if reach is None or held is None else held | reach
     return out
 
 
