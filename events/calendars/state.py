@@ -164,7 +164,7 @@ def audiences() -> dict[str, set[str] | None]:
             held = out.get(writer, ...)
             if held is ...:
                 continue
-            out[writer] = None if reach is None or held is None else held | reach
+            out[writer] = None if reach is None or held is None else (held | reach) - {writer}
     return out
 
 
