@@ -13,17 +13,11 @@ import json
 from dataclasses import dataclass
 
 from events import log
-from events.authors import author_names
+from events.authors import author_names, paired_authors
 from events.calendars import state
 from events.calendars.bodies import MAX_MEMBERS, ROLES, parse_snapshot
 from events.calendars.keys import EpochKeys, seal_event, seal_history, seal_member_keys, seal_meta
-from events.calendars.own import (
-    CalendarRefused,
-    _meta,
-    _published,
-    _write,
-    ensure_own_entries,
-)
+from events.calendars.own import CalendarRefused, _meta, _published, _write, ensure_own_entries
 from events.models import IndexCalendar, IndexPublishedKey
 from events.routers import INDEX_DB as DB
 
@@ -222,3 +216,31 @@ def body_for(plain: dict, calendar: str) -> dict:
     if keys is None or keys.details is None:
         raise CalendarRefused(f"the keys of {row.name or 'this calendar'} have not reached this instance yet")
     return seal_event(plain, keys, author=log.my_author_id(), owner=owner, calendar=calendar_id, epoch=row.epoch)
+
+
+HIDDEN_KEY = "hidden_calendars"
+
+
+def hidden_calendars() -> set[str]:
+    """The calendars the owner chose not to show (this instance only)."""
+    from events.models import Preference
+
+    value = Preference.objects.filter(key=HIDDEN_KEY).values_list("value", flat=True).first()
+    return set(json.loads(value)) if value else set()
+
+
+def set_hidden(calendar: str, hidden: bool) -> None:
+    from events.models import Preference
+
+    now = hidden_calendars()
+    now = now | {calendar} if hidden else now - {calendar}
+    Preference.objects.update_or_create(key=HIDDEN_KEY, defaults={"value": json.dumps(sorted(now))})
+
+
+def shareable_peers() -> list[tuple[str, str]]:
+    """(author, name) of the paired peers a calendar can be shared with: those
+    whose encryption key has arrived."""
+    names = author_names()
+    paired = paired_authors()
+    keyed = set(IndexPublishedKey.objects.using(DB).filter(author__in=list(paired)).values_list("author", flat=True))
+    return sorted(((a, names.get(a) or f"{a[:12]}…") for a in keyed), key=lambda p: p[1].lower())
