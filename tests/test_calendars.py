@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from devtools.calendars import Remote, receive
 from events import calendar, log
 from events.calendars import manage, own, state
 from events.calendars.bodies import ref
@@ -16,7 +17,6 @@ from events.index.history import history
 from events.index.query import query
 from events.models import IndexKey
 from events.sealing import SealError, context, decrypt, encrypt, seal, unseal
-from tests.support.calendars import Remote, receive
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
+from devtools.calendars import Remote, receive
 from events import calendar
 from events.calendars import own, state
 from events.calendars.bodies import ref
 from events.models import IndexKey
 from sync.models import Peer
-from tests.support.calendars import Remote, receive
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 

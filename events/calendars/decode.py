@@ -24,7 +24,7 @@ from events.calendars.bodies import (
     parse_sealed,
     ref,
 )
-from events.calendars.keys import open_event
+from events.calendars.keys import EpochKeys, open_event
 from events.entry import Entry
 from events.models import IndexCalendar
 from events.sealing import SealError
@@ -59,13 +59,11 @@ def calendar_named(body: object) -> str | None:
     if kind in (PUT, DEL):
         return calendar_of(body)
     if kind == SEALED:
-        owner, calendar = body.get("owner"), body.get("calendar")
-        if isinstance(owner, str) and isinstance(calendar, str):
-            try:
-                parsed = parse_sealed(body)
-            except BodyError:
-                return None
-            return ref(parsed.owner, parsed.calendar)
+        try:
+            parsed = parse_sealed(body)
+        except BodyError:
+            return None
+        return ref(parsed.owner, parsed.calendar)
     return None
 
 
@@ -74,11 +72,17 @@ class Calendars:
 
     def __init__(self) -> None:
         self._rows: dict[str, IndexCalendar | None] = {}
+        self._keys: dict[tuple[str, int], EpochKeys | None] = {}
 
     def get(self, calendar: str) -> IndexCalendar | None:
         if calendar not in self._rows:
             self._rows[calendar] = state.get(calendar)
         return self._rows[calendar]
+
+    def epoch_keys(self, row: IndexCalendar, epoch: int) -> EpochKeys | None:
+        if (row.ref, epoch) not in self._keys:
+            self._keys[(row.ref, epoch)] = state.epoch_keys(row, epoch)
+        return self._keys[(row.ref, epoch)]
 
 
 def _refusal(entry: Entry, row: IndexCalendar) -> str:
@@ -90,7 +94,15 @@ def _refusal(entry: Entry, row: IndexCalendar) -> str:
 
 
 def decode(entry: Entry, calendars: Calendars) -> Write | Pending | None:
-    calendar = calendar_named(entry.body)
+    body, busy, sealed = entry.body, False, None
+    if isinstance(body, dict) and body.get("type") == SEALED:
+        try:
+            sealed = parse_sealed(body)
+        except BodyError:
+            return None
+        calendar: str | None = ref(sealed.owner, sealed.calendar)
+    else:
+        calendar = calendar_named(body)
     if calendar is None:
         return None
     if calendar == LEGACY:
@@ -99,10 +111,8 @@ def decode(entry: Entry, calendars: Calendars) -> Write | Pending | None:
     row = calendars.get(calendar)
     if row is None:
         return Pending(calendar)
-    body, busy = entry.body, False
-    if body.get("type") == SEALED:
-        sealed = parse_sealed(body)
-        keys = state.epoch_keys(row, sealed.epoch)
+    if sealed is not None:
+        keys = calendars.epoch_keys(row, sealed.epoch)
         if keys is None:
             return Pending(calendar)
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -109,6 +110,7 @@ def open_meta(text: str, keys: EpochKeys, *, owner: str, calendar: str, epoch: i
         raise SealError(str(e)) from None
 
 
+@lru_cache(maxsize=4096)  # a feed's writes to one calendar share their contexts
 def _event_aad(author: str, owner: str, calendar: str, epoch: int, part: str) -> bytes:
     return context(author=author, owner=owner, calendar=calendar, epoch=epoch, part=part)
 

@@ -176,8 +176,10 @@ def apply_entries(entries: Iterable[Entry]) -> None:
     calendars = Calendars()
     folded: list[tuple[Write | Entry, str]] = [(entry, LEGACY) for entry in legacy]
     for entry in writes:
+        if calendar_named(entry.body) in refolds:
+            continue  # folded whole just above
         write = decode(entry, calendars)
-        if isinstance(write, Write) and write.calendar not in refolds:
+        if isinstance(write, Write):
             folded.append((write, write.calendar))
     if not folded:
         return

@@ -1,4 +1,4 @@
-"""Test support: another instance that owns calendars and writes in them,
+"""Another instance that owns calendars and writes in them (for tests and benchmarks),
 signing its own entries, for fold tests in one process.
 
     alice = Remote("alice")
