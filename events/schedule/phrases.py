@@ -250,6 +250,9 @@ pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(
                   rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
                   rf"{YEAR}", date_month_range)
 pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])(?:t(?=\d{1,2}:))?", date_iso)
+# "1h 15m", "1hr 20 minutes", "2 hours 10 minutes": hours and minutes, never a clock time.
+pattern("duration", r"(?<![\w.,:])(?P<amt>\d{1,2})\s*(?P<unit>h|hrs?|hours?)\s*(?:and\s+)?(?P<amt3>\d{1,2})\s*"
+                    r"(?:m|mins?|minutes?)(?![\w])", duration)
 pattern("time", SPOKEN_PAST_TO, time_past_to)
 pattern("time", SPOKEN_FRACTION, time_fraction)
 pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)
@@ -308,12 +311,16 @@ pattern("vague", word(r"(?:next|this|coming)\s+(?:week|month|year)|later\s+(?:th
                       r"(?:el\s+)?pr[óo]ximo\s+mes"), vague)
 
 
+EXCEPTED = re.compile(rf"(?<![\w'])(?:{EXCEPT_WORDS})\s*(?:on\s+|the\s+)?$")
+
+
 def find_phrases(low: str) -> list[Phrase]:
     """Every schedule phrase in `low` (lower-cased text), in text order."""
     work = low
     found: list[Phrase] = []
     for group, regex, handler in PATTERNS:
-        if group == "adverb" and any(p.kind == "rec" and not p.data.get("weak") for p in found):
+        if group == "adverb" and any(p.kind == "rec" and not p.data.get("weak")
+                                     and not EXCEPTED.search(low, 0, p.start) for p in found):
             continue
         for m in regex.finditer(work):
             if not m.group(0).strip():
