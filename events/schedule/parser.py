@@ -25,6 +25,7 @@ from events.schedule.dates import DateProblem, localize, wall
 from events.schedule.draft import make_draft
 from events.schedule.phrases import PhraseError, find_phrases
 from events.schedule.plan import LIST_GAP, Plan, PlanProblem, make_plan
+from events.schedule.titles import keep_leading_day, mask_title_text, unquote
 from events.schedule.words import CONNECTORS, alternation
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
 # Places that need no capital letter or article after "in": "in room 204", "in office 3".
-PLACE_WORDS = ("room ", "rm ", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
+PLACE_WORDS = ("room ", "rm ", "meeting room", "meeting rm", "conference room", "conf room", "board room",
+               "boardroom", "classroom", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
                "studio ", "salle ", "raum ", "sala ", "aula ", "zimmer ")
 STRIP = " \t,;:-–—.!?|/"
 # Title words that say whether a bare "at 7" is morning or evening.
@@ -135,9 +137,9 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     now_aware = now_aware.replace(microsecond=0)
     if day_first is None:
         day_first = not tz.startswith(("America/", "US/"))
-    low = lowered(text)
+    low, quoted = mask_title_text(lowered(text))
     try:
-        plan = make_plan(find_phrases(low), low)
+        plan = make_plan(keep_leading_day(find_phrases(low), low), low)
     except (PhraseError, PlanProblem) as exc:
         raise ScheduleError(str(exc)) from None
     if not (plan.rec or plan.date or plan.time or plan.moment or plan.daypart):
@@ -151,7 +153,7 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     except DateProblem as exc:
         raise ScheduleError(str(exc)) from None
     spans, title, location = describe(text, low, plan)
-    draft["title"] = title
+    draft["title"] = unquote(title) if quoted else title
     draft["location"] = location
     return ParseResult(draft, None, spans)
 
