@@ -23,9 +23,11 @@ from zoneinfo import ZoneInfo
 from events.recurrence.timing import MAX_TITLE, is_zone
 from events.schedule.dates import DateProblem, localize, wall
 from events.schedule.draft import make_draft
+from events.schedule.foreign import add_foreign_date
 from events.schedule.phrases import PhraseError, find_phrases
 from events.schedule.plan import LIST_GAP, Plan, PlanProblem, make_plan
 from events.schedule.titles import keep_leading_day, mask_title_text, unquote
+from events.schedule.typos import apply_corrections, find_corrections
 from events.schedule.words import CONNECTORS, alternation
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ class ParseResult:
     draft: dict[str, Any] | None
     error: str | None
     spans: list[Span] = field(default_factory=list)
+    # Misspelt words read as names, (as written, as read): [("wensday", "wednesday")].
+    corrections: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None = None) -> ParseResult:
@@ -111,14 +115,40 @@ def _restore_case(message: str, low: str, text: str) -> str:
 
 def _parse(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult:
     try:
-        return _parse_lowered(text, now, tz, day_first)
+        result, dated = _parse_lowered(text, now, tz, day_first)
     except ScheduleError as exc:
-        if isinstance(text, str):
-            raise ScheduleError(_restore_case(str(exc), lowered(text), text)) from None
-        raise
+        if not isinstance(text, str):
+            raise
+        problem = ScheduleError(_restore_case(str(exc), lowered(text), text))
+        result, dated = None, False
+    if not dated and isinstance(text, str):
+        corrected = _with_corrections(text, now, tz, day_first)
+        if corrected is not None:
+            return corrected
+    if result is None:
+        raise problem from None
+    return result
 
 
-def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult:
+def _with_corrections(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult | None:
+    """A line with no date, read again with its misspelt day, month or relative words corrected."""
+    fixes = find_corrections(text, lowered(text))
+    if not fixes:
+        return None
+    fixed, origin = apply_corrections(text, fixes)
+    try:
+        result, dated = _parse_lowered(fixed, now, tz, day_first)
+    except ScheduleError:
+        return None
+    title = (result.draft or {}).get("title") or ""
+    if not dated or any(fix.meant in title.lower() for fix in fixes):
+        return None
+    spans = [Span(origin[s.start], origin[s.end], s.kind) for s in result.spans]
+    return ParseResult(result.draft, None, spans, [(fix.wrote, fix.meant) for fix in fixes])
+
+
+def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) -> tuple[ParseResult, bool]:
+    """The result, and whether the line named a day (a date or a repetition)."""
     if not isinstance(text, str):
         raise ScheduleError("the text must be a string")
     if not text.strip():
@@ -139,7 +169,8 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
         day_first = not tz.startswith(("America/", "US/"))
     low, quoted = mask_title_text(lowered(text))
     try:
-        plan = make_plan(keep_leading_day(find_phrases(low), low), low)
+        phrases = add_foreign_date(keep_leading_day(find_phrases(low), low), low, now_aware)
+        plan = make_plan(phrases, low)
     except (PhraseError, PlanProblem) as exc:
         raise ScheduleError(str(exc)) from None
     if not (plan.rec or plan.date or plan.time or plan.moment or plan.daypart):
@@ -155,7 +186,7 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     spans, title, location = describe(text, low, plan)
     draft["title"] = unquote(title) if quoted else title
     draft["location"] = location
-    return ParseResult(draft, None, spans)
+    return ParseResult(draft, None, spans), bool(plan.rec or plan.date or plan.anchor)
 
 
 def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, *, said: ZoneInfo, day_first: bool,
