@@ -24,6 +24,7 @@ from events.recurrence.timing import MAX_TITLE, is_zone
 from events.schedule.dates import DateProblem, localize, wall
 from events.schedule.draft import make_draft
 from events.schedule.foreign import add_foreign_date
+from events.schedule.foreign import warm_up as warm_up_languages
 from events.schedule.phrases import PhraseError, find_phrases
 from events.schedule.plan import LIST_GAP, Plan, PlanProblem, make_plan
 from events.schedule.titles import keep_leading_day, mask_title_text, unquote
@@ -83,9 +84,7 @@ def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None 
 
 def warm_up() -> None:
     """Load dateparser's language data and run the parser once, so the first request is fast."""
-    import dateparser
-
-    dateparser.parse("12 December 2026 10:00", languages=["en"])
+    warm_up_languages()
     parse_schedule("lunch every tuesday at noon", now=datetime(2026, 1, 1), tz="UTC")
 
 
@@ -169,7 +168,7 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
         day_first = not tz.startswith(("America/", "US/"))
     low, quoted = mask_title_text(lowered(text))
     try:
-        phrases = add_foreign_date(keep_leading_day(find_phrases(low), low), low, now_aware)
+        phrases = add_foreign_date(keep_leading_day(find_phrases(low), low), low)
         plan = make_plan(phrases, low)
     except (PhraseError, PlanProblem) as exc:
         raise ScheduleError(str(exc)) from None
