@@ -42,6 +42,7 @@ PLACE_WORDS = ("room ", "rm ", "meeting room", "meeting rm", "conference room", 
                "boardroom", "classroom", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
                "studio ", "salle ", "raum ", "sala ", "aula ", "zimmer ")
 STRIP = " \t,;:-–—.!?|/"
+NOTHING_FOUND = "no date or time found"
 # Title words that say whether a bare "at 7" is morning or evening.
 
 class ScheduleError(ValueError):
@@ -62,6 +63,8 @@ class ParseResult:
     spans: list[Span] = field(default_factory=list)
     # Misspelt words read as names, (as written, as read): [("wensday", "wednesday")].
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    # No date or time yet ("lunch", "lunch every"): the line may still be being typed.
+    incomplete: bool = False
 
 
 def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None = None) -> ParseResult:
@@ -76,7 +79,7 @@ def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None 
     except OverflowError:
         return ParseResult(None, "that date is out of range", [])
     except ValueError as exc:
-        return ParseResult(None, str(exc), [])
+        return ParseResult(None, str(exc), [], incomplete=str(exc).startswith(NOTHING_FOUND))
     except Exception:
         logger.exception("schedule parser failed on %r", text)
         return ParseResult(None, f'internal error while reading "{text}"', [])
@@ -173,7 +176,7 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     except (PhraseError, PlanProblem) as exc:
         raise ScheduleError(str(exc)) from None
     if not (plan.rec or plan.date or plan.time or plan.moment or plan.daypart):
-        raise ScheduleError(f'no date or time found in "{text.strip()}"')
+        raise ScheduleError(f'{NOTHING_FOUND} in "{text.strip()}"')
     try:
         if plan.zone and plan.zone != zone.key and (plan.time or plan.moment):
             draft = _in_other_zone(plan, now_aware, zone, said=ZoneInfo(plan.zone),
