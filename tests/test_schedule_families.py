@@ -102,3 +102,10 @@ def test_a_foreign_word_that_is_no_month_gives_the_usual_message():
     result = parse_schedule("spotkanie pokój 4", now=NOW, tz=BUCHAREST)
     assert result.draft is None
     assert result.error == 'no date or time found in "spotkanie pokój 4"'
+
+
+@pytest.mark.parametrize("text", ["run daily for the next 0 weeks", "run every monday for 0 weeks"])
+def test_a_repetition_that_lasts_no_time_is_refused(text):
+    result = parse_schedule(text, now=NOW, tz=BUCHAREST)
+    assert result.draft is None
+    assert result.error == "the repetition should last at least one week"

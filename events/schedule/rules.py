@@ -73,6 +73,8 @@ def first_occurrence(rec: dict[str, Any], base: datetime, threshold: datetime) -
 
 def count_for(rec: dict[str, Any], amount: float, unit: str) -> int | None:
     """"for 6 weeks" as a COUNT when the unit is the rule's own period, else None."""
+    if amount <= 0:
+        raise DateProblem(f"the repetition should last at least one {unit}")
     if UNIT_FREQ.get(unit) != rec["freq"]:
         return None
     per_period = len(rec["byday"]) if rec["freq"] == "WEEKLY" and rec["byday"] else 1
