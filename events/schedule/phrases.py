@@ -167,7 +167,7 @@ MONTH_LIST = rf"{MONTH}(?:{LIST_SEP}{MONTH})+"
 MONTH_STEP = (rf"(?:(?:every|each|the|a|chaque|cada|jeden|jedes|le|el)\s+)?(?:(?P<step>other|second|alternate|"
               rf"third|fourth|fifth|sixth|\d{{1,2}}(?:st|nd|rd|th)?)\s+)?(?:{MONTH_UNIT}|months)")
 ORD_DAY = rf"(?<!\d)(?P<d>\d{{1,2}}){DAY_SUFFIX}"
-YEAR = r"(?:,?\s+(?:de\s+)?(?P<y>[12]\d{3})(?![\d:]))?"
+YEAR = r"(?:,?\s+(?:de\s+)?(?P<y>[1-9]\d{3})(?![\d:]))?"
 NOT_TIME = r"(?!\s*(?:[:h]\d|h(?![\w])|uhr|am(?![\w])|pm(?![\w])|a\.m|p\.m|o'clock))"
 UNIT_AMOUNT = (
     rf"(?P<amt>{AMOUNT})\s*-?\s*(?P<unit>{UNIT}|(?<=\d)(?:{alternation(UNITS)})(?![\w])|h(?=\d{{2}}(?![\w])))"
