@@ -224,11 +224,12 @@ def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, spawn):
     box = page.get_by_label("Quick add an event")
     box.type("lunch with Bob", delay=10)
     error = page.locator("#qa-error")
-    error.get_by_text("no date or time").wait_for()
+    page.locator("#qa-preview .qa-hint").wait_for()  # still typing: a neutral hint, no red error
+    assert not error.is_visible()
     with page.expect_response(lambda r: "/quick/add/" in r.url) as info:
         box.press("Enter")
     assert info.value.status == 400
-    assert error.is_visible()
+    error.get_by_text("no date or time").wait_for()
     page.goto(inst.url + "/agenda/")
     assert page.locator(".agenda-item").count() == 0
 
