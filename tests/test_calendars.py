@@ -239,3 +239,15 @@ def test_epoch_keys_round_trip():
     assert EpochKeys.from_json(keys.to_json()) == keys
     assert keys.for_role("busy").details is None
     catch_up()
+
+
+def test_deleting_a_calendar_hides_its_events_and_keeps_the_last_one(me):
+    work = own.create("Work")
+    calendar.create_event({"title": "standup", "start": "2026-12-01T09:00:00", "tz": "UTC"}, calendar=work)
+    assert shown() == [("standup", False)]
+    manage.delete(work)
+    assert shown() == [] and work not in {r.ref for r in state.visible()}
+    with pytest.raises(own.CalendarRefused, match="only calendar"):
+        manage.delete(state.visible()[0].ref)
+    with pytest.raises(calendar.CalendarError, match="does not exist"):
+        calendar.create_event({"title": "late", "start": "2026-12-02T09:00:00", "tz": "UTC"}, calendar=work)

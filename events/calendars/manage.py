@@ -119,6 +119,18 @@ def rename(calendar: str, *, name: str | None = None, colour: str | None = None)
     return _write(body)
 
 
+def delete(calendar: str) -> str:
+    """Delete our calendar: nothing of it is shown anywhere any more. Copies of
+    its entries stay in every log that holds them (the log is append-only)."""
+    audience = _own(calendar)
+    me = log.my_author_id()
+    if sum(1 for r in state.visible() if r.owner == me) == 1:
+        raise CalendarRefused("this is your only calendar: make another one before deleting it")
+    body = json.loads(json.dumps(audience.body))
+    body["deleted"] = True
+    return _write(body)
+
+
 def _name(author: str) -> str:
     return author_names().get(author) or f"{author[:12]}…"
 

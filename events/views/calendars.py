@@ -140,3 +140,13 @@ def default(request):
         messages.error(request, "No such calendar.")
         return redirect("calendars")
     return _done(request, lambda: manage.set_default_calendar(row.ref), f"Quick-add now puts new events in {row.name}.")
+
+
+@owner_required
+@require_POST
+def delete(request):
+    row = _calendar(request)
+    if row is None:
+        messages.error(request, "No such calendar.")
+        return redirect("calendars")
+    return _done(request, lambda: manage.delete(row.ref), f"Deleted {row.name}.")

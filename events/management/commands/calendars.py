@@ -41,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--with", dest="peer", metavar="PEER", help="peer name or id")
         parser.add_argument("--role", choices=ROLES)
         parser.add_argument("--default", metavar="CAL", help="the calendar quick-add and `add` use")
+        parser.add_argument("--delete", metavar="CAL", help="delete a calendar of yours and hide its events everywhere")
 
     def handle(self, *args, **options):
         try:
@@ -87,6 +88,10 @@ class Command(BaseCommand):
             manage.unshare(row.ref, peer)
             return (f"{row.name} is no longer shared with {author_label(peer, author_names())}: it cannot read what "
                     "is written from now on; what it already received stays with it")
+        if options["delete"]:
+            row = manage.find_calendar(options["delete"])
+            manage.delete(row.ref)
+            return f"deleted {row.name}: its events are no longer shown here or on any peer"
         if options["default"]:
             row = manage.find_calendar(options["default"])
             manage.set_default_calendar(row.ref)
