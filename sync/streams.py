@@ -57,12 +57,13 @@ class EntryStreams(ABC):
         """Send one frame to the other side (the session provides it)."""
 
     def may_send(self, author: str) -> bool:
-        """The relay rule (docs/PROTOCOL.md section 6.6): our own feed goes to
-        every paired peer, an author's feed back to that author, any other
-        feed only to its audience; blocked feeds to no one."""
+        """The relay rule (docs/PROTOCOL.md sections 6.6 and 6.8): our own feed
+        goes to every paired peer, an author's feed back to that author, every
+        feed to the owners we are the mirror of, any other feed only to its
+        audience; blocked feeds to no one."""
         if author in self.hub.blocked or self.key is None:
             return False
-        if author in (self.me, self.key):
+        if author in (self.me, self.key) or self.key in self.hub.owners:  # a mirror's owner gets every feed
             return True
         audience = self.hub.audiences.get(author)
         return audience is None or self.key in audience

@@ -28,7 +28,7 @@ LAYERS = [
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
     ("events.log", "events.index", "events.authors", "events.bundle", "events.live",
      "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode",
-     "events.calendars.own"),
+     "events.calendars.own", "events.calendars.mirrors"),
     ("events.calendar", "events.calendars.manage"),
     ("events.views", "events.forms", "events.ics", "events.management"),
     ("sync",),

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from django.db import connections, transaction
 
 from events import log
-from events.calendars import state
+from events.calendars import mirrors, state
 from events.calendars.bodies import (
     CALENDAR,
     KEY_PUBLISH,
@@ -35,6 +35,7 @@ from events.models import (
     IndexCalendar,
     IndexCalendarEntry,
     IndexCursor,
+    IndexDirectory,
     IndexKey,
     IndexPublishedKey,
 )
@@ -72,7 +73,7 @@ def catch_up(*, batch: int = BATCH) -> int:
 
 
 def _clear() -> None:
-    for model in (IndexKey, IndexCalendar, IndexCalendarEntry, IndexPublishedKey):
+    for model in (IndexKey, IndexCalendar, IndexCalendarEntry, IndexPublishedKey, IndexDirectory):
         model.objects.using(DB).all().delete()
 
 
@@ -121,6 +122,8 @@ def _fold_calendars(entries: list[Entry], refolds: set[str]) -> tuple[list[Entry
                 refolds.add(changed)
         elif kind == KEY_PUBLISH:
             state.fold_published_key(entry)
+        elif kind in mirrors.TYPES:
+            mirrors.fold(entry)
         elif (calendar := calendar_named(entry.body)) == LEGACY:
             legacy.append(entry)
         elif calendar is not None:

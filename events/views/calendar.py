@@ -13,11 +13,13 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 
-from events import clock
+from events import clock, log
 from events.authors import author_hue, author_label, author_names
+from events.calendars import mirrors
 from events.calendars import state as calendar_state
 from events.calendars.manage import hidden_calendars
 from events.index.fold import catch_up
@@ -129,6 +131,15 @@ def _chip(occ, looks: Looks, *, on: date | None = None) -> Chip:
     )
 
 
+def mirror_page(request):
+    """A mirror has no calendar: its home page says whom it relays for."""
+    me = log.my_author_id()
+    names = author_names()
+    owners = sorted(author_label(a, names) for a in mirrors.owners_of(me))
+    held = log.vector()
+    return render(request, "mirror.html", page_context(request, owners=owners, feeds=len(held), entries=sum(held.values())))
+
+
 def _today(tz: str) -> date:
     return clock.today(tz)
 
@@ -146,6 +157,8 @@ def _nav(view: str, prev: date, nxt: date) -> dict:
 
 @owner_required
 def month(request):
+    if settings.MODE == "mirror":
+        return mirror_page(request)
     tz = viewer_tz()
     today = _today(tz)
     shown = parse_day(request.GET.get("d"), today).replace(day=1)
