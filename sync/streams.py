@@ -44,6 +44,7 @@ class EntryStreams(ABC):
     last_error: str
     key: str | None
     their_have: dict[str, int] | None
+    streaming: bool
     their_vec: dict[str, int]
     sent_upto: dict[str, int]
     forked: set[str]
@@ -172,7 +173,7 @@ class EntryStreams(ABC):
     def caught_up(self) -> bool:
         """Both sides hold what the other showed (blocked and forked feeds aside)
         and every frame we sent was acknowledged."""
-        if not self.admitted or self.their_have is None or self.closed:
+        if not self.admitted or self.their_have is None or not self.streaming or self.closed:
             return False
         if self.frames_in_flight or self.busy or self._todo() or self.sending:
             return False
