@@ -79,3 +79,13 @@ def test_malformed_mirror_entries_are_left_out():
     from events.calendars import mirrors
 
     assert mirrors.mirror_of(odd.id) is None and mirrors.invite(odd.id, "short") is None
+
+
+def test_a_mirror_has_no_calendar_pages(owner_client, settings):
+    settings.MODE = "mirror"
+    page = owner_client.get("/").content.decode()
+    assert "This instance is a mirror" in page and "Nobody names it as mirror yet" in page
+    response = owner_client.get("/calendars/", follow=True)
+    assert "it has no calendar of its own" in response.content.decode()
+    response = owner_client.post("/quick/add/", {"text": "lunch tomorrow at noon"})
+    assert response.status_code == 400 and "mirror" in response.content.decode()
