@@ -14,6 +14,7 @@ PURE = (
     "events.canonical", "events.entry", "events.occurrences", "events.schedule", "events.recurrence",
     "events.index.registers", "events.index.expand",
     "events.ics.read", "events.ics.write", "events.ics.times", "events.ics.compare",
+    "events.ics.zones", "events.ics.extra_dates", "events.ics.this_and_future", "events.ics.grouping",
     "sync.protocol",
 )
 FRAMEWORKS = ("django", "channels", "daphne", "asgiref")
