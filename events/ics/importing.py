@@ -198,6 +198,8 @@ def _write_group(group: Group, tally: ImportReport) -> None:
             tally.entries_written += 1
         else:
             tally.unchanged += 1
+    if group.master is not None and group.master.cancelled:
+        _cancel(uid, group.master.cancelled, tally)
     if not group.overrides:
         return
     if series is None:
@@ -231,6 +233,18 @@ def _write_group(group: Group, tally: ImportReport) -> None:
                 continue
             calendar.edit_occurrence(uid, rid, **override.event)
             tally.occurrences_changed += 1
+        tally.entries_written += 1
+
+
+def _cancel(uid: str, rids: list[str], tally: ImportReport) -> None:
+    """Occurrences the file says were cancelled (not exdates of the series)."""
+    for rid in rids:
+        occurrence = register_of(uid, rid)
+        if occurrence is not None and occurrence.deleted:
+            tally.unchanged += 1
+            continue
+        calendar.cancel_occurrence(uid, rid)
+        tally.occurrences_cancelled += 1
         tally.entries_written += 1
 
 

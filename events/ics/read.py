@@ -19,7 +19,7 @@ from icalendar.prop import vBroken
 
 from events.ics.extra_dates import rdates_of
 from events.ics.times import ComponentSkipped, When, end_of, exdates_of, placed_like_end, when_of
-from events.ics.write import UNTITLED
+from events.ics.write import CANCELLED_PROPERTY, UNTITLED
 from events.ics.zones import iana_equivalent, normal_tzid, zone_name
 from events.recurrence.expansion import as_datetime, parse_timing
 from events.recurrence.rrule import parse_rule
@@ -52,6 +52,7 @@ class Incoming:
     notes: list[str] = field(default_factory=list)
     this_and_future: bool = False  # RECURRENCE-ID;RANGE=THISANDFUTURE
     rdates: list[tuple[str, str]] = field(default_factory=list)  # extra (start, end) of a series, local
+    cancelled: list[str] = field(default_factory=list)  # EXDATEs that were cancelled occurrences where exported
     revision: tuple = ()  # (SEQUENCE, LAST-MODIFIED, DTSTAMP): which of two copies is newer
 
     @property
@@ -278,7 +279,8 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
         repeats = event["rrule"] or "RDATE" in component
         exdates = exdates_of(component, all_day=all_day, start=begin, tz=tz, zones=zones) if repeats else []
         if event["rrule"]:
-            event["exdates"] = exdates
+            incoming.cancelled = _cancelled_of(component, exdates)
+            event["exdates"] = [x for x in exdates if x not in incoming.cancelled]
         if "RDATE" in component:
             incoming.rdates = rdates_of(component, event, exdates=exdates, zones=zones)
     elif "RRULE" in component:
@@ -306,6 +308,13 @@ def _ends_before_start(event: dict) -> bool:
     except RecurrenceError:
         return False
     return rule.until is not None and rule.until < start
+
+
+def _cancelled_of(component, exdates: list[str]) -> list[str]:
+    """The EXDATEs our export marked as cancelled occurrences; a marker
+    whose EXDATE another client removed is stale and ignored."""
+    marked = str(component.get(CANCELLED_PROPERTY, "") or "").split()
+    return sorted(set(marked) & set(exdates))
 
 
 def _revision(component) -> tuple:
