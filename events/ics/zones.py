@@ -97,7 +97,8 @@ def iana_equivalent(component, tzid: str) -> str | None:
     SAMPLE_YEARS' end when a rule repeats for ever): the same UTC offset
     every week, each change in the same night. Of several, the one whose
     changes come closest in time, then the one spelled like `tzid`, then one
-    whose name shares words with it."""
+    whose name shares words with it, then one a Windows zone name maps to
+    (Europe/Berlin rather than Africa/Ceuta)."""
     try:
         times, info = component.get_transitions()
     except Exception:  # a definition icalendar cannot expand
@@ -135,4 +136,10 @@ def iana_equivalent(component, tzid: str) -> str | None:
     if not scored:
         return None
     words, spelled = _words(tzid), _letters(tzid)
-    return min(scored, key=lambda s: (s[0], _letters(s[1]) != spelled, -sum(w in s[1].casefold() for w in words), s[1]))[1]
+    usual = set(WINDOWS_TO_OLSON.values())  # the zone Windows names for each region
+
+    def rank(item: tuple[int, str]) -> tuple:
+        misses, name = item
+        return (misses, _letters(name) != spelled, -sum(w in name.casefold() for w in words), name not in usual, name)
+
+    return min(scored, key=rank)[1]
