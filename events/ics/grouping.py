@@ -5,7 +5,8 @@ RECURRENCE-ID overrides. Where our events cannot say what the file says,
 the group is reshaped so the calendar still shows the same occurrences:
 
 - of two copies of one VEVENT the newer (SEQUENCE, LAST-MODIFIED, DTSTAMP) wins;
-- each RDATE becomes an event of its own (`extra_dates.rdate_uid`);
+- each RDATE becomes an event of its own (`extra_dates.rdate_uid`), and
+  each RRULE after the first a series of its own;
 - an override whose series is neither in the file nor (checked by the
   importer) in the calendar becomes an event of its own;
 - RANGE=THISANDFUTURE ends the series before that occurrence and starts a
@@ -140,6 +141,10 @@ def spread_extra_dates(group: Group) -> list[Group]:
             elif override.event is not None:  # else that date is cancelled
                 out.append(_single(rdate_uid(group.uid, start), master, override.event))
         group.overrides = list(by_rid.values())
+    for n, rule in enumerate(master.extra_rules, 2):
+        # DTSTART belongs to the first rule's series only.
+        exdates = sorted({*master.event["exdates"], master.event["start"]})
+        out.append(_single(f"{group.uid}/rrule/{n}", master, {**master.event, "rrule": rule, "exdates": exdates}))
     target = group
     while target.master is not None and target.master.event and target.master.event.get("rrule"):
         series = target.master.event

@@ -52,6 +52,7 @@ class Incoming:
     notes: list[str] = field(default_factory=list)
     this_and_future: bool = False  # RECURRENCE-ID;RANGE=THISANDFUTURE
     rdates: list[tuple[str, str]] = field(default_factory=list)  # extra (start, end) of a series, local
+    extra_rules: list[str] = field(default_factory=list)  # RRULEs after the first
     cancelled: list[str] = field(default_factory=list)  # EXDATEs that were cancelled occurrences where exported
     revision: tuple = ()  # (SEQUENCE, LAST-MODIFIED, DTSTAMP): which of two copies is newer
 
@@ -275,7 +276,7 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
         "description": _text(component, "DESCRIPTION"),
     }
     if rid_prop is None:
-        event["rrule"] = _rrule_of(component, incoming.notes)
+        event["rrule"], *incoming.extra_rules = _rrules_of(component, incoming.notes) or [None]
         repeats = event["rrule"] or "RDATE" in component
         exdates = exdates_of(component, all_day=all_day, start=begin, tz=tz, zones=zones) if repeats else []
         if event["rrule"]:
@@ -336,20 +337,23 @@ def _rid_value(when: When) -> date | datetime:
     return aware if aware is not None else when.value
 
 
-def _rrule_of(component, notes: list[str]) -> str | None:
-    value = component.get("RRULE")
-    if value is None:
-        return None
-    if isinstance(value, list):
-        if len(value) > 1:
-            notes.append(f"only the first of {len(value)} RRULEs was kept")
-        value = value[0]
-    if isinstance(value, vRecur) and not value:
-        notes.append("an empty RRULE was ignored: the event happens once")
-        return None
-    if isinstance(value, vBroken) or not isinstance(value, vRecur):
-        raise ComponentSkipped(f"RRULE {str(value)[:80]!r} does not parse")
-    try:
-        return value.to_ical().decode()
-    except Exception as e:  # a vRecur holding values it cannot write back
-        raise ComponentSkipped(f"RRULE does not parse: {_short(e)}") from None
+def _rrules_of(component, notes: list[str]) -> list[str]:
+    """The VEVENT's RRULEs as text (RFC 5545 deprecates several, but files
+    still hold them); an empty one is left out with a note."""
+    values = component.get("RRULE")
+    out = []
+    for value in values if isinstance(values, list) else [values] if values is not None else []:
+        if isinstance(value, vRecur) and not value:
+            notes.append("an empty RRULE was ignored")
+            continue
+        if isinstance(value, vBroken) or not isinstance(value, vRecur):
+            raise ComponentSkipped(f"RRULE {str(value)[:80]!r} does not parse")
+        try:
+            text = value.to_ical().decode()
+        except Exception as e:  # a vRecur holding values it cannot write back
+            raise ComponentSkipped(f"RRULE does not parse: {_short(e)}") from None
+        if text not in out:  # the same rule twice gives its occurrences once
+            out.append(text)
+    if len(out) > 1:
+        notes.append(f"{len(out)} RRULEs: each after the first was imported as a series of its own")
+    return out
