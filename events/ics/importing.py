@@ -1,9 +1,9 @@
 """iCalendar files into calendar operations (RFC 5545).
 
-Import turns each UID's VEVENTs (the series and its RECURRENCE-ID overrides)
-into calendar operations, written together or not at all, and only where
-they differ from what the calendar shows now: importing a file twice writes
-nothing the second time.
+Import turns each UID's VEVENTs (the series and its RECURRENCE-ID overrides,
+grouped and reshaped by `events.ics.grouping`) into calendar operations,
+written together or not at all, and only where they differ from what the
+calendar shows now: importing a file twice writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     pending = [*grouped.groups.values()]
     for group in grouped.groups.values():
         if group.failure is None:
-            pending += spread_extra_dates(group)
+            pending += _spread(group, report)
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
         try:
             with transaction.atomic(using=INDEX_DB), transaction.atomic():
@@ -142,6 +142,18 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
             report.error = f"{e} ({report.entries_written} entries were written before this)"
             return report
     return report
+
+
+def _spread(group: Group, report: ImportReport) -> list[Group]:
+    """The events a group's RDATEs, extra RRULEs and THISANDFUTURE overrides
+    make; a group they cannot be made for is skipped whole, with the reason."""
+    try:
+        return spread_extra_dates(group)
+    except Exception as e:  # keep importing the rest; the report names it
+        logger.exception("could not read the extra dates of UID %s", group.uid)
+        group.failure = Skipped(f"UID {group.uid}", f"could not be read ({type(e).__name__}: {e})")
+        report.skipped.append(group.failure)
+        return []
 
 
 def _shown(register: Register | None) -> dict | None:

@@ -1,9 +1,11 @@
 """iCalendar files into our events (RFC 5545), with the `icalendar` library.
 
 Pure module: no Django. `read_calendar` parses a file (refusing what is not
-iCalendar, salvaging what precedes a truncation) and `read_vevent` turns one
-VEVENT into an `Incoming` or raises `ComponentSkipped` saying why. Times are
-read by `events.ics.times`.
+iCalendar, reading a component saved without its VCALENDAR as a calendar of
+it, salvaging what precedes a truncation) and `read_vevent` turns one VEVENT
+into an `Incoming` or raises `ComponentSkipped` saying why. Times are read by
+`events.ics.times`, TZIDs placed by `events.ics.zones`, RDATEs by
+`events.ics.extra_dates`; `events.ics.grouping` puts the VEVENTs together.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ class Incoming:
 class ReadResult:
     vevents: list  # icalendar Event components, in file order
     notes: list[str] = field(default_factory=list)
-    problems: dict[int, str] = field(default_factory=dict)  # VEVENT position -> why it cannot be read
     # normal_tzid(TZID) -> IANA name or tzinfo, for zones only the file's VTIMEZONEs define
     zones: dict = field(default_factory=dict)
 
@@ -125,7 +126,7 @@ def read_calendar(data: bytes) -> ReadResult:
             zones.update(_own_zones(cal, notes))
             vevents.extend(_standardize(cal, notes).walk("VEVENT"))
             _note_other_components(cal, notes)
-    return ReadResult(vevents, notes, {}, zones)
+    return ReadResult(vevents, notes, zones)
 
 
 def _note_other_components(cal: Calendar, notes: list[str]) -> None:
