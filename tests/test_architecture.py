@@ -15,6 +15,7 @@ PURE = (
     "events.index.registers", "events.index.expand", "events.sealing", "events.calendars.bodies",
     "events.calendars.keys",
     "events.ics.read", "events.ics.write", "events.ics.times", "events.ics.compare",
+    "events.ics.zones", "events.ics.extra_dates", "events.ics.this_and_future", "events.ics.grouping",
     "sync.protocol",
 )
 FRAMEWORKS = ("django", "channels", "daphne", "asgiref")
