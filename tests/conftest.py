@@ -28,7 +28,7 @@ def services():
     a test hands them on explicitly (`Instance(..., services=...)`)."""
     from django.conf import settings
 
-    assert settings.DATABASES  # read before the variables go
+    _ = settings.DATABASES  # read before the variables go
     found = {name: os.environ.pop(name) for name in SERVICE_VARIABLES if name in os.environ}
     yield found
     os.environ.update(found)
