@@ -152,3 +152,19 @@ def test_an_append_waits_for_the_uncommitted_one_before_it():
     waiter.join(WAIT)
     assert not errors, errors
     assert [e.author for _, e in log.entries_since(0)] == [first.author, second.author]
+
+
+def test_processes_catching_up_at_once_fold_each_entry_once():
+    feed = FeedWriter()
+    entries = [feed.write(event_put(f"k{i % 9}", f"version {i}"), time=1_795_000_000_000 + i) for i in range(120)]
+    assert {o.result for o in log.receive(entries)} == {"stored"}
+    errors: list[BaseException] = []
+    folders = [in_thread(lambda: patiently(catch_up, batch=10), errors) for _ in range(3)]
+    for thread in folders:
+        thread.join(WAIT)
+    assert not errors, errors
+    assert IndexCursor.objects.using("index").get().arrival == log.last_arrival()
+    together = index_state()
+    assert len(together) == 9
+    rebuild()
+    assert index_state() == together
