@@ -34,6 +34,22 @@ def services():
     os.environ.update(found)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases; on PostgreSQL, before they are dropped, end the
+    sessions that worker threads (database_sync_to_async, the tests' own) left open."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            if conn.vendor == "postgresql":
+                with conn.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                conn.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hasher():
     """In-process tests hash passwords with MD5: microseconds instead of the
