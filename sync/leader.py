@@ -79,14 +79,18 @@ class DialerLock:
 
     async def acquire(self) -> None:
         """Return once this process holds the lock (at once on SQLite)."""
-        waiting = False
+        waiting, failure = False, ""
         while not self.held:
             try:
                 if await self._run(self._try):
                     logger.info("this process dials peers now (it holds the dialer's lock)")
                     return
-            except Exception as e:  # the database is unreachable for now: keep trying
-                logger.warning("cannot take the dialer's lock: %s", e)
+            except Exception as e:  # the database is unreachable for now: keep trying, say it once
+                if str(e) != failure:
+                    failure = str(e)
+                    logger.warning("cannot take the dialer's lock (trying again every %.0f s): %s", TRY_INTERVAL, e)
+                await asyncio.sleep(TRY_INTERVAL)
+                continue
             if not waiting:
                 logger.info("another process dials peers; waiting for the dialer's lock")
                 waiting = True
