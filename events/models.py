@@ -8,7 +8,9 @@ from django.utils import timezone
 
 class LogEntry(models.Model):
     """One entry, as its canonical bytes. `arrival` is the local arrival counter
-    that views tail from; it says nothing about order between replicas."""
+    that views tail from; it says nothing about order between replicas. Appends
+    commit in arrival order (`events.log._hold_arrival_order`), so a reader that
+    has seen arrival n will never later find a committed entry below n."""
 
     arrival = models.BigAutoField(primary_key=True)
     hash = models.CharField(max_length=64, unique=True)

@@ -4,6 +4,10 @@ It keeps the registry of live sessions (one connection per peer), tails the
 log's arrival counter (a short poll, plus an immediate kick for writes made in
 this process), keeps our vector, wakes the sessions that have something to
 push, and saves each peer's status for `manage.py peers` and the web UI.
+Watching only the highest arrival is enough because arrivals commit in order,
+on PostgreSQL too (docs/architecture.md, "The arrival counter"): no entry
+becomes visible below a number already seen, so no write goes unpushed.
+Other server processes' writes are seen by the same poll.
 """
 
 from __future__ import annotations

@@ -46,6 +46,20 @@ logger = logging.getLogger(__name__)
 BATCH = 1000
 
 
+# Several server processes may fold into one PostgreSQL index at once: each
+# batch (and a rebuild's write) holds this transaction-scoped advisory lock,
+# then reads the cursor, so two processes never fold the same entries into
+# the same rows. SQLite's one writer at a time already does that.
+INDEX_WRITER_LOCK = 0x696E6465785F  # an arbitrary 64-bit key, the same in every process
+
+
+def _hold_index_writer() -> None:
+    connection = connections[DB]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INDEX_WRITER_LOCK])
+
+
 def _cursor() -> IndexCursor:
     cursor = IndexCursor.objects.using(DB).filter(pk=1).first()
     return cursor or IndexCursor(pk=1, arrival=0)
@@ -59,6 +73,7 @@ def catch_up(*, batch: int = BATCH) -> int:
         return rebuild(batch=batch)
     while True:
         with transaction.atomic(using=DB):
+            _hold_index_writer()
             cursor = _cursor()
             entries = log.entries_since(cursor.arrival, batch)
             if not entries:
@@ -87,6 +102,7 @@ def rebuild(*, batch: int = 5000) -> int:
     transaction; entries arriving meanwhile are left for the next catch_up.
     """
     with transaction.atomic(using=DB):
+        _hold_index_writer()
         _clear()
         registers: dict[Key, Register] = {}
         arrival = done = 0
