@@ -28,7 +28,7 @@ LAYERS = [
     ("events.log", "events.index", "events.authors", "events.bundle", "events.live",
      "events.verify", "events.setup"),
     ("events.calendar",),
-    ("events.views", "events.forms", "events.ics", "events.management"),
+    ("events.views", "events.forms", "events.ics", "events.management", "events.templatetags"),
     ("sync",),
     ("calendar_p2p",),
 ]

@@ -2,11 +2,12 @@
 
 from django.urls import path, re_path
 
-from events.views import auth, calendar, conflicts, event, ics_files, ics_page, quickadd, settings
+from events.views import auth, calendar, conflicts, event, ics_files, ics_page, quickadd, settings, timegrid
 
 urlpatterns = [
     path("", calendar.month, name="month"),
-    path("week/", calendar.week, name="week"),
+    path("week/", timegrid.week, name="week"),
+    path("day/", timegrid.day, name="day"),
     path("agenda/", calendar.agenda, name="agenda"),
     path("setup/", auth.setup, name="setup"),
     path("login/", auth.login_view, name="login"),
