@@ -57,6 +57,7 @@ class Day:
     in_month: bool = True
     chips: list[Chip] = field(default_factory=list)
     more: int = 0
+    count: int = 0  # occurrences on the day, shown or not
     selected: bool = False
     spans: list[Chip] = field(default_factory=list)  # multi-day events covering the day
     bars: list = field(default_factory=list)  # month_layout.Bar beginning in this cell
@@ -137,6 +138,8 @@ def month(request):
     chosen = Day(selected, selected == today)
     for occ in result.occurrences:
         covered = days_of(occ, first, last)
+        for d in covered:
+            days[d].count += 1
         if selected in covered:
             chosen.chips.append(chip_of(occ, names, on=selected))
         if len(covered) > 1:

@@ -1,0 +1,71 @@
+// calendar-p2p: what the views do beyond links. A phone's month picks a day
+// in place (its list shows under the grid); the browser's own time zone is
+// offered when it is not the one the calendar shows.
+(function () {
+  "use strict";
+
+  var PHONE = window.matchMedia("(max-width: 720px)");
+
+  // --- the month on a phone: tapping a day shows its list, without leaving the month ----
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".month-grid .dnum[data-select]");
+    if (!link || !PHONE.matches || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    var day = link.closest(".day").dataset.day;
+    window.calendarShow(link.dataset.select).then(function () {
+      var again = document.querySelector('.month-grid .day[data-day="' + day + '"] .dnum');
+      if (again) again.focus();
+    });
+  });
+
+  window.addEventListener("popstate", function () {
+    var view = document.getElementById("view");
+    if (!view) return;
+    view.dataset.fragment = location.pathname + location.search + (location.search ? "&" : "?") + "fragment=1";
+    window.calendarRefresh();
+  });
+
+  // --- the browser's zone, when it differs from the instance's ------------------------
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+
+  function offerZone() {
+    var shown = document.body.dataset.instanceTz;
+    var mine = browserZone();
+    var place = document.querySelector(".tz-offer");
+    if (!place || !shown || !mine || mine === shown) return;
+    if (sessionStorage.getItem("tz-offer-dismissed") === mine) return;
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = document.body.dataset.settingsUrl;
+    var csrf = document.createElement("input");
+    csrf.type = "hidden";
+    csrf.name = "csrfmiddlewaretoken";
+    csrf.value = document.querySelector('meta[name="csrf-token"]').content;
+    var zone = document.createElement("input");
+    zone.type = "hidden";
+    zone.name = "tz";
+    zone.value = mine;
+    var text = document.createElement("span");
+    text.textContent = "Times are shown in " + shown + ", but this device is in " + mine + ". ";
+    var use = document.createElement("button");
+    use.type = "submit";
+    use.className = "primary";
+    use.textContent = "Show times in " + mine;
+    var keep = document.createElement("button");
+    keep.type = "button";
+    keep.textContent = "Keep " + shown;
+    keep.addEventListener("click", function () {
+      sessionStorage.setItem("tz-offer-dismissed", mine);
+      place.hidden = true;
+    });
+    form.append(csrf, zone, text, use, " ", keep);
+    place.replaceChildren(form);
+    place.setAttribute("role", "status");
+    place.hidden = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", offerZone);
+  document.addEventListener("view:refreshed", offerZone);
+})();

@@ -1,0 +1,268 @@
+"""The calendar as a person uses it, in headless Chromium: with the keyboard,
+on a phone, with long titles, and checked by axe for accessibility.
+
+Run alone: DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -m browser tests/test_browser_ui.py
+Every instance runs at a fixed "now" (Sunday 29 November 2026, 10:00) in a fixed zone.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_browser import NOW, TZ, browser, page, quick_add, set_up_owner, shot  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
+LONG_TITLE = "Planning" + "x" * 300
+LINK_TITLE = "Standup https://meet.example.org/abc-def?x=1&y=2 then coffee"
+
+
+def axe_problems(pg) -> list[str]:
+    """Serious and critical axe violations on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(pg, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}})
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def owner_page(page, spawn):  # noqa: F811
+    inst = spawn("ui", now=NOW, tz=TZ)
+    set_up_owner(page, inst)
+    page.inst = inst
+    return page
+
+
+def phone_page(browser, page):  # noqa: F811
+    context = browser.new_context(**PHONE, storage_state=page.context.storage_state())
+    mobile = context.new_page()
+    mobile.set_default_timeout(15000)
+    return mobile
+
+
+def fill_some(pg) -> None:
+    for text in ("lunch every tuesday at noon", "dentist tomorrow at 9", "team offsite from 1 dec to 3 dec",
+                 LINK_TITLE + " tomorrow at 11"):
+        quick_add(pg, text)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_main_pages_have_no_serious_accessibility_problems(owner_page, browser, scheme):
+    pg = owner_page
+    fill_some(pg)
+    url = pg.inst.url
+    pg.emulate_media(color_scheme=scheme)
+    pages = ["/", "/?d=2026-12-01", "/week/?d=2026-12-01", "/day/?d=2026-11-30", "/agenda/", "/peers/",
+             "/settings/", "/calendar/", "/conflicts/"]
+    problems = {}
+    for path in pages:
+        pg.goto(url + path)
+        pg.wait_for_load_state("networkidle")
+        problems[path] = axe_problems(pg)
+    pg.goto(url + "/agenda/")
+    pg.locator(".agenda-item a.what").first.click()
+    pg.wait_for_url(re.compile(r"/event/"))
+    pg.get_by_label("Time zone").fill("Mars/Olympus")
+    pg.get_by_role("button", name="Save").click()
+    pg.locator(".has-error").first.wait_for()
+    problems["event with an error"] = axe_problems(pg)
+    mobile = phone_page(browser, pg)
+    mobile.emulate_media(color_scheme=scheme)
+    for path in ("/", "/week/", "/day/"):
+        mobile.goto(url + path)
+        mobile.wait_for_load_state("networkidle")
+        problems["phone " + path] = axe_problems(mobile)
+    mobile.context.close()
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_an_invalid_field_points_to_its_error(owner_page):
+    pg = owner_page
+    quick_add(pg, "dentist tomorrow at 9")
+    pg.goto(pg.inst.url + "/agenda/")
+    pg.locator(".agenda-item a.what").first.click()
+    pg.get_by_label("Time zone").fill("Mars/Olympus")
+    pg.get_by_role("button", name="Save").click()
+    pg.locator(".has-error").wait_for()
+    zone = pg.get_by_label("Time zone")
+    assert zone.get_attribute("aria-invalid") == "true"
+    error_id = zone.get_attribute("aria-describedby")
+    assert "Mars/Olympus" in pg.locator(f"#{error_id}").inner_text()
+
+
+def test_the_quick_add_box_is_marked_invalid_while_it_shows_an_error(owner_page):
+    box = owner_page.get_by_label("Quick add an event")
+    box.type("lunch with Bob", delay=5)
+    owner_page.locator("#qa-error").get_by_text("no date or time").wait_for()
+    assert box.get_attribute("aria-invalid") == "true"
+    box.fill("lunch with Bob tomorrow at 1pm")
+    box.press("End")
+    owner_page.locator("#qa-preview dd").first.wait_for()
+    assert box.get_attribute("aria-invalid") is None
+
+
+def test_the_skip_link_is_the_first_stop_and_jumps_to_the_content(owner_page):
+    pg = owner_page
+    pg.keyboard.press("Tab")
+    skip = pg.get_by_role("link", name="Skip to the content")
+    assert skip.evaluate("el => el === document.activeElement")
+    assert skip.bounding_box()["y"] >= 0  # shown while focused
+    pg.keyboard.press("Enter")
+    assert pg.evaluate("document.activeElement.id") == "main"
+
+
+def test_arrow_keys_move_between_the_days_of_the_month(owner_page):
+    pg = owner_page
+    today = pg.locator('.day[data-day="2026-11-29"] .dnum')
+    assert today.get_attribute("tabindex") == "0"
+    assert pg.locator('.month-grid .dnum[tabindex="0"]').count() == 1  # one tab stop for the grid
+    today.focus()
+    pg.keyboard.press("ArrowLeft")
+    assert pg.evaluate("document.activeElement.closest('.day').dataset.day") == "2026-11-28"
+    pg.keyboard.press("ArrowUp")
+    assert pg.evaluate("document.activeElement.closest('.day').dataset.day") == "2026-11-21"
+    pg.keyboard.press("End")
+    assert pg.evaluate("document.activeElement.closest('.day').dataset.day") == "2026-11-22"
+    for _ in range(2):
+        pg.keyboard.press("ArrowDown")
+    assert pg.evaluate("document.activeElement.closest('.day').dataset.day") == "2026-12-06"
+    pg.keyboard.press("ArrowDown")  # past the grid's last row: December, the same weekday focused
+    pg.get_by_role("heading", name="December 2026").wait_for()
+    pg.wait_for_function("document.activeElement.closest('.day') && document.activeElement.closest('.day').dataset.day === '2026-12-13'")
+    assert pg.url.endswith("/?d=2026-12-13")
+
+
+def test_shortcuts_move_between_views_and_dates(owner_page):
+    pg = owner_page
+    pg.locator("body").press("n")
+    pg.get_by_role("heading", name="December 2026").wait_for()
+    pg.locator("body").press("t")
+    pg.get_by_role("heading", name="November 2026").wait_for()
+    pg.locator("body").press("w")
+    pg.wait_for_url(re.compile(r"/week/$"))
+    pg.get_by_role("heading", name="23 – 29 November 2026").wait_for()
+    pg.locator("body").press("d")
+    pg.wait_for_url(re.compile(r"/day/$"))
+    pg.get_by_role("heading", name="Sunday 29 November 2026").wait_for()
+    pg.locator("body").press("p")
+    pg.get_by_role("heading", name="Saturday 28 November 2026").wait_for()
+    pg.locator("body").press("/")
+    assert pg.evaluate("document.activeElement.id") == "qa-text"
+    pg.keyboard.type("n")  # typing in a field is typing, not a shortcut
+    assert pg.get_by_label("Quick add an event").input_value() == "n"
+    pg.locator("body").click()
+    pg.locator("body").press("?")
+    dialog = pg.get_by_role("dialog", name="Keyboard shortcuts")
+    assert dialog.is_visible() and "Next / previous" in dialog.inner_text()
+    pg.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    pg.get_by_role("button", name="Keyboard shortcuts").click()
+    assert dialog.is_visible()
+
+
+def test_a_long_title_wraps_and_an_address_in_it_is_a_safe_link(owner_page, browser):
+    pg = owner_page
+    quick_add(pg, LONG_TITLE + " tomorrow at 9")
+    quick_add(pg, LINK_TITLE + " tomorrow at 11")
+    mobile = phone_page(browser, pg)
+    for viewport_page, width in ((pg, 1280), (mobile, 375)):
+        for title in (LONG_TITLE, "Standup"):
+            viewport_page.goto(pg.inst.url + "/agenda/")
+            viewport_page.locator(".agenda-item a.what", has_text=title).first.click()
+            viewport_page.wait_for_url(re.compile(r"/event/"))
+            assert viewport_page.evaluate("document.documentElement.scrollWidth") <= width, (title, width)
+    link = mobile.locator("h1 a", has_text="https://meet.example.org/abc-def?x=1&y=2")
+    assert link.get_attribute("href") == "https://meet.example.org/abc-def?x=1&y=2"
+    assert "noopener" in link.get_attribute("rel")
+    assert mobile.locator("h1").inner_text().endswith("then coffee")
+    shot(mobile, "event-phone-link")
+    mobile.context.close()
+
+
+def test_a_phone_shows_three_days_of_the_week_and_swipes_to_the_rest(owner_page, browser):
+    pg = owner_page
+    quick_add(pg, "dentist tomorrow at 9")
+    mobile = phone_page(browser, pg)
+    mobile.goto(pg.inst.url + "/week/?d=2026-11-30")
+    mobile.locator(".wk-ev .chip", has_text="dentist").wait_for()
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 375
+    grid = mobile.locator(".week-grid")
+    box = grid.bounding_box()
+
+    def shown_days():
+        return mobile.eval_on_selector_all(".wk-col", f"""cols => cols.filter(c => {{
+            const r = c.getBoundingClientRect();
+            return r.left >= {box['x']} + 30 && r.right <= {box['x'] + box['width']} + 1;
+        }}).map(c => c.dataset.day)""")
+
+    assert shown_days() == ["2026-11-30", "2026-12-01", "2026-12-02"]
+    chip = mobile.locator(".wk-ev .chip", has_text="dentist").bounding_box()
+    assert chip["width"] > 80  # readable, not a seventh of a phone
+    grid.evaluate("g => g.scrollBy({left: g.querySelector('.wk-col').offsetWidth * 3})")
+    mobile.wait_for_function("document.querySelector('.week-grid').scrollLeft > 0")
+    assert shown_days() == ["2026-12-03", "2026-12-04", "2026-12-05"]
+    shot(mobile, "week-phone")
+    mobile.context.close()
+
+
+def test_the_phone_month_has_dots_and_the_tapped_days_list(owner_page, browser):
+    pg = owner_page
+    quick_add(pg, "lunch every tuesday at noon")
+    quick_add(pg, "team offsite from 1 dec to 3 dec")
+    mobile = phone_page(browser, pg)
+    mobile.goto(pg.inst.url + "/?d=2026-12-01")
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 375
+    assert mobile.locator('.day[data-day="2026-12-01"] .evdot').count() == 2  # lunch and the offsite
+    assert mobile.locator('.day[data-day="2026-12-02"] .evdot').count() == 1
+    day_list = mobile.locator(".day-list")
+    assert "Tuesday 1 December" in day_list.locator("h2").inner_text()
+    assert day_list.locator(".chip", has_text="lunch").is_visible()
+    mobile.evaluate("window.__marker = 'no reload'")
+    mobile.locator('.day[data-day="2026-12-02"] .dnum').tap()
+    day_list.locator("h2", has_text="Wednesday 2 December").wait_for()
+    assert day_list.locator(".chip").all_inner_texts() == ["team offsite"]
+    assert mobile.evaluate("window.__marker") == "no reload"
+    assert mobile.url.endswith("/?d=2026-12-02")
+    shot(mobile, "month-phone-dots")
+    mobile.context.close()
+
+
+def test_a_multi_day_event_is_one_bar_and_a_full_day_says_how_many_more(owner_page):
+    pg = owner_page
+    quick_add(pg, "team offsite from 1 dec to 3 dec")
+    for hour in range(8, 14):
+        quick_add(pg, f"call {hour} on 2 dec at {hour}")
+    pg.goto(pg.inst.url + "/?d=2026-12-01")
+    bar = pg.locator(".bar .chip", has_text="team offsite")
+    assert bar.count() == 1
+    first = pg.locator('.day[data-day="2026-12-01"]').bounding_box()
+    third = pg.locator('.day[data-day="2026-12-03"]').bounding_box()
+    spans = bar.bounding_box()
+    assert spans["x"] < first["x"] + 10 and spans["x"] + spans["width"] > third["x"] + third["width"] - 10
+    busy = pg.locator('.day[data-day="2026-12-02"]')
+    # the bar (drawn from the 1st) and two calls fill three lines, "+4 more" the fourth
+    assert busy.locator(".chip").all_inner_texts() == ["08:00 call 8", "09:00 call 9"]
+    more = busy.get_by_role("link", name="+4 more")
+    more.click()
+    pg.wait_for_url(re.compile(r"/day/\?d=2026-12-02"))
+    assert pg.locator(".wk-ev .chip").count() == 6
+    shot(pg, "month-bars")
+
+
+def test_overlapping_events_sit_side_by_side_in_the_day(owner_page):
+    pg = owner_page
+    quick_add(pg, "design review tomorrow from 10 to 12")
+    quick_add(pg, "call with Ana tomorrow at 11")
+    pg.goto(pg.inst.url + "/day/?d=2026-11-30")
+    review = pg.locator(".wk-ev", has_text="design review").bounding_box()
+    call = pg.locator(".wk-ev", has_text="call with Ana").bounding_box()
+    assert review["x"] + review["width"] <= call["x"] + 1  # side by side, neither covers the other
+    assert call["y"] < review["y"] + review["height"]  # at overlapping times
+    shot(pg, "day")
