@@ -29,7 +29,7 @@ PASSWORD = "correct horse battery"
 TZ = "Europe/Bucharest"
 NOW = "2026-11-29T10:00"
 TODAY = date(2026, 11, 29)
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture(scope="session")
@@ -156,20 +156,23 @@ def test_quick_add_puts_lunch_on_every_tuesday(page, spawn):
     phone = page.context.browser.new_context(**PHONE, storage_state=page.context.storage_state())
     mobile = phone.new_page()
     mobile.goto(inst.url + "/")
-    mobile.locator(".chip", has_text="lunch").first.wait_for()
-    assert mobile.locator(".wd-row").is_hidden()  # the grid became a list of days
     december = mobile.locator(f'.day[data-day="{first}"]')
-    assert december.is_visible() and "DEC" in december.locator(".dnum").inner_text().upper()
+    assert december.locator(".evdot").count() == 1  # a phone's month marks the day with a dot
+    assert december.locator(".chip").is_hidden()
+    december.locator(".dnum").tap()
+    mobile.locator(".day-list .chip", has_text="lunch").wait_for()
+    assert mobile.locator(".day-list .chip").inner_text().startswith("12:00")
     shot(mobile, "month-phone")
     phone.close()
 
 
 @pytest.mark.parametrize("now", ["2026-12-31T10:00", "2029-12-31T10:00"])
-def test_the_phone_month_lists_every_coming_tuesday(browser, spawn, now):
-    """On a phone the month is a list of the days that have something: the
-    coming Tuesdays are there, those of the next month among them, and no
-    empty day is. 31 December 2026 is a Thursday (no Tuesday left in the grid);
-    31 December 2029 a Monday (the next Tuesday is 1 January 2030, in the grid)."""
+def test_the_phone_month_marks_every_coming_tuesday(browser, spawn, now):
+    """On a phone the month is a small grid where a day with something has a
+    dot, and the chosen day's list is beneath: the coming Tuesdays have dots,
+    those of the next month among them, and no other day has one. 31 December
+    2026 is a Thursday (no Tuesday left in the grid); 31 December 2029 a Monday
+    (the next Tuesday is 1 January 2030, in the grid)."""
     inst = spawn("phone", now=now, tz=TZ)
     context = browser.new_context(**PHONE)
     mobile = context.new_page()
@@ -183,15 +186,16 @@ def test_the_phone_month_lists_every_coming_tuesday(browser, spawn, now):
             mobile.get_by_role("link", name="Next").click()
             mobile.wait_for_url(re.compile(rf"/\?d={month}$"))
         mobile.get_by_role("heading", name=f"{month:%B %Y}").wait_for()
+        assert mobile.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
         expected = [d for d in grid(month) if d.weekday() == 1 and d >= first]
-        shown = [date.fromisoformat(d) for d in mobile.eval_on_selector_all(
-            ".day", "cells => cells.filter(c => c.getClientRects().length).map(c => c.dataset.day)")]
-        assert shown == expected, month
-        for d in expected:
-            cell = mobile.locator(f'.day[data-day="{d}"]')
-            assert cell.locator(".chip", has_text="lunch").inner_text().startswith("12:00"), d
-            label = cell.locator(".dnum").inner_text()
-            assert (f"{d:%b}".upper() in label.upper()) == (d.month != month.month), (d, label)
+        dotted = [date.fromisoformat(d) for d in mobile.eval_on_selector_all(
+            ".day", "cells => cells.filter(c => c.querySelector('.evdot')).map(c => c.dataset.day)")]
+        assert dotted == expected, month
+        inside = [d for d in expected if d.month == month.month]  # a day of another month opens that month
+        if inside:
+            mobile.locator(f'.day[data-day="{inside[-1]}"] .dnum').tap()
+            mobile.locator(".day-list h2", has_text=f"{inside[-1]:%A} {inside[-1].day}").wait_for()
+            assert mobile.locator(".day-list .chip", has_text="lunch").inner_text().startswith("12:00")
         shot(mobile, f"month-phone-{month:%Y-%m}-from-{today}")
     context.close()
 
