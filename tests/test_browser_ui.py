@@ -11,7 +11,10 @@ import re
 
 import pytest
 
-from tests.test_browser import NOW, TZ, browser, page, quick_add, set_up_owner, shot  # noqa: F401
+from tests import test_browser as base
+from tests.test_browser import NOW, TZ, quick_add, set_up_owner, shot
+
+browser, page = base.browser, base.page  # the same Chromium and page fixtures as test_browser.py
 
 pytestmark = pytest.mark.browser
 
@@ -33,14 +36,14 @@ def axe_problems(pg) -> list[str]:
 
 
 @pytest.fixture
-def owner_page(page, spawn):  # noqa: F811
+def owner_page(page, spawn):
     inst = spawn("ui", now=NOW, tz=TZ)
     set_up_owner(page, inst)
     page.inst = inst
     return page
 
 
-def phone_page(browser, page):  # noqa: F811
+def phone_page(browser, page):
     context = browser.new_context(**PHONE, storage_state=page.context.storage_state())
     mobile = context.new_page()
     mobile.set_default_timeout(15000)
@@ -266,3 +269,98 @@ def test_overlapping_events_sit_side_by_side_in_the_day(owner_page):
     assert review["x"] + review["width"] <= call["x"] + 1  # side by side, neither covers the other
     assert call["y"] < review["y"] + review["height"]  # at overlapping times
     shot(pg, "day")
+
+
+def slot_point(pg, day: str, hour: float) -> tuple[float, float]:
+    """Where on screen the column of `day` shows `hour` o'clock."""
+    col = pg.locator(f'.wk-col[data-day="{day}"]')
+    col.scroll_into_view_if_needed()
+    pg.locator(".wk-body").evaluate(f"(b, h) => b.scrollTop = b.scrollHeight * {max(hour - 2, 0)} / 24", None)
+    box = col.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] * hour / 24
+
+
+def test_clicking_an_empty_slot_opens_a_small_form_at_that_time(owner_page):
+    pg = owner_page
+    pg.goto(pg.inst.url + "/week/?d=2026-12-01")
+    x, y = slot_point(pg, "2026-12-02", 14.2)
+    pg.mouse.click(x, y)
+    box = pg.get_by_label("New event 14:00–15:00")
+    assert box.evaluate("el => el === document.activeElement")
+    box.type("Tea with Mara")
+    box.press("Enter")
+    chip = pg.locator('.wk-col[data-day="2026-12-02"] .chip', has_text="Tea with Mara")
+    chip.wait_for()
+    assert chip.inner_text().startswith("14:00")
+    assert pg.locator(".slot-form").count() == 0
+
+
+def test_dragging_down_an_empty_column_sets_the_new_events_length(owner_page):
+    pg = owner_page
+    pg.goto(pg.inst.url + "/day/?d=2026-12-02")
+    x, y = slot_point(pg, "2026-12-02", 9)
+    y_end = y + (pg.locator(".wk-col").bounding_box()["height"] / 24) * 2.5
+    pg.mouse.move(x, y)
+    pg.mouse.down()
+    pg.mouse.move(x, (y + y_end) / 2, steps=4)
+    pg.mouse.move(x, y_end, steps=4)
+    pg.mouse.up()
+    box = pg.get_by_label("New event 09:00–11:30")
+    box.fill("Workshop")
+    pg.get_by_role("button", name="Save").click()
+    pg.locator(".chip", has_text="Workshop").wait_for()
+    pg.locator(".chip", has_text="Workshop").click()
+    pg.wait_for_url(re.compile(r"/event/"))
+    assert pg.get_by_label("Start time").input_value() == "09:00"
+    assert pg.get_by_label("End time").input_value() == "11:30"
+
+
+def drag(pg, locator, dx: float, dy: float, *, from_bottom: bool = False) -> None:
+    box = locator.bounding_box()
+    x = box["x"] + box["width"] / 2
+    y = box["y"] + (box["height"] - 2 if from_bottom else 8)
+    pg.mouse.move(x, y)
+    pg.mouse.down()
+    pg.mouse.move(x + dx / 2, y + dy / 2, steps=5)
+    pg.mouse.move(x + dx, y + dy, steps=5)
+    pg.mouse.up()
+
+
+def test_dragging_an_event_moves_it_and_its_edge_resizes_it(owner_page):
+    pg = owner_page
+    quick_add(pg, "dentist on 1 dec at 9")
+    pg.goto(pg.inst.url + "/week/?d=2026-12-01")
+    pg.locator(".wk-body").evaluate("b => b.scrollTop = b.scrollHeight * 7 / 24")
+    hour = pg.locator(".wk-col").first.bounding_box()["height"] / 24
+    day_width = pg.locator(".wk-col").first.bounding_box()["width"]
+    event = pg.locator(".wk-ev", has_text="dentist")
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        drag(pg, event, day_width, 2 * hour)  # a day later, two hours later
+    moved = pg.locator('.wk-col[data-day="2026-12-02"] .wk-ev', has_text="dentist")
+    moved.wait_for()
+    assert moved.inner_text().startswith("11:00")
+    assert pg.url.endswith("/week/?d=2026-12-01")  # no navigation to the event
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        drag(pg, moved, 0, hour / 2, from_bottom=True)
+    pg.locator(".wk-ev .chip", has_text="dentist").click()
+    pg.wait_for_url(re.compile(r"/event/"))
+    assert pg.get_by_label("Start time").input_value() == "11:00"
+    assert pg.get_by_label("End time").input_value() == "12:30"
+    assert pg.locator(".history > ol > li").count() == 3  # created, moved, resized: one entry each
+
+
+@pytest.mark.parametrize(("choice", "moved_days"), [("This event", 1), ("All events", 5)])
+def test_dragging_a_repeating_event_asks_this_or_all(owner_page, choice, moved_days):
+    pg = owner_page
+    quick_add(pg, "lunch every tuesday at noon")
+    pg.goto(pg.inst.url + "/week/?d=2026-12-01")
+    pg.locator(".wk-body").evaluate("b => b.scrollTop = b.scrollHeight * 10 / 24")
+    hour = pg.locator(".wk-col").first.bounding_box()["height"] / 24
+    drag(pg, pg.locator(".wk-ev", has_text="lunch"), 0, hour)
+    dialog = pg.get_by_role("dialog", name="Change a repeating event")
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        dialog.get_by_role("button", name=choice).click()
+    pg.locator(".wk-ev", has_text="lunch").filter(has_text="13:00").wait_for()
+    pg.goto(pg.inst.url + "/?d=2026-12-01")
+    at_one = pg.locator(".day .chip", has_text="lunch").filter(has_text="13:00").count()
+    assert at_one == moved_days  # Tuesdays 1, 8, 15, 22, 29 December

@@ -2,7 +2,18 @@
 
 from django.urls import path, re_path
 
-from events.views import auth, calendar, conflicts, event, ics_files, ics_page, quickadd, settings, timegrid
+from events.views import (
+    auth,
+    calendar,
+    conflicts,
+    drag,
+    event,
+    ics_files,
+    ics_page,
+    quickadd,
+    settings,
+    timegrid,
+)
 
 urlpatterns = [
     path("", calendar.month, name="month"),
@@ -17,6 +28,8 @@ urlpatterns = [
     path("event/", event.detail, name="event"),
     path("event/delete/", event.delete, name="event_delete"),
     path("event/cancel/", event.cancel, name="event_cancel"),
+    path("event/move/", drag.move, name="event_move"),
+    path("event/new/", drag.create, name="event_new"),
     path("conflicts/", conflicts.conflicts, name="conflicts"),
     path("conflicts/resolve/", conflicts.resolve, name="conflict_resolve"),
     path("settings/", settings.settings_page, name="settings"),
