@@ -1,7 +1,8 @@
-"""Changes made on the week and day grids themselves: a new event typed
-into an empty slot, an event dragged to another time or day, its end
-dragged to make it longer or shorter. Each is one calendar operation (one
-log entry); the page redraws from the index as for any other change.
+"""Changes made on the calendar pages themselves: a new event typed into an
+empty slot of the week or day, an event dragged to another time or day, its
+end dragged to make it longer or shorter, and the undo of a cancelled
+occurrence. Each is one calendar operation (one log entry); the page redraws
+from the index as for any other change.
 
 Answers are JSON, `{"ok": true, ...}` or `{"ok": false, "error": "one line"}`.
 """
@@ -13,9 +14,10 @@ from datetime import date, datetime, timedelta
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
-from events import calendar
+from events import calendar, log
 from events.index.fold import catch_up
 from events.index.history import register_of
+from events.index.registers import PUT
 from events.log import LocalWritesHeld
 from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.preferences import viewer_tz
@@ -107,3 +109,36 @@ def create(request):
     except (calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))
     return _answer(url=event_url(written.uid, None), title=title)
+
+
+def _before_cancel(uid: str, rid: str) -> dict | None:
+    """The occurrence's own fields as they were before it was cancelled (an
+    occurrence moved or retitled earlier), or None when it followed the series."""
+    register = register_of(uid, rid)
+    if register is None or not register.deleted:
+        return None
+    cancelled = log.get_entries(register.heads)
+    earlier = log.get_entries([h for e in cancelled for h in e.links])
+    puts = [e for e in earlier if e.body.get("type") == PUT and e.body.get("event")]
+    return dict(max(puts, key=lambda e: (e.time, e.hash)).body["event"]) if puts else None
+
+
+@require_POST
+@owner_required
+def restore(request):
+    """Undo the cancelling of one occurrence: it comes back as it was."""
+    uid = request.POST.get("uid", "")
+    try:
+        rid = recurrence_id(request.POST.get("rid") or None)
+        if rid is None:
+            raise DragError("which occurrence? a rid is needed")
+        catch_up()
+        register = register_of(uid, rid)
+        if register is None or not register.deleted:
+            raise DragError("that occurrence is not cancelled")
+        earlier = _before_cancel(uid, rid) or {}
+        fields = {k: earlier[k] for k in ("title", "start", "end", "location", "description") if earlier.get(k)}
+        written = calendar.edit_occurrence(uid, rid, **fields)
+    except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
+        return _answer(str(e))
+    return _answer(url=event_url(uid, written.recurrence_id))

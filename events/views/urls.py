@@ -30,6 +30,7 @@ urlpatterns = [
     path("event/cancel/", event.cancel, name="event_cancel"),
     path("event/move/", drag.move, name="event_move"),
     path("event/new/", drag.create, name="event_new"),
+    path("event/restore/", drag.restore, name="event_restore"),
     path("conflicts/", conflicts.conflicts, name="conflicts"),
     path("conflicts/resolve/", conflicts.resolve, name="conflict_resolve"),
     path("settings/", settings.settings_page, name="settings"),
