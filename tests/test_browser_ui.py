@@ -364,3 +364,63 @@ def test_dragging_a_repeating_event_asks_this_or_all(owner_page, choice, moved_d
     pg.goto(pg.inst.url + "/?d=2026-12-01")
     at_one = pg.locator(".day .chip", has_text="lunch").filter(has_text="13:00").count()
     assert at_one == moved_days  # Tuesdays 1, 8, 15, 22, 29 December
+
+
+def test_the_browsers_own_zone_is_offered_and_set_in_one_click(browser, spawn):
+    inst = spawn("zone", now=NOW)  # no TIME_ZONE variable: Settings holds the zone
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="America/New_York")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    set_up_owner(pg, inst)
+    offer = pg.locator(".tz-offer")
+    offer.get_by_text("this device is in America/New_York").wait_for()
+    offer.get_by_role("button", name="Show times in America/New_York").click()
+    pg.get_by_text("times are now shown in America/New_York").wait_for()
+    pg.goto(inst.url + "/")
+    assert pg.locator(".tz").inner_text() == "America/New_York"
+    assert pg.locator(".tz-offer").is_hidden()  # the same zone now: nothing to offer
+    context.close()
+
+
+def test_keeping_the_instances_zone_hides_the_offer(browser, spawn):
+    inst = spawn("zone2", now=NOW)
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    pg = context.new_page()
+    set_up_owner(pg, inst)
+    shown = pg.locator(".tz").inner_text()
+    pg.locator(".tz-offer").get_by_role("button", name=f"Keep {shown}").click()
+    assert pg.locator(".tz-offer").is_hidden()
+    pg.reload()
+    assert pg.locator(".tz-offer").is_hidden()
+    context.close()
+
+
+def test_no_zone_is_offered_when_an_environment_variable_sets_it(browser, spawn):
+    inst = spawn("zone3", now=NOW, tz=TZ)  # TIME_ZONE set: Settings cannot change it
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    pg = context.new_page()
+    set_up_owner(pg, inst)
+    pg.goto(inst.url + "/week/")
+    assert pg.locator(".tz").inner_text() == TZ and pg.locator(".tz-offer").is_hidden()
+    context.close()
+
+
+def test_cancelling_an_occurrence_asks_first_and_can_be_undone(owner_page):
+    pg = owner_page
+    quick_add(pg, "lunch every tuesday at noon")
+    pg.goto(pg.inst.url + "/?d=2026-12-08")
+    pg.locator('.day[data-day="2026-12-08"] .chip', has_text="lunch").click()
+    pg.wait_for_url(re.compile(r"/event/"))
+    asked = []
+    pg.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    pg.get_by_role("button", name="Cancel this occurrence").click()
+    assert asked and "Cancel “lunch”" in asked[0]
+    assert "/event/" in pg.url  # dismissed: nothing happened
+    pg.once("dialog", lambda d: d.accept())
+    pg.get_by_role("button", name="Cancel this occurrence").click()
+    pg.wait_for_url(re.compile(r"/\?d=2026-12-08"))
+    assert pg.locator('.day[data-day="2026-12-08"] .chip').count() == 0
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        pg.locator(".messages").get_by_role("button", name="Undo").click()
+    pg.locator('.day[data-day="2026-12-08"] .chip', has_text="lunch").wait_for()
+    assert "Restored" in pg.locator(".messages").inner_text()

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.urls import reverse
 
-from events import clock
+from events import clock, instance
 from events.authors import author_hue, author_label, author_names
 from events.index.fold import catch_up
 from events.index.query import query
@@ -111,6 +111,8 @@ def _today(tz: str) -> date:
 def render_view(request, template: str, fragment: str, context: dict):
     if request.GET.get("fragment"):
         return render(request, fragment, context)
+    # the browser's own zone is offered only when Settings can change the instance's
+    context["tz_settable"] = not instance.current().from_environment("time_zone")
     return render(request, template, page_context(request, **context))
 
 
