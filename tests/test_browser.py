@@ -10,6 +10,7 @@ among the month grid's days of December.
 
 from __future__ import annotations
 
+import atexit
 import calendar as pycal
 import re
 from datetime import date, datetime, time, timedelta
@@ -32,15 +33,29 @@ TODAY = date(2026, 11, 29)
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
+_running: dict = {}  # the one Playwright and Chromium of this process
+
+
+def _stop_chromium() -> None:
+    if _running:
+        _running.pop("browser").close()
+        _running.pop("playwright").stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """One Chromium for the whole run. Every browser test module uses this
+    fixture (test_browser_ui.py takes it from here), and each module's copy of
+    a session fixture is set up apart, but a second Playwright cannot start in
+    the same process: so the first starts it and it stops when the run ends."""
     playwright_sync = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("no Chromium at /usr/bin/chromium")
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    if not _running:
+        _running["playwright"] = playwright_sync.sync_playwright().start()
+        _running["browser"] = _running["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        atexit.register(_stop_chromium)
+    return _running["browser"]
 
 
 @pytest.fixture
