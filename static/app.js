@@ -23,6 +23,8 @@
     var view = document.getElementById("view");
     if (!view || !view.dataset.fragment) return Promise.resolve();
     if (refreshing) { refreshAgain = true; return refreshing; }
+    // Not under a pointer that is dragging an event: the drag redraws the view when it ends.
+    if (document.body.classList.contains("dragging")) return Promise.resolve();
     refreshing = fetch(view.dataset.fragment, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -33,6 +35,7 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("view");
         var current = document.getElementById("view");
+        if (document.body.classList.contains("dragging")) return;
         if (fresh && current) {
           current.replaceWith(document.importNode(fresh, true));
           document.dispatchEvent(new CustomEvent("view:refreshed"));

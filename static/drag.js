@@ -147,6 +147,7 @@
       press.top = block.offsetTop;
       press.height = block.offsetHeight;
     }
+    document.body.classList.add("dragging");
   });
 
   document.addEventListener("pointermove", function (event) {
@@ -190,9 +191,15 @@
     setTimeout(function () { document.removeEventListener("click", stop, true); }, 0);
   }
 
-  document.addEventListener("pointerup", function (event) {
+  function release() {
     var done = press;
     press = null;
+    document.body.classList.remove("dragging");
+    return done;
+  }
+
+  document.addEventListener("pointerup", function (event) {
+    var done = release();
     if (!done) return;
     if (done.mode === "create") {
       if (event.target.closest(".wk-ev")) return;
@@ -222,11 +229,10 @@
   });
 
   document.addEventListener("pointercancel", function () {
-    if (press && press.block) window.calendarRefresh();
-    press = null;
+    if (release()) window.calendarRefresh();
   });
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && press) { press = null; window.calendarRefresh(); }
+    if (event.key === "Escape" && release()) window.calendarRefresh();
   });
 })();

@@ -8,15 +8,25 @@
 
   // --- the month on a phone: tapping a day shows its list, without leaving the month ----
   document.addEventListener("click", function (event) {
-    var link = event.target.closest(".month-grid .dnum[data-select]");
+    var link = event.target.closest(".month-grid .dnum");
     if (!link || !PHONE.matches || event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
     var day = link.closest(".day").dataset.day;
-    window.calendarShow(link.dataset.select).then(function () {
+    window.calendarShow(document.body.dataset.monthUrl + "?d=" + day).then(function () {
       var again = document.querySelector('.month-grid .day[data-day="' + day + '"] .dnum');
       if (again) again.focus();
     });
   });
+
+  // On a phone a month cell's events are dots: the list under the grid has their links.
+  function dotsOutOfTabOrder() {
+    document.querySelectorAll(".month-grid .day .chip").forEach(function (chip) {
+      if (PHONE.matches) chip.tabIndex = -1; else chip.removeAttribute("tabindex");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", dotsOutOfTabOrder);
+  document.addEventListener("view:refreshed", dotsOutOfTabOrder);
+  PHONE.addEventListener("change", dotsOutOfTabOrder);
 
   window.addEventListener("popstate", function () {
     var view = document.getElementById("view");

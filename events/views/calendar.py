@@ -151,7 +151,7 @@ def month(request):
                 days[d].spans.append(chip)
             continue
         for d in covered:
-            days[d].chips.append(chip_of(occ, names, on=d))
+            days[d].chips.append(occ)  # made a chip below, only if the cell has room for it
     for d, cell in days.items():
         cell.today = d == today
         cell.in_month = d.month == shown.month
@@ -162,6 +162,8 @@ def month(request):
         week = Week(cells[i : i + 7])
         week.bars = week_bars([c.day for c in week.days], spans)
         fit_week(week, MAX_CHIPS_PER_DAY)
+        for cell in week.days:
+            cell.chips = [chip_of(occ, names, on=cell.day) for occ in cell.chips]
         weeks.append(week)
     prev = (shown - timedelta(days=1)).replace(day=1)
     context = {
