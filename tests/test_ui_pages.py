@@ -158,3 +158,12 @@ def test_days_a_calendar_cannot_show_fall_back_to_today(owner_client, url, title
     response = owner_client.get(url)
     assert response.status_code == 200
     assert f'<h1 class="view-title" id="view-title">{title}</h1>' in response.content.decode()
+
+
+def test_the_day_list_under_the_month_stops_at_twenty_with_a_link_to_the_day(owner_client):
+    for hour in range(24):
+        calendar.create_event({"title": f"call {hour}", "start": f"2026-12-02T{hour:02d}:00:00",
+                               "end": f"2026-12-02T{hour:02d}:30:00", "tz": "UTC"})
+    day_list = owner_client.get("/?d=2026-12-02").content.decode().split('class="day-list"')[1]
+    assert day_list.count('class="chip') == 20
+    assert '<a class="more" href="/day/?d=2026-12-02">+4 more that day</a>' in day_list

@@ -24,6 +24,7 @@ from events.views.common import page_context, parse_day
 from events.views.month_layout import Week, fit_week, week_bars
 
 MAX_CHIPS_PER_DAY = 4  # lines in a month cell, bars included; past it, "+N more"
+DAY_LIST_LIMIT = 20  # events listed under a phone's month; the rest are a link to the day
 AGENDA_DAYS = 30
 AGENDA_LIMIT = 400
 
@@ -143,7 +144,10 @@ def month(request):
         for d in covered:
             days[d].count += 1
         if selected in covered:
-            chosen.chips.append(chip_of(occ, names, on=selected))
+            if len(chosen.chips) < DAY_LIST_LIMIT:
+                chosen.chips.append(chip_of(occ, names, on=selected))
+            else:
+                chosen.more += 1
         if len(covered) > 1:
             chip = chip_of(occ, names)
             spans.append((chip, covered))
