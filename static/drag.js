@@ -136,7 +136,7 @@
     if (!col) return;
     var block = event.target.closest(".wk-ev");
     var chip = block && block.querySelector(".chip");
-    if (block && !chip) return;
+    if (block && (!chip || chip.classList.contains("busy"))) return;  // a busy block is someone else's time
     var box = block ? block.getBoundingClientRect() : null;
     press = {
       col: col, block: block, chip: chip, x: event.clientX, y: event.clientY, moved: false,

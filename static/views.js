@@ -82,9 +82,12 @@
   function rememberCancel(event) {
     var form = event.target;
     if (event.defaultPrevented || !form.dataset || !form.dataset.undo) return;  // not confirmed
-    sessionStorage.setItem(UNDO_KEY, JSON.stringify({
-      url: form.dataset.undo, uid: form.elements.uid.value, rid: form.elements.rid.value, at: Date.now(),
-    }));
+    var fields = { uid: form.elements.uid.value, rid: form.elements.rid.value };
+    ["title", "start", "end", "location"].forEach(function (name) {
+      var value = form.dataset["restore" + name.charAt(0).toUpperCase() + name.slice(1)];
+      if (value) fields[name] = value;
+    });
+    sessionStorage.setItem(UNDO_KEY, JSON.stringify({ url: form.dataset.undo, fields: fields, at: Date.now() }));
   }
 
   function offerUndo() {
@@ -102,7 +105,7 @@
     undo.textContent = "Undo";
     undo.addEventListener("click", function () {
       undo.disabled = true;
-      var body = new URLSearchParams({ uid: saved.uid, rid: saved.rid });
+      var body = new URLSearchParams(saved.fields);
       fetch(saved.url, {
         method: "POST", credentials: "same-origin", body: body.toString(),
         headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content,

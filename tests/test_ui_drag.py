@@ -29,7 +29,7 @@ def post(client, url, **data):
 def test_it_moves_an_event_by_minutes_and_days(owner_client):
     made = calendar.create_event(title="dentist", start="2026-12-01T09:00:00", end="2026-12-01T10:00:00", tz="UTC")
     before = log.vector()[log.my_author_id()]
-    status, answer = post(owner_client, "/event/move/", uid=made.uid, start_by=1440 + 120, end_by=1440 + 120)
+    status, answer = post(owner_client, "/event/shift/", uid=made.uid, start_by=1440 + 120, end_by=1440 + 120)
     assert status == 200 and answer["ok"]
     assert (shown(made.uid)["start"], shown(made.uid)["end"]) == ("2026-12-02T11:00:00", "2026-12-02T12:00:00")
     assert log.vector()[log.my_author_id()] == before + 1  # one log entry
@@ -37,17 +37,17 @@ def test_it_moves_an_event_by_minutes_and_days(owner_client):
 
 def test_it_resizes_by_moving_only_the_end(owner_client):
     made = calendar.create_event(title="dentist", start="2026-12-01T09:00:00", end="2026-12-01T10:00:00", tz="UTC")
-    post(owner_client, "/event/move/", uid=made.uid, start_by=0, end_by=30)
+    post(owner_client, "/event/shift/", uid=made.uid, start_by=0, end_by=30)
     assert (shown(made.uid)["start"], shown(made.uid)["end"]) == ("2026-12-01T09:00:00", "2026-12-01T10:30:00")
 
 
 def test_it_moves_one_occurrence_or_the_whole_series(owner_client):
     made = calendar.create_event(title="lunch", start="2026-12-01T12:00:00", end="2026-12-01T13:00:00", tz="UTC",
                                  rrule="FREQ=WEEKLY;BYDAY=TU")
-    post(owner_client, "/event/move/", uid=made.uid, rid="2026-12-08T12:00:00", scope="occurrence", start_by=60, end_by=60)
+    post(owner_client, "/event/shift/", uid=made.uid, rid="2026-12-08T12:00:00", scope="occurrence", start_by=60, end_by=60)
     assert shown(made.uid, "2026-12-08T12:00:00")["start"] == "2026-12-08T13:00:00"
     assert shown(made.uid)["start"] == "2026-12-01T12:00:00"
-    post(owner_client, "/event/move/", uid=made.uid, rid="2026-12-15T12:00:00", scope="series", start_by=-60, end_by=-60)
+    post(owner_client, "/event/shift/", uid=made.uid, rid="2026-12-15T12:00:00", scope="series", start_by=-60, end_by=-60)
     assert shown(made.uid)["start"] == "2026-12-01T11:00:00"
 
 
@@ -58,15 +58,15 @@ def test_it_moves_one_occurrence_or_the_whole_series(owner_client):
 ])
 def test_it_refuses_a_move_in_one_line(owner_client, data, error):
     made = calendar.create_event(title="dentist", start="2026-12-01T09:00:00", end="2026-12-01T10:00:00", tz="UTC")
-    status, answer = post(owner_client, "/event/move/", uid=made.uid, **data)
+    status, answer = post(owner_client, "/event/shift/", uid=made.uid, **data)
     assert status == 400 and answer == {"ok": False, "error": error}
 
 
 def test_it_refuses_to_move_what_is_gone_or_all_day(owner_client):
-    status, answer = post(owner_client, "/event/move/", uid="nobody@example", start_by=60, end_by=60)
+    status, answer = post(owner_client, "/event/shift/", uid="nobody@example", start_by=60, end_by=60)
     assert status == 400 and answer["error"] == "this event no longer exists"
     made = calendar.create_event(title="holiday", start="2026-12-01", end="2026-12-02", all_day=True)
-    status, answer = post(owner_client, "/event/move/", uid=made.uid, start_by=60, end_by=60)
+    status, answer = post(owner_client, "/event/shift/", uid=made.uid, start_by=60, end_by=60)
     assert status == 400 and answer["error"] == "all-day events are moved from their page"
 
 
@@ -90,17 +90,18 @@ def test_it_refuses_a_new_event_in_one_line(owner_client, data, error):
 
 def test_a_stranger_cannot_write(client, owner):
     assert client.post("/event/new/", {"title": "x", "day": "2026-12-02", "start": "14:00", "end": "15:00"}).status_code == 302
-    assert client.post("/event/move/", {"uid": "x"}).status_code == 302
+    assert client.post("/event/shift/", {"uid": "x"}).status_code == 302
 
 
-def test_undo_brings_back_a_cancelled_occurrence_as_it_was(owner_client):
+def test_undo_brings_back_a_cancelled_occurrence_as_the_page_had_it(owner_client):
     made = calendar.create_event(title="lunch", start="2026-12-01T12:00:00", end="2026-12-01T13:00:00", tz="UTC",
                                  rrule="FREQ=WEEKLY;BYDAY=TU")
     rid = "2026-12-08T12:00:00"
     calendar.edit_occurrence(made.uid, rid, title="lunch with Ana", start="2026-12-08T13:00:00", end="2026-12-08T14:00:00")
     owner_client.post("/event/cancel/", {"uid": made.uid, "rid": rid})
     assert register_of(made.uid, rid).deleted
-    status, answer = post(owner_client, "/event/restore/", uid=made.uid, rid=rid)
+    status, answer = post(owner_client, "/event/restore/", uid=made.uid, rid=rid, title="lunch with Ana",
+                          start="2026-12-08T13:00:00", end="2026-12-08T14:00:00")  # as the page had it
     assert status == 200 and answer["ok"]
     back = shown(made.uid, rid)
     assert (back["title"], back["start"]) == ("lunch with Ana", "2026-12-08T13:00:00")

@@ -14,10 +14,9 @@ from datetime import date, datetime, timedelta
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
-from events import calendar, log
+from events import calendar
 from events.index.fold import catch_up
 from events.index.history import register_of
-from events.index.registers import PUT
 from events.log import LocalWritesHeld
 from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.preferences import viewer_tz
@@ -26,6 +25,7 @@ from events.views.auth import owner_required
 from events.views.calendar import event_url
 
 MAX_SHIFT_MINUTES = 366 * 24 * 60  # a drag moves an event within a year at most
+RESTORED = ("title", "start", "end", "location", "description")
 
 
 class DragError(ValueError):
@@ -111,22 +111,10 @@ def create(request):
     return _answer(url=event_url(written.uid, None), title=title)
 
 
-def _before_cancel(uid: str, rid: str) -> dict | None:
-    """The occurrence's own fields as they were before it was cancelled (an
-    occurrence moved or retitled earlier), or None when it followed the series."""
-    register = register_of(uid, rid)
-    if register is None or not register.deleted:
-        return None
-    cancelled = log.get_entries(register.heads)
-    earlier = log.get_entries([h for e in cancelled for h in e.links])
-    puts = [e for e in earlier if e.body.get("type") == PUT and e.body.get("event")]
-    return dict(max(puts, key=lambda e: (e.time, e.hash)).body["event"]) if puts else None
-
-
 @require_POST
 @owner_required
 def restore(request):
-    """Undo the cancelling of one occurrence: it comes back as it was."""
+    """Undo the cancelling of one occurrence (uid, rid, and the fields it had)."""
     uid = request.POST.get("uid", "")
     try:
         rid = recurrence_id(request.POST.get("rid") or None)
@@ -136,8 +124,9 @@ def restore(request):
         register = register_of(uid, rid)
         if register is None or not register.deleted:
             raise DragError("that occurrence is not cancelled")
-        earlier = _before_cancel(uid, rid) or {}
-        fields = {k: earlier[k] for k in ("title", "start", "end", "location", "description") if earlier.get(k)}
+        # the occurrence as the page showed it before the cancel (it may have been moved or
+        # retitled on its own); without them it comes back as the series has it
+        fields = {k: request.POST[k] for k in RESTORED if request.POST.get(k)}
         written = calendar.edit_occurrence(uid, rid, **fields)
     except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 
 from events import clock
-from events.authors import author_names
 from events.index.fold import catch_up
 from events.index.query import query
 from events.preferences import viewer_tz
 from events.views.auth import owner_required
-from events.views.calendar import Chip, Day, chip_of, days_of, nav_links, render_view
+from events.views.calendar import Chip, Day, chip_of, days_of, looks, nav_links, render_view
 from events.views.common import parse_day
 
 MIN_HEIGHT = 1.8  # percent of a day (26 minutes): a short event stays readable
@@ -63,11 +62,11 @@ def _columns(first: date, count: int, tz: str) -> dict:
     all_day = [Day(d.day, d.today) for d in days]
     catch_up()
     result = query(first, last + timedelta(days=1), tz)
-    names = author_names()
+    look = looks()
     timed: dict[date, list[tuple[float, float, Chip]]] = {d.day: [] for d in days}
-    for occ in result.occurrences:
+    for occ in look.shown(result.occurrences):
         for d in days_of(occ, first, last):
-            chip = chip_of(occ, names, on=d)
+            chip = chip_of(occ, look, on=d)
             if occ.all_day:
                 all_day[(d - first).days].chips.append(chip)
                 continue
