@@ -103,6 +103,10 @@ def test_an_invalid_field_points_to_its_error(owner_page):
 def test_the_quick_add_box_is_marked_invalid_while_it_shows_an_error(owner_page):
     box = owner_page.get_by_label("Quick add an event")
     box.type("lunch with Bob", delay=5)
+    owner_page.locator("#qa-preview .qa-hint").wait_for()  # still typing: a hint, not an error
+    assert box.get_attribute("aria-invalid") is None
+    with owner_page.expect_response(lambda r: "/quick/add/" in r.url):
+        box.press("Enter")
     owner_page.locator("#qa-error").get_by_text("no date or time").wait_for()
     assert box.get_attribute("aria-invalid") == "true"
     box.fill("lunch with Bob tomorrow at 1pm")
