@@ -31,7 +31,7 @@ LAYERS = [
      "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode",
      "events.calendars.own", "events.calendars.mirrors"),
     ("events.calendar", "events.calendars.manage"),
-    ("events.views", "events.forms", "events.ics", "events.management"),
+    ("events.views", "events.forms", "events.ics", "events.management", "events.templatetags"),
     ("sync",),
     ("calendar_p2p",),
 ]
