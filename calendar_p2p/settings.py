@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "channels",
     "events",
     "sync",
+    "dav",
 ]
 
 MIDDLEWARE = [

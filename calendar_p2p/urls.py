@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("events.views.urls")),
     path("", include("sync.urls")),
+    path("", include("dav.urls")),
 ]

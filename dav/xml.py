@@ -1,0 +1,127 @@
+"""WebDAV XML (RFC 4918) in and out: parsing request bodies without entity
+expansion (defusedxml refuses DTDs, entities and external references), the
+namespaces, and the multistatus and error bodies we answer with."""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from django.http import HttpResponse
+
+DAV = "DAV:"
+CALDAV = "urn:ietf:params:xml:ns:caldav"
+CS = "http://calendarserver.org/ns/"
+APPLE = "http://apple.com/ns/ical/"
+PREFIXES = {DAV: "d", CALDAV: "c", CS: "cs", APPLE: "ical"}
+MAX_BODY = 1024 * 1024
+XML_TYPE = "application/xml; charset=utf-8"
+
+
+def tag(namespace: str, name: str) -> str:
+    return f"{{{namespace}}}{name}"
+
+
+class DavError(Exception):
+    """A request answered with `status` and, when `condition` is given, a
+    DAV:error body naming the precondition (RFC 4918 section 16) and saying why."""
+
+    def __init__(self, status: int, message: str, condition: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.condition = condition  # a Clark name, e.g. "{DAV:}valid-sync-token"
+
+    def response(self) -> HttpResponse:
+        if self.condition is None:
+            return HttpResponse(
+                self.message + "\n", status=self.status, content_type="text/plain; charset=utf-8"
+            )
+        root = Element(tag(DAV, "error"))
+        SubElement(root, self.condition)
+        SubElement(root, tag(DAV, "responsedescription")).text = self.message
+        return xml_response(root, status=self.status)
+
+
+def parse_body(body: bytes) -> Element | None:
+    """The request's XML document, or None for an empty body."""
+    if not body.strip():
+        return None
+    if len(body) > MAX_BODY:
+        raise DavError(413, "the request body is larger than a WebDAV request needs")
+    try:
+        return fromstring(body, forbid_dtd=True)
+    except DefusedXmlException:
+        raise DavError(400, "DTDs and entities are not accepted in WebDAV requests") from None
+    except Exception as e:  # ParseError, and what a broken encoding raises
+        raise DavError(400, f"the request body is not well-formed XML ({e})") from None
+
+
+for _namespace, _prefix in PREFIXES.items():  # short prefixes in what we write: d:, c:, cs:, ical:
+    register_namespace(_prefix, _namespace)
+
+
+def to_bytes(root: Element) -> bytes:
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
+
+
+def xml_response(root: Element, *, status: int = 200) -> HttpResponse:
+    return HttpResponse(to_bytes(root), status=status, content_type=XML_TYPE)
+
+
+def multistatus() -> Element:
+    return Element(tag(DAV, "multistatus"))
+
+
+STATUS_TEXT = {200: "OK", 403: "Forbidden", 404: "Not Found", 507: "Insufficient Storage"}
+
+
+def add_response(
+    parent: Element,
+    href: str,
+    found: dict[str, Element],
+    missing: list[str],
+    *,
+    denied: list[str] = (),
+) -> Element:
+    """One DAV:response with a propstat per status: 200 for `found`
+    (Clark name -> filled element), 404 for `missing`, 403 for `denied`."""
+    response = SubElement(parent, tag(DAV, "response"))
+    SubElement(response, tag(DAV, "href")).text = href
+    for status, props in ((200, list(found.values())), (404, missing), (403, list(denied))):
+        if not props:
+            continue
+        propstat = SubElement(response, tag(DAV, "propstat"))
+        prop = SubElement(propstat, tag(DAV, "prop"))
+        for item in props:
+            prop.append(item if isinstance(item, Element) else Element(item))
+        SubElement(propstat, tag(DAV, "status")).text = f"HTTP/1.1 {status} {STATUS_TEXT[status]}"
+    return response
+
+
+def add_status(parent: Element, href: str, status: int) -> Element:
+    """A DAV:response with a bare status (a member gone, or not found)."""
+    response = SubElement(parent, tag(DAV, "response"))
+    SubElement(response, tag(DAV, "href")).text = href
+    SubElement(
+        response, tag(DAV, "status")
+    ).text = f"HTTP/1.1 {status} {STATUS_TEXT.get(status, '')}".rstrip()
+    return response
+
+
+def requested_props(root: Element | None) -> tuple[str, list[str]]:
+    """What a PROPFIND (or REPORT) asks for: ("allprop", []), ("propname", [])
+    or ("prop", [Clark names])."""
+    if root is None:
+        return "allprop", []
+    for child in root:
+        if child.tag == tag(DAV, "allprop"):
+            return "allprop", []
+        if child.tag == tag(DAV, "propname"):
+            return "propname", []
+        if child.tag == tag(DAV, "prop"):
+            return "prop", [p.tag for p in child]
+    return "allprop", []
