@@ -1,0 +1,127 @@
+"""CalDAV REPORTs: calendar-query with time ranges, calendar-multiget, sync-collection."""
+
+import pytest
+
+from dav import passwords
+from dav.changes import default_name
+from events import calendar, throttle
+from tests.dav_client import C, D, DavClient, responses, sync_token
+
+pytestmark = pytest.mark.django_db(databases=["default", "index"])
+
+PERSONAL = "/dav/calendars/personal/"
+NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"'
+
+
+@pytest.fixture
+def phone(owner):
+    throttle.reset()
+    passwords.forget()
+    return DavClient(passwords.create("Phone").password)
+
+
+@pytest.fixture
+def events():
+    weekly = calendar.create_event(
+        title="yoga", start="2026-10-06T18:00:00", end="2026-10-06T19:00:00", tz="Europe/Berlin", rrule="FREQ=WEEKLY"
+    )
+    once = calendar.create_event(title="dentist", start="2026-11-05T15:00:00", end="2026-11-05T16:00:00", tz="Europe/Berlin")
+    old = calendar.create_event(title="old", start="2025-01-05", end="2025-01-06", all_day=True)
+    return {"weekly": weekly.uid, "once": once.uid, "old": old.uid}
+
+
+def href(uid):
+    return PERSONAL + default_name(uid)
+
+
+def time_range(start, end, props="<d:getetag/>"):
+    return (
+        f'<c:calendar-query {NS}><d:prop>{props}</d:prop><c:filter><c:comp-filter name="VCALENDAR">'
+        f'<c:comp-filter name="VEVENT"><c:time-range start="{start}" end="{end}"/></c:comp-filter>'
+        "</c:comp-filter></c:filter></c:calendar-query>"
+    )
+
+
+def test_a_time_range_finds_series_and_single_events_by_their_occurrences(phone, events):
+    found = responses(phone.report(PERSONAL, time_range("20261101T000000Z", "20261201T000000Z")))
+    assert set(found) == {href(events["weekly"]), href(events["once"])}
+    found = responses(phone.report(PERSONAL, time_range("20250101T000000Z", "20250201T000000Z")))
+    assert set(found) == {href(events["old"])}
+
+
+def test_a_series_whose_occurrences_in_range_are_all_cancelled_is_not_found(phone, events):
+    calendar.cancel_occurrence(events["weekly"], "2026-11-10T18:00:00")
+    found = responses(phone.report(PERSONAL, time_range("20261110T000000Z", "20261111T000000Z")))
+    assert found == {}
+
+
+def test_query_without_a_range_gives_every_event_and_todos_give_none(phone, events):
+    everything = f'<c:calendar-query {NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter></c:filter></c:calendar-query>'
+    assert len(responses(phone.report(PERSONAL, everything))) == 3
+    todos = everything.replace('name="VEVENT"', 'name="VTODO"')
+    assert responses(phone.report(PERSONAL, todos)) == {}
+
+
+def test_a_uid_text_match_finds_one_event_with_its_data(phone, events):
+    body = (
+        f'<c:calendar-query {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR">'
+        f'<c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match collation="i;octet">{events["once"]}'
+        "</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
+    )
+    [(_, item)] = responses(phone.report(PERSONAL, body)).items()
+    assert "SUMMARY:dentist" in item["props"][f"{C}calendar-data"].text
+
+
+def test_multiget_returns_what_exists_and_404_for_the_rest(phone, events):
+    body = (
+        f'<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>'
+        f"<d:href>{href(events['once'])}</d:href><d:href>{PERSONAL}missing.ics</d:href></c:calendar-multiget>"
+    )
+    found = responses(phone.report(PERSONAL, body))
+    assert "BEGIN:VCALENDAR" in found[href(events["once"])]["props"][f"{C}calendar-data"].text
+    assert "404" in found[PERSONAL + "missing.ics"]["status"]
+
+
+def sync(phone, token=""):
+    body = f'<d:sync-collection {NS}><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>'
+    return phone.report(PERSONAL, body)
+
+
+def test_sync_collection_reports_only_what_changed_since_the_token(phone, events):
+    first = sync(phone)
+    assert len(responses(first)) == 3
+    token = sync_token(first)
+    nothing = sync(phone, token)
+    assert responses(nothing) == {} and sync_token(nothing) == token
+    calendar.edit_series(events["once"], title="dentist (moved)")
+    calendar.delete_event(events["old"])
+    changed = sync(phone, token)
+    found = responses(changed)
+    assert set(found) == {href(events["once"]), href(events["old"])}
+    assert f"{D}getetag" in found[href(events["once"])]["props"] and "404" in found[href(events["old"])]["status"]
+    assert sync_token(changed) != token
+    assert responses(sync(phone, sync_token(changed))) == {}
+
+
+def test_an_unknown_token_gets_valid_sync_token(phone, events):
+    for token in ("http://elsewhere/sync/1", sync_token(sync(phone)) + "999"):
+        response = sync(phone, token)
+        assert response.status_code == 403 and b"valid-sync-token" in response.content
+
+
+def test_sync_with_a_limit_pages_through_the_changes(phone, events):
+    body = f'<d:sync-collection {NS}><d:sync-token/><d:sync-level>1</d:sync-level><d:limit><d:nresults>2</d:nresults></d:limit><d:prop><d:getetag/></d:prop></d:sync-collection>'
+    first = phone.report(PERSONAL, body)
+    found = responses(first)
+    assert "507" in found[PERSONAL]["status"] and len(found) == 3
+    rest = responses(sync(phone, sync_token(first)))
+    assert len(rest) == 1
+
+
+def test_a_bad_filter_is_a_clear_403(phone, events):
+    body = f'<c:calendar-query {NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VEVENT"/></c:filter></c:calendar-query>'
+    response = phone.report(PERSONAL, body)
+    assert response.status_code == 403 and b"valid-filter" in response.content
+    assert phone.report(PERSONAL, "<not-xml").status_code == 400
+    entity = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><d:sync-collection xmlns:d="DAV:">&a;</d:sync-collection>'
+    assert phone.report(PERSONAL, entity).status_code == 400
