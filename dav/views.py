@@ -12,6 +12,7 @@ import logging
 from functools import wraps
 
 from django.http import HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from dav import auth, changes, collections, propfind, reports, writing
@@ -73,6 +74,27 @@ def _not_allowed(request) -> HttpResponse:
             403, "calendars cannot be made over CalDAV", tag(DAV, "resource-must-be-null")
         )
     raise DavError(405, f"{request.method} is not supported here")
+
+
+DAV_METHODS = ("PROPFIND", "REPORT", "OPTIONS")
+
+
+def dav_at_site_root(page):
+    """The site root is also where a calendar app configured with only the
+    instance's address starts (RFC 6764 section 6: it asks for
+    current-user-principal there): DAV methods get the DAV root, the rest
+    get `page` with CSRF checked as usual."""
+    csrf = CsrfViewMiddleware(lambda request: None)
+
+    @csrf_exempt
+    @wraps(page)
+    def view(request, *args, **kwargs):
+        if request.method in DAV_METHODS:
+            return root(request)
+        refused = csrf.process_view(request, page, args, kwargs)
+        return refused if refused is not None else page(request, *args, **kwargs)
+
+    return view
 
 
 @csrf_exempt

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from icalendar import Calendar
 
 from dav import passwords
@@ -33,7 +34,11 @@ def phone(owner):
 @pytest.fixture
 def lunch():
     return calendar.create_event(
-        title="lunch", start="2026-11-02T12:00:00", end="2026-11-02T13:00:00", tz="Europe/Bucharest", rrule="FREQ=WEEKLY"
+        title="lunch",
+        start="2026-11-02T12:00:00",
+        end="2026-11-02T13:00:00",
+        tz="Europe/Bucharest",
+        rrule="FREQ=WEEKLY",
     )
 
 
@@ -49,7 +54,11 @@ def test_the_principal_names_the_calendar_home(phone):
     [root] = responses(response).values()
     principal = root["props"][f"{D}current-user-principal"].findtext(f"{D}href")
     assert principal == "/dav/principal/"
-    found = responses(phone.propfind(principal, "<d:prop><c:calendar-home-set/><d:current-user-principal/></d:prop>"))
+    found = responses(
+        phone.propfind(
+            principal, "<d:prop><c:calendar-home-set/><d:current-user-principal/></d:prop>"
+        )
+    )
     assert found[principal]["props"][f"{C}calendar-home-set"].findtext(f"{D}href") == HOME
 
 
@@ -65,7 +74,9 @@ def test_the_home_lists_the_personal_calendar_with_its_properties(phone):
     assert personal[f"{D}resourcetype"].find(f"{C}calendar") is not None
     assert personal["{http://apple.com/ns/ical/}calendar-color"].text.startswith("#")
     assert [c.get("name") for c in personal[f"{C}supported-calendar-component-set"]] == ["VEVENT"]
-    assert personal["{http://calendarserver.org/ns/}getctag"].text == personal[f"{D}sync-token"].text
+    assert (
+        personal["{http://calendarserver.org/ns/}getctag"].text == personal[f"{D}sync-token"].text
+    )
     privileges = {p[0].tag for p in personal[f"{D}current-user-privilege-set"]}
     assert {f"{D}read", f"{D}write", f"{D}write-content"} <= privileges
 
@@ -90,7 +101,9 @@ def test_a_listed_event_is_fetched_with_its_etag(phone, lunch):
 
 def test_an_edit_on_the_web_page_changes_the_etag_and_ctag_at_once(phone, lunch):
     def state():
-        found = responses(phone.propfind(PERSONAL, "<d:prop><d:getetag/><cs:getctag/></d:prop>", depth="1"))
+        found = responses(
+            phone.propfind(PERSONAL, "<d:prop><d:getetag/><cs:getctag/></d:prop>", depth="1")
+        )
         ctag = found[PERSONAL]["props"]["{http://calendarserver.org/ns/}getctag"].text
         return ctag, {h: v["props"][f"{D}getetag"].text for h, v in found.items() if h != PERSONAL}
 
@@ -105,11 +118,15 @@ def test_no_credentials_get_a_basic_challenge(client, owner):
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Basic ")
 
 
-@pytest.mark.parametrize("user, password", [("owner", "wrong"), ("someone", "RIGHT"), ("owner", "correct horse battery")])
+@pytest.mark.parametrize(
+    "user, password", [("owner", "wrong"), ("someone", "RIGHT"), ("owner", "correct horse battery")]
+)
 def test_wrong_credentials_get_the_same_401(owner, user, password):
     right = passwords.create("Laptop").password
     response = DavClient(right if password == "RIGHT" else password, user=user).propfind("/dav/")
-    assert response.status_code == 401 and response.content.startswith(b"Log in with the user name and an app password")
+    assert response.status_code == 401 and response.content.startswith(
+        b"Log in with the user name and an app password"
+    )
 
 
 def test_the_web_session_does_not_open_dav(owner_client):
@@ -134,7 +151,9 @@ def test_a_revoked_password_stops_at_once(phone):
 def test_passwords_are_stored_hashed_and_named_once(owner):
     made = passwords.create("Phone")
     row = AppPassword.objects.get(name="Phone")
-    assert made.password not in row.password and row.password.startswith("md5$")  # the tests' fast hasher
+    assert made.password not in row.password and row.password.startswith(
+        "md5$"
+    )  # the tests' fast hasher
     with pytest.raises(passwords.PasswordError, match="already an app password named"):
         passwords.create(" Phone ")
 
@@ -152,3 +171,12 @@ def test_the_command_creates_lists_and_revokes(owner, capsys):
     assert DavClient(made["password"]).propfind("/dav/").status_code == 401
     with pytest.raises(CommandError, match="no app password named"):
         call_command("app_password", "--revoke", "Phone")
+
+
+def test_the_site_root_answers_a_calendar_app_and_still_shows_the_page(phone, owner, owner_client):
+    found = responses(phone.propfind("/", "<d:prop><d:current-user-principal/></d:prop>"))
+    assert found["/dav/"]["props"][f"{D}current-user-principal"].findtext(f"{D}href") == "/dav/principal/"
+    assert owner_client.get("/").status_code == 200
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    assert strict.post("/").status_code == 403
