@@ -6,7 +6,7 @@ views answer OPTIONS, PROPFIND, REPORT, PUT, DELETE and unknown ones alike."""
 
 from django.urls import path, re_path
 
-from dav import views
+from dav import pages, views
 from events.views import calendar
 
 urlpatterns = [
@@ -25,4 +25,6 @@ urlpatterns = [
         views.resource,
         name="dav-resource",
     ),
+    path("settings/app-passwords/new/", pages.create, name="dav-app-password-create"),
+    path("settings/app-passwords/revoke/", pages.revoke, name="dav-app-password-revoke"),
 ]
