@@ -141,6 +141,8 @@ def _collection(collection_id: str) -> collections.Collection:
 
 @_endpoint
 def collection(request, state, collection):
+    if request.method in ("MKCALENDAR", "MKCOL"):
+        return _not_allowed(request)
     found = _collection(collection)
     target = Target(COLLECTION_KIND, collection_href(found), state, found)
     if request.method == "REPORT":

@@ -23,9 +23,15 @@ def phone(owner):
 @pytest.fixture
 def events():
     weekly = calendar.create_event(
-        title="yoga", start="2026-10-06T18:00:00", end="2026-10-06T19:00:00", tz="Europe/Berlin", rrule="FREQ=WEEKLY"
+        title="yoga",
+        start="2026-10-06T18:00:00",
+        end="2026-10-06T19:00:00",
+        tz="Europe/Berlin",
+        rrule="FREQ=WEEKLY",
     )
-    once = calendar.create_event(title="dentist", start="2026-11-05T15:00:00", end="2026-11-05T16:00:00", tz="Europe/Berlin")
+    once = calendar.create_event(
+        title="dentist", start="2026-11-05T15:00:00", end="2026-11-05T16:00:00", tz="Europe/Berlin"
+    )
     old = calendar.create_event(title="old", start="2025-01-05", end="2025-01-06", all_day=True)
     return {"weekly": weekly.uid, "once": once.uid, "old": old.uid}
 
@@ -74,7 +80,7 @@ def test_a_uid_text_match_finds_one_event_with_its_data(phone, events):
 
 def test_multiget_returns_what_exists_and_404_for_the_rest(phone, events):
     body = (
-        f'<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>'
+        f"<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>"
         f"<d:href>{href(events['once'])}</d:href><d:href>{PERSONAL}missing.ics</d:href></c:calendar-multiget>"
     )
     found = responses(phone.report(PERSONAL, body))
@@ -83,7 +89,7 @@ def test_multiget_returns_what_exists_and_404_for_the_rest(phone, events):
 
 
 def sync(phone, token=""):
-    body = f'<d:sync-collection {NS}><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>'
+    body = f"<d:sync-collection {NS}><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
     return phone.report(PERSONAL, body)
 
 
@@ -98,7 +104,10 @@ def test_sync_collection_reports_only_what_changed_since_the_token(phone, events
     changed = sync(phone, token)
     found = responses(changed)
     assert set(found) == {href(events["once"]), href(events["old"])}
-    assert f"{D}getetag" in found[href(events["once"])]["props"] and "404" in found[href(events["old"])]["status"]
+    assert (
+        f"{D}getetag" in found[href(events["once"])]["props"]
+        and "404" in found[href(events["old"])]["status"]
+    )
     assert sync_token(changed) != token
     assert responses(sync(phone, sync_token(changed))) == {}
 
@@ -110,7 +119,7 @@ def test_an_unknown_token_gets_valid_sync_token(phone, events):
 
 
 def test_sync_with_a_limit_pages_through_the_changes(phone, events):
-    body = f'<d:sync-collection {NS}><d:sync-token/><d:sync-level>1</d:sync-level><d:limit><d:nresults>2</d:nresults></d:limit><d:prop><d:getetag/></d:prop></d:sync-collection>'
+    body = f"<d:sync-collection {NS}><d:sync-token/><d:sync-level>1</d:sync-level><d:limit><d:nresults>2</d:nresults></d:limit><d:prop><d:getetag/></d:prop></d:sync-collection>"
     first = phone.report(PERSONAL, body)
     found = responses(first)
     assert "507" in found[PERSONAL]["status"] and len(found) == 3
@@ -125,3 +134,20 @@ def test_a_bad_filter_is_a_clear_403(phone, events):
     assert phone.report(PERSONAL, "<not-xml").status_code == 400
     entity = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><d:sync-collection xmlns:d="DAV:">&a;</d:sync-collection>'
     assert phone.report(PERSONAL, entity).status_code == 400
+
+
+def test_text_match_is_case_insensitive_unless_octet_is_asked(phone, events):
+    def search(text, collation):
+        body = (
+            f'<c:calendar-query {NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR">'
+            f'<c:comp-filter name="VEVENT"><c:prop-filter name="SUMMARY"><c:text-match collation="{collation}">{text}'
+            "</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
+        )
+        return set(responses(phone.report(PERSONAL, body)))
+
+    assert search("DENT", "i;ascii-casemap") == {href(events["once"])}
+    assert search("DENT", "i;octet") == set() and search("dent", "i;octet") == {href(events["once"])}
+
+
+def test_calendars_cannot_be_made_over_dav(phone):
+    assert phone.request("MKCALENDAR", "/dav/calendars/new/").status_code == 403
