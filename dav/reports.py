@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from dav import changes, filters
 from dav.models import DavResource
 from dav.properties import OBJECT_KIND, Target, collection_href, fill, object_href
-from dav.resources import live_in
+from dav.resources import bodies_of, live_in
 from dav.xml import (
     CALDAV,
     DAV,
@@ -56,6 +56,8 @@ def _answer(
 ) -> Element:
     mode, wanted = requested_props(body)
     root = root if root is not None else multistatus()
+    if tag(CALDAV, "calendar-data") in wanted:
+        bodies_of(rows)  # read and rendered in batches, then remembered for `fill`
     for row in rows:
         item = Target(
             OBJECT_KIND, object_href(row.collection, row.name), target.state, target.collection, row

@@ -1,23 +1,33 @@
 """Calendar object resources: finding them and their iCalendar bodies.
 
-A resource is one event with its overrides (RFC 4791 section 4.1), written
-by the same code as the .ics export (`events.ics.export.vevents_of`), plus
+A resource is one event with its overrides (RFC 4791 section 4.1), each
+VEVENT written by the .ics export's own `events.ics.export.vevents_of`, plus
 the X- properties a client gave it (kept in the event's `x_properties`
-field). Bodies are remembered by ETag: a calendar app asks for the same
-events again and again, and the ETag changes with any entry about the event.
+field). Bodies are remembered by ETag, since a calendar app asks for the
+same events again and again and the ETag changes with any entry about the
+event; a first sync asks for thousands at once, so the events are read from
+the index in batches and each zone's VTIMEZONE is made once per process.
 """
 
 from __future__ import annotations
 
-from icalendar import Event
+import json
+from datetime import date, datetime
+from functools import lru_cache
+
+from icalendar import Event, Timezone
 from icalendar.prop import vInline
 
 from dav.models import DavResource
-from events.ics.export import live_events, vevents_of
+from events.ics.export import KeyState, LiveEvent, vevents_of
 from events.ics.write import build_calendar
+from events.models import IndexKey
+from events.routers import INDEX_DB
 
 X_PROPERTIES = "x_properties"  # event field: [[name, value as written, {param: value}], ...]
 MAX_REMEMBERED = 20_000
+OPEN_ENDED_YEARS = 10  # VTIMEZONE rules for a series without an end: this many years
+CHUNK = 500
 
 _bodies: dict[str, bytes] = {}
 
@@ -36,23 +46,99 @@ def live_in(collection_id: str, names: list[str] | None = None) -> list[DavResou
 def body_of(row: DavResource) -> bytes | None:
     """The resource's VCALENDAR, or None when the event stopped being live
     since the table was refreshed."""
-    hit = _bodies.get(row.etag)
-    if hit is not None:
-        return hit
-    items = list(live_events(row.uid))
-    if not items:
-        return None
-    item = items[0]
+    return bodies_of([row]).get(row.etag)
+
+
+def bodies_of(rows: list[DavResource]) -> dict[str, bytes]:
+    """ETag -> VCALENDAR for the rows whose events are live."""
+    found = {r.etag: _bodies[r.etag] for r in rows if r.etag in _bodies}
+    missing = [r for r in rows if r.etag not in found]
+    for start in range(0, len(missing), CHUNK):
+        chunk = missing[start : start + CHUNK]
+        items = _live_events([r.uid for r in chunk])
+        for row in chunk:
+            item = items.get(row.uid)
+            if item is not None:
+                found[row.etag] = _remember(row.etag, _body(item))
+    return found
+
+
+def _remember(etag: str, body: bytes) -> bytes:
+    if len(_bodies) >= MAX_REMEMBERED:
+        _bodies.clear()
+    _bodies[etag] = body
+    return body
+
+
+def _facts(state_json: str) -> tuple[int, int]:
+    versions = json.loads(state_json)["versions"]
+    return len(versions), max((v[0] for v in versions.values()), default=0)
+
+
+def _live_events(uids: list[str]) -> dict[str, LiveEvent]:
+    """The live events among `uids`, as `events.ics.export.live_events` gives
+    them one at a time: the shown series with its overrides and cancelled
+    occurrences; children of a single or hidden event are not shown."""
+    out: dict[str, LiveEvent] = {}
+    fields = ("uid", "rid", "kind", "deleted", "event", "state")
+    rows = (
+        IndexKey.objects.using(INDEX_DB)
+        .filter(uid__in=uids)
+        .order_by("uid", "rid")
+        .values_list(*fields)
+    )
+    for uid, rid, kind, deleted, event_json, state_json in rows:
+        if not rid:
+            if kind in ("single", "series") and not deleted:
+                out[uid] = LiveEvent(uid, KeyState("", json.loads(event_json), *_facts(state_json)))
+            continue
+        item = out.get(uid)
+        if item is None or not item.series.event.get("rrule"):
+            continue
+        if deleted:
+            item.cancelled.append(KeyState(rid, None, *_facts(state_json)))
+        elif kind == "override":
+            item.overrides.append(KeyState(rid, json.loads(event_json), *_facts(state_json)))
+    return out
+
+
+def _body(item: LiveEvent) -> bytes:
     vevents = vevents_of(item)
     for vevent, event in zip(
         vevents, [item.series.event, *(o.event for o in item.overrides)], strict=True
     ):
         add_x_properties(vevent, event)
-    body = build_calendar(vevents).to_ical()
-    if len(_bodies) >= MAX_REMEMBERED:
-        _bodies.clear()
-    _bodies[row.etag] = body
-    return body
+    cal = build_calendar([])  # PRODID, VERSION, CALSCALE
+    spans: dict[str, tuple[int, int]] = {}
+    for vevent in vevents:
+        start = vevent.decoded("DTSTART")
+        zone = getattr(start, "tzinfo", None)
+        key = getattr(zone, "key", None)
+        if isinstance(start, datetime) and key and key not in ("UTC", "Etc/UTC"):
+            first, last = spans.get(key, (start.year, start.year))
+            spans[key] = (min(first, start.year), max(last, _last_year(vevent, start)))
+    for tzid in sorted(spans):
+        cal.add_component(_vtimezone(tzid, *spans[tzid]))
+    for vevent in vevents:
+        cal.add_component(vevent)
+    return cal.to_ical()
+
+
+def _last_year(vevent: Event, start: datetime) -> int:
+    """The last year the event (or series) happens in, bounded for open-ended series."""
+    recur = vevent.get("RRULE")
+    if recur is None:
+        end = vevent.get("DTEND")
+        return end.dt.year if end is not None else start.year
+    until = recur.get("UNTIL")
+    return until[0].year if until else start.year + OPEN_ENDED_YEARS
+
+
+@lru_cache(maxsize=512)
+def _vtimezone(tzid: str, first: int, last: int) -> Timezone:
+    return Timezone.from_tzid(
+        tzid, first_date=date(first, 1, 1), last_date=date(min(last + 1, 9998), 12, 31)
+    )
 
 
 def add_x_properties(vevent: Event, event: dict) -> None:

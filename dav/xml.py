@@ -63,9 +63,11 @@ for _namespace, _prefix in PREFIXES.items():  # short prefixes in what we write:
 
 
 def to_bytes(root: Element) -> bytes:
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(
-        root, encoding="utf-8", xml_declaration=False
-    )
+    # Serializing to str and encoding once is twice as fast as letting
+    # ElementTree encode each of a large multistatus's many small writes.
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n' + tostring(root, encoding="unicode")
+    ).encode()
 
 
 def xml_response(root: Element, *, status: int = 200) -> HttpResponse:

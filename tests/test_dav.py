@@ -9,8 +9,8 @@ from icalendar import Calendar
 
 from dav import passwords
 from dav.models import AppPassword
+from devtools.dav_client import C, D, DavClient, responses
 from events import calendar, throttle
-from tests.dav_client import C, D, DavClient, responses
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -175,7 +175,10 @@ def test_the_command_creates_lists_and_revokes(owner, capsys):
 
 def test_the_site_root_answers_a_calendar_app_and_still_shows_the_page(phone, owner, owner_client):
     found = responses(phone.propfind("/", "<d:prop><d:current-user-principal/></d:prop>"))
-    assert found["/dav/"]["props"][f"{D}current-user-principal"].findtext(f"{D}href") == "/dav/principal/"
+    assert (
+        found["/dav/"]["props"][f"{D}current-user-principal"].findtext(f"{D}href")
+        == "/dav/principal/"
+    )
     assert owner_client.get("/").status_code == 200
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)

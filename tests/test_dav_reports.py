@@ -4,8 +4,8 @@ import pytest
 
 from dav import passwords
 from dav.changes import default_name
+from devtools.dav_client import C, D, DavClient, responses, sync_token
 from events import calendar, throttle
-from tests.dav_client import C, D, DavClient, responses, sync_token
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -146,7 +146,9 @@ def test_text_match_is_case_insensitive_unless_octet_is_asked(phone, events):
         return set(responses(phone.report(PERSONAL, body)))
 
     assert search("DENT", "i;ascii-casemap") == {href(events["once"])}
-    assert search("DENT", "i;octet") == set() and search("dent", "i;octet") == {href(events["once"])}
+    assert search("DENT", "i;octet") == set() and search("dent", "i;octet") == {
+        href(events["once"])
+    }
 
 
 def test_calendars_cannot_be_made_over_dav(phone):

@@ -6,8 +6,8 @@ import pytest
 
 from dav import passwords
 from dav.models import AppPassword
+from devtools.dav_client import DavClient
 from events import throttle
-from tests.dav_client import DavClient
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 

@@ -6,10 +6,10 @@ import pytest
 from icalendar import Calendar
 
 from dav import passwords
+from devtools.dav_client import DavClient
 from events import calendar, log, throttle
 from events.index.history import register_of
 from events.index.query import query
-from tests.dav_client import DavClient
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -39,7 +39,10 @@ def phone(owner):
 
 
 def occurrences(day_from=date(2026, 11, 1), day_to=date(2026, 11, 10)):
-    return [(o.uid, o.title, o.start.isoformat()) for o in query(day_from, day_to, "Europe/Berlin").occurrences]
+    return [
+        (o.uid, o.title, o.start.isoformat())
+        for o in query(day_from, day_to, "Europe/Berlin").occurrences
+    ]
 
 
 def test_a_put_creates_a_signed_series_that_the_calendar_shows(phone):
@@ -47,15 +50,23 @@ def test_a_put_creates_a_signed_series_that_the_calendar_shows(phone):
     response = phone.put(PERSONAL + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*")
     assert response.status_code == 201 and "ETag" not in response
     assert log.last_arrival() == before + 1
-    assert len(occurrences()) == 5 and occurrences()[0] == ("standup@phone", "Standup", "2026-11-02T09:30:00+01:00")
+    assert len(occurrences()) == 5 and occurrences()[0] == (
+        "standup@phone",
+        "Standup",
+        "2026-11-02T09:30:00+01:00",
+    )
     body = phone.get(PERSONAL + "standup.ics")
     [event] = Calendar.from_ical(body.content).walk("VEVENT")
-    assert str(event["X-MOZ-GENERATION"]) == "1" and str(event["TRANSP"]) == "OPAQUE"  # kept, not dropped
+    assert (
+        str(event["X-MOZ-GENERATION"]) == "1" and str(event["TRANSP"]) == "OPAQUE"
+    )  # kept, not dropped
 
 
 def test_if_none_match_star_refuses_to_overwrite(phone):
     phone.put(PERSONAL + "standup.ics", ics(STANDUP))
-    assert phone.put(PERSONAL + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*").status_code == 412
+    assert (
+        phone.put(PERSONAL + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*").status_code == 412
+    )
 
 
 def test_if_match_guards_an_edit(phone):
@@ -105,7 +116,9 @@ def test_delete_writes_a_delete_entry(phone):
 
 
 def test_an_event_made_on_the_page_is_edited_and_deleted_over_dav(phone):
-    made = calendar.create_event(title="dentist", start="2026-11-05T15:00:00", end="2026-11-05T16:00:00", tz="Europe/Berlin")
+    made = calendar.create_event(
+        title="dentist", start="2026-11-05T15:00:00", end="2026-11-05T16:00:00", tz="Europe/Berlin"
+    )
     from dav.changes import default_name
 
     href = PERSONAL + default_name(made.uid)
@@ -127,7 +140,10 @@ def test_the_same_uid_under_a_second_name_is_refused(phone):
         ("ATTENDEE:mailto:a@example.com", b"ATTENDEE"),
         ("ORGANIZER:mailto:a@example.com", b"ORGANIZER"),
         ("RDATE;TZID=Europe/Berlin:20261120T093000", b"RDATE"),
-        ("BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT10M\r\nDESCRIPTION:x\r\nEND:VALARM", b"VALARM"),
+        (
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT10M\r\nDESCRIPTION:x\r\nEND:VALARM",
+            b"VALARM",
+        ),
     ],
 )
 def test_what_cannot_be_kept_is_refused_with_a_dav_error(phone, extra, why):

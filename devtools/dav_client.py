@@ -17,8 +17,18 @@ class DavClient:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self.auth = {"HTTP_AUTHORIZATION": f"Basic {token}"}
 
-    def request(self, method: str, path: str, body: str | bytes = "", *, content_type: str = "application/xml", **headers):
-        return self.client.generic(method, path, body, content_type=content_type, **self.auth, **headers)
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: str | bytes = "",
+        *,
+        content_type: str = "application/xml",
+        **headers,
+    ):
+        return self.client.generic(
+            method, path, body, content_type=content_type, **self.auth, **headers
+        )
 
     def propfind(self, path: str, props: str = "<d:allprop/>", depth: str = "0"):
         body = f'<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/" xmlns:ical="http://apple.com/ns/ical/">{props}</d:propfind>'
@@ -28,7 +38,9 @@ class DavClient:
         return self.request("REPORT", path, body, HTTP_DEPTH=depth)
 
     def put(self, path: str, ics: str | bytes, **headers):
-        return self.request("PUT", path, ics, content_type="text/calendar; charset=utf-8", **headers)
+        return self.request(
+            "PUT", path, ics, content_type="text/calendar; charset=utf-8", **headers
+        )
 
     def get(self, path: str, **headers):
         return self.client.get(path, **self.auth, **headers)
