@@ -153,3 +153,24 @@ def test_text_match_is_case_insensitive_unless_octet_is_asked(phone, events):
 
 def test_calendars_cannot_be_made_over_dav(phone):
     assert phone.request("MKCALENDAR", "/dav/calendars/new/").status_code == 403
+
+
+def test_an_event_from_a_peer_changes_the_ctag_and_shows_in_the_next_sync(phone, events):
+    from devtools.feeds import FeedWriter
+    from events import log
+
+    token = sync_token(sync(phone))
+    body = {
+        "type": "event.put",
+        "uid": "from-peer@x",
+        "recurrence_id": None,
+        "event": calendar.event_from_draft(
+            {"title": "peer party", "start": "2026-11-21T20:00:00", "end": "2026-11-21T23:00:00"}
+        ),
+    }
+    [outcome] = log.receive([FeedWriter().write(body, time=1_790_000_000_000)])
+    assert outcome.result == "stored"
+    changed = sync(phone, token)
+    assert set(responses(changed)) == {href("from-peer@x")} and sync_token(changed) != token
+    ctag = responses(phone.propfind(PERSONAL, "<d:prop><cs:getctag/></d:prop>"))[PERSONAL]["props"]
+    assert ctag["{http://calendarserver.org/ns/}getctag"].text == sync_token(changed)
