@@ -12,8 +12,8 @@ from xml.etree.ElementTree import Element
 
 from icalendar import Calendar
 
-from dav.models import DavResource
-from dav.resources import body_of
+from dav.models import DavResource, DavState
+from dav.resources import body_of, live_by_uid
 from dav.xml import CALDAV, DavError, tag
 from events.index.query import QueryError, query
 from events.recurrence.timing import FIRST_YEAR, LAST_YEAR
@@ -105,22 +105,21 @@ def _read_prop(prop: Element) -> PropFilter:
     return found
 
 
-def matching(collection_id: str, wanted: Filter) -> list[DavResource]:
+def matching(collection_id: str, wanted: Filter, state: DavState) -> list[DavResource]:
     if wanted.nothing:
         return []
-    uids = _uids_in_range(wanted) if wanted.timed else None
-    rows = DavResource.objects.filter(collection=collection_id, deleted=False)
+    if wanted.timed:
+        table = live_by_uid(collection_id, state)
+        found = [table[uid] for uid in _uids_in_range(wanted) if uid in table]
+    else:
+        found = list(DavResource.objects.filter(collection=collection_id, deleted=False))
     for prop in wanted.props:
         if prop.name == "UID" and prop.text and prop.defined and not prop.negate:
-            rows = rows.filter(uid__icontains=prop.text)  # how clients look an event up by UID
-    if uids is None:
-        found = list(rows.order_by("name"))
-    else:
-        ordered = sorted(uids)
-        found = []
-        for start in range(0, len(ordered), CHUNK):
-            found += rows.filter(uid__in=ordered[start : start + CHUNK])
-        found.sort(key=lambda r: r.name)
+            needle = (
+                prop.text.lower()
+            )  # how clients look an event up by UID: few rows are left to render
+            found = [row for row in found if needle in row.uid.lower()]
+    found.sort(key=lambda r: r.name)
     if wanted.props:
         found = [row for row in found if _props_match(row, wanted.props)]
     return found

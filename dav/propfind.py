@@ -10,12 +10,10 @@ from dav.properties import Target, fill
 from dav.xml import (
     DAV,
     DavError,
-    add_response,
-    multistatus,
+    Multistatus,
     parse_body,
     requested_props,
     tag,
-    xml_response,
 )
 
 
@@ -38,12 +36,11 @@ def propfind(request, target: Target, members: Callable[[], list[Target]]) -> Ht
             tag(DAV, "propfind-finite-depth"),
         )
     mode, wanted = requested_props(parse_body(request.body))
-    root = multistatus()
-    targets = [target, *(members() if depth == "1" else [])]
-    for item in targets:
+    answer = Multistatus()
+    for item in [target, *(members() if depth == "1" else [])]:
         found, missing = fill(item, mode, wanted)
-        add_response(root, item.href, found, missing)
-    return xml_response(root, status=207)
+        answer.add_response(item.href, found, missing)
+    return answer.response()
 
 
 def proppatch(request, target: Target) -> HttpResponse:
@@ -59,6 +56,6 @@ def proppatch(request, target: Target) -> HttpResponse:
         if holder.tag == tag(DAV, "prop")
         for prop in holder
     ]
-    root = multistatus()
-    add_response(root, target.href, {}, [], denied=names)
-    return xml_response(root, status=207)
+    answer = Multistatus()
+    answer.add_response(target.href, {}, [], denied=names)
+    return answer.response()

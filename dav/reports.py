@@ -10,7 +10,7 @@ are checked on the resources' iCalendar bodies (`dav.filters`).
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
-from xml.etree.ElementTree import Element, SubElement
+from xml.etree.ElementTree import Element
 
 from django.http import HttpResponse
 
@@ -22,13 +22,10 @@ from dav.xml import (
     CALDAV,
     DAV,
     DavError,
-    add_response,
-    add_status,
-    multistatus,
+    Multistatus,
     parse_body,
     requested_props,
     tag,
-    xml_response,
 )
 
 
@@ -52,10 +49,10 @@ def report(request, target: Target) -> HttpResponse:
 
 
 def _answer(
-    target: Target, rows: list[DavResource], body: Element, root: Element | None = None
-) -> Element:
+    target: Target, rows: list[DavResource], body: Element, answer: Multistatus
+) -> Multistatus:
+    """A response for each row, with the properties the request asks for."""
     mode, wanted = requested_props(body)
-    root = root if root is not None else multistatus()
     if tag(CALDAV, "calendar-data") in wanted:
         bodies_of(rows)  # read and rendered in batches, then remembered for `fill`
     for row in rows:
@@ -64,16 +61,16 @@ def _answer(
         )
         found, missing = fill(item, mode, wanted)
         if tag(CALDAV, "calendar-data") in wanted and tag(CALDAV, "calendar-data") not in found:
-            add_status(root, item.href, 404)  # stopped being live while we answered
+            answer.add_status(item.href, 404)  # stopped being live while we answered
             continue
-        add_response(root, item.href, found, missing)
-    return root
+        answer.add_response(item.href, found, missing)
+    return answer
 
 
 def calendar_query(body: Element, target: Target) -> HttpResponse:
     wanted = filters.read_filter(body)
-    rows = filters.matching(target.collection.id, wanted)
-    return xml_response(_answer(target, rows, body), status=207)
+    rows = filters.matching(target.collection.id, wanted, target.state)
+    return _answer(target, rows, body, Multistatus()).response()
 
 
 def _names(body: Element, target: Target) -> list[tuple[str, str | None]]:
@@ -91,14 +88,12 @@ def _names(body: Element, target: Target) -> list[tuple[str, str | None]]:
 def calendar_multiget(body: Element, target: Target) -> HttpResponse:
     asked = _names(body, target)
     rows = {r.name: r for r in live_in(target.collection.id, [n for _, n in asked if n])}
-    root = multistatus()
+    answer = Multistatus()
+    _answer(target, [rows[name] for _, name in asked if name in rows], body, answer)
     for href, name in asked:
-        row = rows.get(name) if name else None
-        if row is None:
-            add_status(root, href, 404)
-        else:
-            _answer(target, [row], body, root)
-    return xml_response(root, status=207)
+        if name not in rows:
+            answer.add_status(href, 404)
+    return answer.response()
 
 
 def _limit(body: Element) -> int | None:
@@ -140,16 +135,16 @@ def sync_collection(body: Element, target: Target) -> HttpResponse:
     truncated = limit is not None and len(rows) > limit
     if truncated:
         rows = rows[:limit]
-    root = multistatus()
+    answer = Multistatus()
+    live = [row for row in rows if not row.deleted]
+    _answer(target, live, body, answer)
     for row in rows:
         if row.deleted:
-            add_status(root, object_href(collection_id, row.name), 404)
-        else:
-            _answer(target, [row], body, root)
+            answer.add_status(object_href(collection_id, row.name), 404)
     if truncated:
-        add_status(root, target.href, 507)
+        answer.add_status(target.href, 507)
         new_token = f"{changes.TOKEN_PREFIX}{target.state.epoch}:{rows[-1].modseq}"
     else:
         new_token = changes.collection_token(collection_id, target.state)
-    SubElement(root, tag(DAV, "sync-token")).text = new_token
-    return xml_response(root, status=207)
+    answer.add_sync_token(new_token)
+    return answer.response()

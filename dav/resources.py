@@ -18,7 +18,7 @@ from functools import lru_cache
 from icalendar import Event, Timezone
 from icalendar.prop import vInline
 
-from dav.models import DavResource
+from dav.models import DavResource, DavState
 from events.ics.export import KeyState, LiveEvent, vevents_of
 from events.ics.write import build_calendar
 from events.models import IndexKey
@@ -41,6 +41,21 @@ def live_in(collection_id: str, names: list[str] | None = None) -> list[DavResou
     if names is not None:
         rows = rows.filter(name__in=names)
     return list(rows.order_by("name"))
+
+
+_live_tables: dict[str, tuple[str, dict[str, DavResource]]] = {}
+
+
+def live_by_uid(collection_id: str, state: DavState) -> dict[str, DavResource]:
+    """uid -> live row of the collection, read once per state of the table
+    (every change takes the next counter value), as a calendar app asks for
+    the same months again and again."""
+    version = f"{state.epoch}:{state.counter}"
+    hit = _live_tables.get(collection_id)
+    if hit is None or hit[0] != version:
+        rows = DavResource.objects.filter(collection=collection_id, deleted=False)
+        hit = _live_tables[collection_id] = (version, {row.uid: row for row in rows})
+    return hit[1]
 
 
 def body_of(row: DavResource) -> bytes | None:
