@@ -8,7 +8,8 @@ value of one counter, so a collection's sync token is the greatest counter
 value among its resources, tombstones included; "what changed since token
 n" is the rows above n. Every DAV request refreshes first, so an edit made
 on the web page or received from a peer shows in the ctag and the sync
-token of the next request.
+token of the next request. Tombstones are kept, so every token of the
+current epoch stays valid; replacing the log starts a new epoch.
 """
 
 from __future__ import annotations
@@ -69,9 +70,12 @@ def refresh() -> DavState:
         return state
     with transaction.atomic():
         state = DavState.objects.select_for_update().get(pk=1)
-        if state.arrival > folded:  # the log was replaced: every old token is void
+        if state.arrival > log.last_arrival():  # the log was replaced: every old token is void
             DavResource.objects.all().delete()
             state.arrival, state.counter, state.epoch = 0, 0, uuid.uuid4().hex[:12]
+        if state.arrival >= folded:  # nothing new, or another process is rebuilding the index
+            state.save()
+            return state
         uids: set[str] = set()
         cursor = state.arrival
         while cursor < folded and (batch := log.entries_since(cursor, 5000)):

@@ -174,3 +174,15 @@ def test_an_event_from_a_peer_changes_the_ctag_and_shows_in_the_next_sync(phone,
     assert set(responses(changed)) == {href("from-peer@x")} and sync_token(changed) != token
     ctag = responses(phone.propfind(PERSONAL, "<d:prop><cs:getctag/></d:prop>"))[PERSONAL]["props"]
     assert ctag["{http://calendarserver.org/ns/}getctag"].text == sync_token(changed)
+
+
+def test_a_replaced_log_voids_every_token(phone, events):
+    from dav.models import DavState
+
+    token = sync_token(sync(phone))
+    DavState.objects.update(
+        arrival=10**9
+    )  # as if it had seen a longer log than the one now in place
+    response = sync(phone, token)
+    assert response.status_code == 403 and b"valid-sync-token" in response.content
+    assert len(responses(sync(phone))) == 3
