@@ -72,10 +72,6 @@ def _check_writable(collection: Collection) -> None:
 
 def put(request, collection: Collection, name: str) -> HttpResponse:
     _check_writable(collection)
-    if not name.endswith(".ics"):
-        raise DavError(
-            403, "calendar object names end in .ics", tag(CALDAV, "valid-calendar-object-resource")
-        )
     data = request.body
     if len(data) > MAX_OBJECT:
         raise DavError(

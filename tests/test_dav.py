@@ -183,3 +183,8 @@ def test_the_site_root_answers_a_calendar_app_and_still_shows_the_page(phone, ow
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)
     assert strict.post("/").status_code == 403
+
+
+def test_options_says_what_the_server_speaks_without_credentials(client):
+    response = client.options("/dav/calendars/personal/")
+    assert response.status_code == 200 and "calendar-access" in response["DAV"] and "REPORT" in response["Allow"]
