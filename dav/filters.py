@@ -41,24 +41,26 @@ class Filter:
     props: list[PropFilter] = field(default_factory=list)
 
 
-def _bad(message: str) -> DavError:
+def bad_filter(message: str) -> DavError:
     return DavError(403, message, tag(CALDAV, "valid-filter"))
 
 
-def _time(text: str | None) -> datetime | None:
+def utc_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
         return datetime.strptime(text.strip(), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
-        raise _bad(f"time-range {text!r} is not a UTC date-time like 20261129T000000Z") from None
+        raise bad_filter(
+            f"time-range {text!r} is not a UTC date-time like 20261129T000000Z"
+        ) from None
 
 
 def read_filter(body: Element) -> Filter:
     element = body.find(tag(CALDAV, "filter"))
     outer = element.find(tag(CALDAV, "comp-filter")) if element is not None else None
     if outer is None or outer.get("name", "").upper() != "VCALENDAR":
-        raise _bad("a calendar-query filter starts with comp-filter VCALENDAR")
+        raise bad_filter("a calendar-query filter starts with comp-filter VCALENDAR")
     wanted = Filter()
     inner = outer.findall(tag(CALDAV, "comp-filter"))
     if outer.find(tag(CALDAV, "is-not-defined")) is not None:
@@ -76,7 +78,10 @@ def _read_component(comp: Element, wanted: Filter) -> None:
     time_range = comp.find(tag(CALDAV, "time-range"))
     if time_range is not None:
         wanted.timed = True
-        wanted.start, wanted.end = _time(time_range.get("start")), _time(time_range.get("end"))
+        wanted.start, wanted.end = (
+            utc_time(time_range.get("start")),
+            utc_time(time_range.get("end")),
+        )
     for nested in comp.findall(tag(CALDAV, "comp-filter")):
         if nested.find(tag(CALDAV, "is-not-defined")) is None:
             wanted.nothing = True  # no event here holds an alarm or other component
@@ -129,7 +134,7 @@ def _uids_in_range(wanted: Filter) -> set[str]:
     try:
         result = query(wanted.start or EARLIEST, wanted.end or LATEST, "UTC")
     except QueryError as e:
-        raise _bad(str(e)) from None
+        raise bad_filter(str(e)) from None
     return {o.uid for o in result.occurrences} | set(result.capped)
 
 

@@ -92,7 +92,12 @@ def _privileges(target: Target) -> Element:
 
 def _reports(target: Target) -> Element:
     element = Element(tag(DAV, "supported-report-set"))
-    names = [(CALDAV, "calendar-query"), (CALDAV, "calendar-multiget"), (DAV, "sync-collection")]
+    names = [
+        (CALDAV, "calendar-query"),
+        (CALDAV, "calendar-multiget"),
+        (CALDAV, "free-busy-query"),
+        (DAV, "sync-collection"),
+    ]
     for namespace, name in names if target.kind == COLLECTION_KIND else []:
         report = SubElement(SubElement(element, tag(DAV, "supported-report")), tag(DAV, "report"))
         SubElement(report, tag(namespace, name))

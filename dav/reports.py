@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 from django.http import HttpResponse
 
-from dav import changes, filters
+from dav import changes, filters, freebusy
 from dav.models import DavResource
 from dav.properties import OBJECT_KIND, Target, collection_href, fill, object_href
 from dav.resources import bodies_of, live_in
@@ -27,6 +27,7 @@ from dav.xml import (
     requested_props,
     tag,
 )
+from events import clock
 
 
 def report(request, target: Target) -> HttpResponse:
@@ -42,6 +43,8 @@ def report(request, target: Target) -> HttpResponse:
         tag(CALDAV, "calendar-multiget"): calendar_multiget,
         tag(DAV, "sync-collection"): sync_collection,
     }
+    if body.tag == tag(CALDAV, "free-busy-query"):
+        return freebusy.free_busy(body, stamp=clock.now("UTC").replace(microsecond=0))
     handler = handlers.get(body.tag)
     if handler is None:
         raise DavError(403, f"the report {body.tag} is not supported", tag(DAV, "supported-report"))

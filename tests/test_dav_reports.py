@@ -186,3 +186,14 @@ def test_a_replaced_log_voids_every_token(phone, events):
     response = sync(phone, token)
     assert response.status_code == 403 and b"valid-sync-token" in response.content
     assert len(responses(sync(phone))) == 3
+
+
+def test_free_busy_gives_the_busy_periods_of_the_range(phone, events):
+    from icalendar import Calendar
+
+    body = f'<c:free-busy-query {NS}><c:time-range start="20261110T000000Z" end="20261111T000000Z"/></c:free-busy-query>'
+    response = phone.report(PERSONAL, body)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    [vfreebusy] = Calendar.from_ical(response.content).walk("VFREEBUSY")
+    lines = vfreebusy.to_ical().decode().replace("\r\n ", "").splitlines()
+    assert [line for line in lines if line.startswith("FREEBUSY")] == ["FREEBUSY;VALUE=PERIOD:20261110T170000Z/20261110T180000Z"]
