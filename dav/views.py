@@ -8,7 +8,6 @@ requests carry Basic credentials, never the session cookie's authority).
 
 from __future__ import annotations
 
-import logging
 from functools import wraps
 
 from django.http import HttpResponse, HttpResponseRedirect
@@ -29,13 +28,10 @@ from dav.properties import (
     collection_href,
     object_href,
 )
-from dav.resources import live_resource
+from dav.resources import live_in, live_resource
 from dav.xml import DAV, DavError, tag
 from events.log import LocalWritesHeld
 
-logger = logging.getLogger(__name__)
-
-READ_METHODS = ("OPTIONS", "PROPFIND", "PROPPATCH", "REPORT", "GET", "HEAD")
 
 
 def _endpoint(view):
@@ -103,7 +99,7 @@ def well_known(request):
     return HttpResponseRedirect(ROOT, status=301) if request.method != "OPTIONS" else _options()
 
 
-def _collection_level(request, state, target: Target, members) -> HttpResponse:
+def _collection_level(request, target: Target, members) -> HttpResponse:
     if request.method == "PROPFIND":
         return propfind.propfind(request, target, members)
     if request.method == "PROPPATCH":
@@ -113,12 +109,12 @@ def _collection_level(request, state, target: Target, members) -> HttpResponse:
 
 @_endpoint
 def root(request, state):
-    return _collection_level(request, state, Target(ROOT_KIND, ROOT, state), list)
+    return _collection_level(request, Target(ROOT_KIND, ROOT, state), list)
 
 
 @_endpoint
 def principal(request, state):
-    return _collection_level(request, state, Target(PRINCIPAL_KIND, PRINCIPAL, state), list)
+    return _collection_level(request, Target(PRINCIPAL_KIND, PRINCIPAL, state), list)
 
 
 @_endpoint
@@ -129,7 +125,7 @@ def home(request, state):
             for c in collections.visible_collections()
         ]
 
-    return _collection_level(request, state, Target(HOME_KIND, HOME, state), members)
+    return _collection_level(request, Target(HOME_KIND, HOME, state), members)
 
 
 def _collection(collection_id: str) -> collections.Collection:
@@ -153,10 +149,10 @@ def collection(request, state, collection):
     def members():
         return [
             Target(OBJECT_KIND, object_href(found.id, row.name), state, found, row)
-            for row in writing.live_rows(found.id)
+            for row in live_in(found.id)
         ]
 
-    return _collection_level(request, state, target, members)
+    return _collection_level(request, target, members)
 
 
 @_endpoint
@@ -177,4 +173,4 @@ def resource(request, state, collection, name):
         return propfind.propfind(request, target, list)
     if request.method == "REPORT":
         return reports.report(request, target)
-    return _collection_level(request, state, target, list)
+    return _collection_level(request, target, list)

@@ -13,16 +13,12 @@ from dav import changes, ingest
 from dav.collections import Collection
 from dav.models import DavResource
 from dav.properties import OBJECT_TYPE, Target, object_href
-from dav.resources import body_of, live_in, live_resource
+from dav.resources import body_of, live_resource
 from dav.xml import CALDAV, DAV, DavError, tag
 from events import calendar
 from events.routers import INDEX_DB
 
 MAX_OBJECT = 1024 * 1024
-
-
-def live_rows(collection_id: str) -> list[DavResource]:
-    return live_in(collection_id)
 
 
 def _quoted(etag: str) -> str:
