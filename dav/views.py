@@ -33,7 +33,6 @@ from dav.xml import DAV, DavError, tag
 from events.log import LocalWritesHeld
 
 
-
 def _endpoint(view):
     @csrf_exempt
     @wraps(view)
