@@ -12,6 +12,7 @@ from xml.etree.ElementTree import Element, SubElement
 
 from dav import changes
 from dav.collections import READ, WRITE, Collection
+from dav.expand import Expansion, expanded_body
 from dav.models import DavResource, DavState
 from dav.resources import body_of
 from dav.xml import APPLE, CALDAV, CS, DAV, tag
@@ -48,6 +49,7 @@ class Target:
     state: DavState
     collection: Collection | None = None
     row: DavResource | None = None
+    expansion: Expansion | None = None  # a REPORT's CALDAV:expand
 
 
 def _href(parent: Element, href: str) -> Element:
@@ -117,7 +119,12 @@ def _only(
 
 
 def _calendar_data(target: Target) -> Element | None:
-    body = body_of(target.row) if target.row is not None else None
+    if target.row is None:
+        return None
+    if target.expansion is not None:
+        body = expanded_body(target.row.uid, target.expansion)
+    else:
+        body = body_of(target.row)
     return _text(tag(CALDAV, "calendar-data"), body.decode()) if body is not None else None
 
 

@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 from django.http import HttpResponse
 
-from dav import changes, filters, freebusy
+from dav import changes, expand, filters, freebusy
 from dav.models import DavResource
 from dav.properties import OBJECT_KIND, Target, collection_href, fill, object_href
 from dav.resources import bodies_of, live_in
@@ -56,12 +56,12 @@ def _answer(
 ) -> Multistatus:
     """A response for each row, with the properties the request asks for."""
     mode, wanted = requested_props(body)
-    if tag(CALDAV, "calendar-data") in wanted:
+    expansion = expand.requested(body) if tag(CALDAV, "calendar-data") in wanted else None
+    if tag(CALDAV, "calendar-data") in wanted and expansion is None:
         bodies_of(rows)  # read and rendered in batches, then remembered for `fill`
     for row in rows:
-        item = Target(
-            OBJECT_KIND, object_href(row.collection, row.name), target.state, target.collection, row
-        )
+        href = object_href(row.collection, row.name)
+        item = Target(OBJECT_KIND, href, target.state, target.collection, row, expansion)
         found, missing = fill(item, mode, wanted)
         if tag(CALDAV, "calendar-data") in wanted and tag(CALDAV, "calendar-data") not in found:
             answer.add_status(item.href, 404)  # stopped being live while we answered

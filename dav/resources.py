@@ -70,7 +70,7 @@ def bodies_of(rows: list[DavResource]) -> dict[str, bytes]:
     missing = [r for r in rows if r.etag not in found]
     for start in range(0, len(missing), CHUNK):
         chunk = missing[start : start + CHUNK]
-        items = _live_events([r.uid for r in chunk])
+        items = live_events([r.uid for r in chunk])
         for row in chunk:
             item = items.get(row.uid)
             if item is not None:
@@ -90,7 +90,7 @@ def _facts(state_json: str) -> tuple[int, int]:
     return len(versions), max((v[0] for v in versions.values()), default=0)
 
 
-def _live_events(uids: list[str]) -> dict[str, LiveEvent]:
+def live_events(uids: list[str]) -> dict[str, LiveEvent]:
     """The live events among `uids`, as `events.ics.export.live_events` gives
     them one at a time: the shown series with its overrides and cancelled
     occurrences; children of a single or hidden event are not shown."""

@@ -196,4 +196,38 @@ def test_free_busy_gives_the_busy_periods_of_the_range(phone, events):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     [vfreebusy] = Calendar.from_ical(response.content).walk("VFREEBUSY")
     lines = vfreebusy.to_ical().decode().replace("\r\n ", "").splitlines()
-    assert [line for line in lines if line.startswith("FREEBUSY")] == ["FREEBUSY;VALUE=PERIOD:20261110T170000Z/20261110T180000Z"]
+    assert [line for line in lines if line.startswith("FREEBUSY")] == [
+        "FREEBUSY;VALUE=PERIOD:20261110T170000Z/20261110T180000Z"
+    ]
+
+
+def test_expand_gives_each_occurrence_in_utc_with_its_recurrence_id(phone, events):
+    from icalendar import Calendar
+
+    calendar.edit_occurrence(
+        events["weekly"],
+        "2026-11-17T18:00:00",
+        title="yoga (late)",
+        start="2026-11-17T20:00:00",
+        end="2026-11-17T21:00:00",
+    )
+    data = '<c:calendar-data><c:expand start="20261110T000000Z" end="20261120T000000Z"/></c:calendar-data>'
+    found = responses(
+        phone.report(
+            PERSONAL, time_range("20261110T000000Z", "20261120T000000Z", f"<d:getetag/>{data}")
+        )
+    )
+    text = found[href(events["weekly"])]["props"][f"{C}calendar-data"].text
+    vevents = Calendar.from_ical(text).walk("VEVENT")
+    assert [
+        (
+            str(v["SUMMARY"]),
+            v.decoded("DTSTART").isoformat(),
+            v.decoded("RECURRENCE-ID").isoformat(),
+        )
+        for v in vevents
+    ] == [
+        ("yoga", "2026-11-10T17:00:00+00:00", "2026-11-10T17:00:00+00:00"),
+        ("yoga (late)", "2026-11-17T19:00:00+00:00", "2026-11-17T17:00:00+00:00"),
+    ]
+    assert all("RRULE" not in v for v in vevents) and "VTIMEZONE" not in text
