@@ -61,7 +61,7 @@ def _answer(
         bodies_of(rows)  # read and rendered in batches, then remembered for `fill`
     for row in rows:
         href = object_href(row.collection, row.name)
-        item = Target(OBJECT_KIND, href, target.state, target.collection, row, expansion)
+        item = Target(OBJECT_KIND, href, target.state, target.collection, row, expansion=expansion)
         found, missing = fill(item, mode, wanted)
         if tag(CALDAV, "calendar-data") in wanted and tag(CALDAV, "calendar-data") not in found:
             answer.add_status(item.href, 404)  # stopped being live while we answered
