@@ -21,7 +21,14 @@ from dav.resources import X_PROPERTIES
 from dav.xml import CALDAV, DavError, tag
 from events import calendar, log
 from events.ics.compare import same_event
-from events.ics.read import Incoming, NotICalendar, component_uid, read_calendar, read_vevent
+from events.ics.read import (
+    MAX_TITLE,
+    Incoming,
+    NotICalendar,
+    component_uid,
+    read_calendar,
+    read_vevent,
+)
 from events.ics.times import ComponentSkipped, local_recurrence_id
 from events.index.fold import catch_up
 from events.index.history import register_of
@@ -84,15 +91,12 @@ def parse(data: bytes) -> Parsed:
     for position, component in enumerate(read.vevents, 1):
         uid = component_uid(component, position)
         uids.add(uid)
+        _check_keepable(component)
         extras = _extras(component)
         try:
             incoming = read_vevent(component, position, read.zones)
         except ComponentSkipped as e:
             raise refuse(str(e), "valid-calendar-data") from None
-        if incoming.notes and any(
-            "not supported" in n or "ignored" in n or "only the first" in n for n in incoming.notes
-        ):
-            raise refuse("; ".join(incoming.notes))
         if incoming.event is not None and extras:
             incoming.event[X_PROPERTIES] = extras
         parsed = parsed or Parsed(uid)
@@ -119,6 +123,17 @@ def check_components(data: bytes) -> None:
                 f"{name.decode()} cannot be stored: this calendar holds events only",
                 "supported-calendar-component",
             )
+
+
+def _check_keepable(component) -> None:
+    """What the reader would change rather than keep (it notes it for an import; here it is refused)."""
+    rules = component.get("RRULE")
+    if isinstance(rules, list) and len(rules) > 1:
+        raise refuse("an event with more than one RRULE cannot be stored")
+    if rules is not None and "RECURRENCE-ID" in component:
+        raise refuse("an occurrence (RECURRENCE-ID) cannot have its own RRULE")
+    if len(str(component.get("SUMMARY", ""))) > MAX_TITLE:
+        raise refuse(f"a title has at most {MAX_TITLE} characters")
 
 
 def _extras(component) -> list[list]:

@@ -162,3 +162,16 @@ def test_a_todo_is_refused(phone):
 def test_not_icalendar_is_refused(phone):
     response = phone.put(PERSONAL + "x.ics", "hello")
     assert response.status_code == 403 and b"valid-calendar-data" in response.content
+
+
+def test_a_title_too_long_to_keep_is_refused_not_shortened(phone):
+    response = phone.put(
+        PERSONAL + "standup.ics", ics(STANDUP.replace("SUMMARY:Standup", "SUMMARY:" + "x" * 501))
+    )
+    assert response.status_code == 403 and b"at most 500 characters" in response.content
+
+
+def test_an_override_with_its_own_rule_is_refused(phone):
+    moved = "UID:standup@phone\r\nRECURRENCE-ID;TZID=Europe/Berlin:20261104T093000\r\nDTSTART;TZID=Europe/Berlin:20261104T110000\r\nRRULE:FREQ=DAILY\r\nSUMMARY:x"
+    response = phone.put(PERSONAL + "standup.ics", ics(STANDUP, moved))
+    assert response.status_code == 403 and b"cannot have its own RRULE" in response.content
