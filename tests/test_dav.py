@@ -187,11 +187,17 @@ def test_the_site_root_answers_a_calendar_app_and_still_shows_the_page(phone, ow
 
 def test_options_says_what_the_server_speaks_without_credentials(client):
     response = client.options("/dav/calendars/personal/")
-    assert response.status_code == 200 and "calendar-access" in response["DAV"] and "REPORT" in response["Allow"]
+    assert (
+        response.status_code == 200
+        and "calendar-access" in response["DAV"]
+        and "REPORT" in response["Allow"]
+    )
 
 
 def test_the_command_says_what_is_missing_in_one_line(owner):
-    with pytest.raises(CommandError, match="one of the arguments --create --list --revoke is required"):
+    with pytest.raises(
+        CommandError, match="one of the arguments --create --list --revoke is required"
+    ):
         call_command("app_password")
     with pytest.raises(CommandError, match="at most 100 characters"):
         call_command("app_password", "--create", "x" * 101)
