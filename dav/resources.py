@@ -123,7 +123,6 @@ def _body(item: LiveEvent) -> bytes:
         vevents, [item.series.event, *(o.event for o in item.overrides)], strict=True
     ):
         add_x_properties(vevent, event)
-    cal = build_calendar([])  # PRODID, VERSION, CALSCALE
     spans: dict[str, tuple[int, int]] = {}
     for vevent in vevents:
         start = vevent.decoded("DTSTART")
@@ -132,11 +131,19 @@ def _body(item: LiveEvent) -> bytes:
         if isinstance(start, datetime) and key and key not in ("UTC", "Etc/UTC"):
             first, last = spans.get(key, (start.year, start.year))
             spans[key] = (min(first, start.year), max(last, _last_year(vevent, start)))
-    for tzid in sorted(spans):
-        cal.add_component(_vtimezone(tzid, *spans[tzid]))
-    for vevent in vevents:
-        cal.add_component(vevent)
-    return cal.to_ical()
+    # The VCALENDAR's lines, each VTIMEZONE's (made and written once per zone
+    # and years: most of a body's lines), then the events'.
+    head, tail = _frame()
+    zones = [_vtimezone(tzid, *spans[tzid]) for tzid in sorted(spans)]
+    return b"".join([head, *zones, *(vevent.to_ical() for vevent in vevents), tail])
+
+
+@lru_cache(maxsize=1)
+def _frame() -> tuple[bytes, bytes]:
+    """The VCALENDAR around the components: PRODID, VERSION, CALSCALE as the export writes them."""
+    text = build_calendar([]).to_ical()
+    end = text.rindex(b"END:VCALENDAR")
+    return text[:end], text[end:]
 
 
 def _last_year(vevent: Event, start: datetime) -> int:
@@ -150,10 +157,11 @@ def _last_year(vevent: Event, start: datetime) -> int:
 
 
 @lru_cache(maxsize=512)
-def _vtimezone(tzid: str, first: int, last: int) -> Timezone:
-    return Timezone.from_tzid(
+def _vtimezone(tzid: str, first: int, last: int) -> bytes:
+    zone = Timezone.from_tzid(
         tzid, first_date=date(first, 1, 1), last_date=date(min(last + 1, 9998), 12, 31)
     )
+    return zone.to_ical()
 
 
 def add_x_properties(vevent: Event, event: dict) -> None:
