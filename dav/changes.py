@@ -1,15 +1,15 @@
 """What changed, for ETags, ctags and sync-collection (RFC 6578).
 
-`refresh` brings the resource table up to date with the log, as the index's
-`catch_up` does: it reads the entries that arrived since its cursor, and for
-each event they touch asks the index what that event is now (live or not,
-in which collection, its ETag). Every change to a resource takes the next
+`refresh` brings the resource table up to date with the index, as the
+index's `catch_up` does with the log: for each event whose index rows
+changed since it last looked, it asks the index what that event is now
+(live or not, in which collection, its ETag). Every change to a resource takes the next
 value of one counter, so a collection's sync token is the greatest counter
 value among its resources, tombstones included; "what changed since token
 n" is the rows above n. Every DAV request refreshes first, so an edit made
 on the web page or received from a peer shows in the ctag and the sync
 token of the next request. Tombstones are kept, so every token of the
-current epoch stays valid; replacing the log starts a new epoch.
+current epoch stays valid.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from django.db.models import Max
 
 from dav import collections
 from dav.models import DavResource, DavState
-from events import log
 from events.index.fold import catch_up
-from events.index.registers import DEL, PUT
 from events.models import IndexCursor, IndexKey
 from events.routers import INDEX_DB
 
@@ -54,42 +52,42 @@ def _state() -> DavState:
     return state
 
 
-def _index_arrival() -> int:
-    return (
-        IndexCursor.objects.using(INDEX_DB).filter(pk=1).values_list("arrival", flat=True).first()
-        or 0
+def _index_mark() -> tuple[int, str]:
+    """The highest index row id and the index's version. The fold never
+    updates a row: it deletes the rows of the keys an entry changed and
+    inserts new ones, whose ids (AUTOINCREMENT, a sequence) are higher than
+    any before; and every batch it writes takes a new version."""
+    top = IndexKey.objects.using(INDEX_DB).aggregate(top=Max("pk"))["top"] or 0
+    version = (
+        IndexCursor.objects.using(INDEX_DB).filter(pk=1).values_list("version", flat=True).first()
+        or ""
     )
+    return top, version
 
 
 def refresh() -> DavState:
-    """Bring every collection's resources up to date with what the index has folded."""
+    """Bring every collection's resources up to date with the index: the
+    events whose index rows were rewritten since the last refresh, and those
+    whose rows are gone, are compared with what the table holds. Entries
+    sealed for a calendar's audience say nothing readable about their event,
+    so the index, not the log, says what changed."""
     catch_up()
-    folded = _index_arrival()
+    top, version = _index_mark()
     state = _state()
-    if state.arrival == folded:
+    if (state.seen, state.version) == (top, version):
         return state
     with transaction.atomic():
         state = DavState.objects.select_for_update().get(pk=1)
-        if state.arrival > log.last_arrival():  # the log was replaced: every old token is void
-            DavResource.objects.all().delete()
-            state.arrival, state.counter, state.epoch = 0, 0, uuid.uuid4().hex[:12]
-        if state.arrival >= folded:  # nothing new, or another process is rebuilding the index
-            state.save()
-            return state
-        uids: set[str] = set()
-        cursor = state.arrival
-        while cursor < folded and (batch := log.entries_since(cursor, 5000)):
-            for arrival, entry in batch:
-                if arrival > folded:
-                    break
-                body = entry.body
-                if body.get("type") in (PUT, DEL) and isinstance(body.get("uid"), str):
-                    uids.add(body["uid"])
-                cursor = arrival
+        if top < state.seen:  # the index was made again from nothing: compare every event
+            state.seen = 0
+        rows = IndexKey.objects.using(INDEX_DB)
+        uids = set(rows.filter(pk__gt=state.seen).values_list("uid", flat=True))
+        live = set(DavResource.objects.filter(deleted=False).values_list("uid", flat=True))
+        uids |= live - set(rows.values_list("uid", flat=True).distinct())
         ordered = sorted(uids)
         for start in range(0, len(ordered), CHUNK):
             state.counter = _apply(ordered[start : start + CHUNK], state.counter)
-        state.arrival = folded
+        state.seen, state.version = top, version
         state.save()
     return state
 

@@ -23,12 +23,14 @@ class AppPassword(models.Model):
 
 
 class DavState(models.Model):
-    """One row: how far into the log's arrival counter the resources were
-    brought up to date, the change counter (every change to a resource takes
-    the next number), and an epoch that tokens carry, so that a token from
-    before the table was rebuilt is told apart from a current one."""
+    """One row: how far the resources were brought up to date with the index
+    (the highest index row id seen, as rows are rewritten with new ids when
+    they change, and the index's version), the change counter (every change
+    to a resource takes the next number), and an epoch that tokens carry, so
+    that a token from before this table was emptied is told apart."""
 
-    arrival = models.BigIntegerField(default=0)
+    seen = models.BigIntegerField(default=0)
+    version = models.CharField(max_length=32, blank=True, default="")
     counter = models.BigIntegerField(default=0)
     epoch = models.CharField(max_length=32)
 

@@ -28,7 +28,8 @@ class Migration(migrations.Migration):
             name='DavState',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('arrival', models.BigIntegerField(default=0)),
+                ('seen', models.BigIntegerField(default=0)),
+                ('version', models.CharField(blank=True, default='', max_length=32)),
                 ('counter', models.BigIntegerField(default=0)),
                 ('epoch', models.CharField(max_length=32)),
             ],
