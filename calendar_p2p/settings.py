@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from events.identity import load_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +50,12 @@ INSTANCE_NAME = env("INSTANCE_NAME")
 CALENDAR_TIME_ZONE = env("TIME_ZONE")
 # For tests and demos only: a fixed "now" (ISO datetime) for the calendar (events/clock.py).
 CALENDAR_NOW = env("CALENDAR_NOW")
+
+# "mirror": a headless instance with no calendar of its own that stores and
+# relays the feeds of the instances that name it (docs/PROTOCOL.md section 6.8).
+MODE = env("MODE", "calendar")
+if MODE not in ("calendar", "mirror"):
+    raise ImproperlyConfigured(f"MODE must be calendar or mirror, not {MODE!r}")
 
 # Dial private, loopback and link-local addresses that peers name even when
 # this instance's own public URL is not on such a network (sync/dialer.py).

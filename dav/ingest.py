@@ -80,8 +80,6 @@ def parse(data: bytes) -> Parsed:
         read = read_calendar(data)
     except NotICalendar as e:
         raise refuse(f"not iCalendar: {e}", "valid-calendar-data") from None
-    if read.problems:
-        raise refuse("; ".join(read.problems.values()), "valid-calendar-data")
     if not read.vevents:
         raise refuse(
             "only events (VEVENT) can be stored in this calendar", "supported-calendar-component"

@@ -51,6 +51,7 @@ class Instance:
         public_url: str | None = None,
         now: str | None = None,
         tz: str | None = None,
+        mode: str | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.name = name
@@ -59,6 +60,7 @@ class Instance:
         self.public_url = public_url or self.url  # what peers are told to dial (e.g. a proxy)
         self.now = now  # the calendar's fixed "now" (CALENDAR_NOW), None for the real time
         self.tz = tz  # the instance's zone (TIME_ZONE), None for the inherited one
+        self.mode = mode  # MODE: "mirror" for a mirror, None for a calendar
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir / "daphne.log"
         if not self.data_dir.exists():
@@ -96,6 +98,8 @@ class Instance:
             env["CALENDAR_NOW"] = self.now
         if self.tz is not None:
             env["TIME_ZONE"] = self.tz
+        if self.mode is not None:
+            env["MODE"] = self.mode
         return env
 
     def launch(self) -> Instance:

@@ -29,3 +29,11 @@ def author_names() -> dict[str, str]:
 
 def author_label(author: str, names: dict[str, str]) -> str:
     return names.get(author) or f"{author[:12]}…"
+
+
+def paired_authors() -> set[str]:
+    """The author ids of paired peers (not blocked ones); through the app registry, as above."""
+    if not apps.is_installed("sync"):
+        return set()
+    peer = apps.get_model("sync", "Peer")
+    return set(peer.objects.filter(state=peer.PAIRED).values_list("author", flat=True))

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from events import log
+from events.calendars.manage import CalendarRefused, body_for, default_calendar
 from events.entry import Entry
 from events.index.fold import catch_up
-from events.index.history import register_of
+from events.index.history import calendar_of_uid, register_of
 from events.index.registers import DEL, PUT, Register
 from events.index.rows import EventSkipped, check_event
+from events.models import IndexKey
 from events.occurrences import occurrence_of, recurrence_id
 from events.recurrence.timing import RecurrenceError, format_local, parse_local
+from events.routers import INDEX_DB
 
 EVENT_FIELDS = ("title", "start", "end", "all_day", "tz", "rrule", "exdates", "location", "description")
 
@@ -33,6 +36,7 @@ class Written:
     recurrence_id: str | None
     entry: Entry
     event: dict | None  # None for deletions
+    calendar: str = ""
 
 
 def new_uid() -> str:
@@ -95,22 +99,29 @@ def _check(event: dict, *, override: bool = False) -> None:
         raise CalendarError(str(e)) from None
 
 
-def _register(uid: str, rid: str | None) -> Register | None:
+def _register(uid: str, rid: str | None, calendar: str) -> Register | None:
     catch_up()
-    return register_of(uid, rid)
+    return register_of(uid, rid, calendar=calendar)
 
 
-def _current(uid: str, rid: str | None = None) -> tuple[Register, dict]:
-    register = _register(uid, rid)
+def _current(uid: str, rid: str | None = None, *, calendar: str | None = None) -> tuple[str, Register, dict]:
+    """The calendar, register and shown event of a key; CalendarError when nothing is shown."""
+    catch_up()
+    calendar = calendar if calendar is not None else calendar_of_uid(uid)
+    register = register_of(uid, rid, calendar=calendar) if calendar is not None else None
     event = register.shown_event() if register is not None else None
-    if register is None or event is None:
+    if calendar is None or register is None or event is None:
         what = f"occurrence {rid} of {uid}" if rid else f"event {uid}"
         raise CalendarError(f"no {what}")
-    return register, dict(event)
+    return calendar, register, dict(event)
 
 
-def _write(body: dict, links: list[str]) -> Entry:
-    entry = log.append_local(body, links=links)
+def _write(body: dict, links: list[str], calendar: str) -> Entry:
+    try:
+        signed = body_for(body, calendar)
+    except CalendarRefused as e:
+        raise CalendarError(str(e)) from None
+    entry = log.append_local(signed, links=links)
     catch_up()
     return entry
 
@@ -122,8 +133,9 @@ def _rid(value: str | None) -> str | None:
         raise CalendarError(str(e)) from None
 
 
-def create_event(draft: dict | None = None, *, uid: str | None = None, **fields) -> Written:
-    """Write a new event from a parser draft and/or fields; a uid is made up."""
+def create_event(draft: dict | None = None, *, uid: str | None = None, calendar: str | None = None, **fields) -> Written:
+    """Write a new event from a parser draft and/or fields, in `calendar`
+    (default: the one quick-add uses); a uid is made up."""
     event = event_from_draft({**(draft or {}), **fields})
     if draft is not None and isinstance(event["title"], str) and not event["title"].strip():
         event["title"] = UNTITLED  # "tomorrow 3pm" typed alone is an event, as in other calendars
@@ -131,29 +143,34 @@ def create_event(draft: dict | None = None, *, uid: str | None = None, **fields)
         event["end"] = _default_end(event["start"])
     _check(event)
     uid = uid or new_uid()
-    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [])
-    return Written(uid, None, entry, event)
+    if calendar is None:
+        try:
+            calendar = default_calendar()
+        except CalendarRefused as e:
+            raise CalendarError(str(e)) from None
+    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [], calendar)
+    return Written(uid, None, entry, event, calendar)
 
 
-def edit_series(uid: str, **changes) -> Written:
+def edit_series(uid: str, *, calendar: str | None = None, **changes) -> Written:
     """Change fields of the whole event (or series); links every head."""
-    register, event = _current(uid)
+    calendar, register, event = _current(uid, calendar=calendar)
     event = _merge(event, changes)
     _check(event)
-    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, register.heads)
-    return Written(uid, None, entry, event)
+    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, register.heads, calendar)
+    return Written(uid, None, entry, event, calendar)
 
 
-def edit_occurrence(uid: str, recurrence_id: str, **changes) -> Written:
+def edit_occurrence(uid: str, recurrence_id: str, *, calendar: str | None = None, **changes) -> Written:
     """Override one occurrence of a series (moved, retitled, ...)."""
     rid = _rid(recurrence_id)
     assert rid is not None
-    _, series = _current(uid)
+    calendar, _, series = _current(uid, calendar=calendar)
     if not series.get("rrule"):
         raise CalendarError(f"event {uid} does not repeat; edit it with edit_series")
-    register = _register(uid, rid)
+    register = _register(uid, rid, calendar)
     if register is not None and not register.deleted:
-        _, base = _current(uid, rid)
+        _, _, base = _current(uid, rid, calendar=calendar)
         links = register.heads
     else:
         try:
@@ -164,31 +181,55 @@ def edit_occurrence(uid: str, recurrence_id: str, **changes) -> Written:
     event = _merge(base, changes)
     event["rrule"], event["exdates"] = None, []
     _check(event, override=True)
-    entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links)
-    return Written(uid, rid, entry, event)
+    entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links, calendar)
+    return Written(uid, rid, entry, event, calendar)
 
 
-def cancel_occurrence(uid: str, recurrence_id: str) -> Written:
+def cancel_occurrence(uid: str, recurrence_id: str, *, calendar: str | None = None) -> Written:
     rid = _rid(recurrence_id)
-    _current(uid)
-    register = _register(uid, rid)
-    entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, register.heads if register else [])
-    return Written(uid, rid, entry, None)
+    calendar, _, _ = _current(uid, calendar=calendar)
+    register = _register(uid, rid, calendar)
+    entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, register.heads if register else [], calendar)
+    return Written(uid, rid, entry, None, calendar)
 
 
-def delete_event(uid: str) -> Written:
+def delete_event(uid: str, *, calendar: str | None = None) -> Written:
     """Delete the event or the whole series."""
-    register, _ = _current(uid)
-    entry = _write({"type": DEL, "uid": uid, "recurrence_id": None}, register.heads)
-    return Written(uid, None, entry, None)
+    calendar, register, _ = _current(uid, calendar=calendar)
+    entry = _write({"type": DEL, "uid": uid, "recurrence_id": None}, register.heads, calendar)
+    return Written(uid, None, entry, None, calendar)
 
 
-def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | None = None, **changes) -> Written:
+def move_event(uid: str, to: str, *, calendar: str | None = None) -> list[Written]:
+    """Move an event (a series with its edited occurrences) to calendar `to`:
+    written anew there, then deleted where it was. What peers already
+    received from the old calendar stays with them."""
+    calendar, _, _ = _current(uid, calendar=calendar)
+    if to == calendar:
+        raise CalendarError("the event is already in that calendar")
+    rids = sorted(IndexKey.objects.using(INDEX_DB).filter(calendar=calendar, uid=uid, deleted=False)
+                  .exclude(rid="").values_list("rid", flat=True))
+    written = []
+    for rid in [None, *rids]:
+        _, register, event = _current(uid, rid, calendar=calendar)
+        target = _register(uid, rid, to)
+        entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, target.heads if target else [], to)
+        written.append(Written(uid, rid, entry, event, to))
+    for rid in [*rids, None]:
+        _, register, _ = _current(uid, rid, calendar=calendar)
+        entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, register.heads, calendar)
+        written.append(Written(uid, rid, entry, None, calendar))
+    return written
+
+
+def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | None = None,
+                     calendar: str | None = None, **changes) -> Written:
     """End a conflict: write the value of head `keep` (default: the primary
     one), with `changes`, linking every head."""
     rid = _rid(recurrence_id)
-    register = _register(uid, rid)
-    if register is None or not register.heads:
+    calendar = calendar if calendar is not None else calendar_of_uid(uid)
+    register = _register(uid, rid, calendar) if calendar is not None else None
+    if calendar is None or register is None or not register.heads:
         raise CalendarError(f"nothing stored for {uid}")
     heads = register.heads
     keep = keep or register.shown() or heads[0]
@@ -202,5 +243,5 @@ def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | 
         event = _merge(body["event"], changes)
         _check(event, override=rid is not None)
         new = {"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}
-    entry = _write(new, heads)
-    return Written(uid, rid, entry, event)
+    entry = _write(new, heads, calendar)
+    return Written(uid, rid, entry, event, calendar)

@@ -1,4 +1,4 @@
-"""The instance's identity: its Ed25519 key pair and Django secret (docs/PROTOCOL.md section 1).
+"""The instance's identity: its Ed25519 and X25519 key pairs and Django secret (docs/PROTOCOL.md section 1).
 
 Both live as files in DATA_DIR, mode 0600, created atomically on first start
 and never overwritten: losing or replacing the key would turn this instance
@@ -12,8 +12,10 @@ import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 KEY_FILE = "identity.key"
+ENCRYPTION_KEY_FILE = "encryption.key"  # X25519: calendars' keys are sealed to it (docs/PROTOCOL.md section 6)
 SECRET_FILE = "secret_key"
 
 
@@ -50,6 +52,12 @@ def load_or_create_signing_key(data_dir: Path) -> Ed25519PrivateKey:
     fresh = Ed25519PrivateKey.generate().private_bytes_raw().hex().encode()
     seed = create_file_once(Path(data_dir) / KEY_FILE, fresh).decode().strip()
     return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed))
+
+
+def load_or_create_encryption_key(data_dir: Path) -> X25519PrivateKey:
+    fresh = X25519PrivateKey.generate().private_bytes_raw().hex().encode()
+    seed = create_file_once(Path(data_dir) / ENCRYPTION_KEY_FILE, fresh).decode().strip()
+    return X25519PrivateKey.from_private_bytes(bytes.fromhex(seed))
 
 
 def author_id(key: Ed25519PrivateKey) -> str:

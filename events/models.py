@@ -97,6 +97,7 @@ class IndexKey(models.Model):
     instant depends on the viewer); `span_end` is null for open-ended series.
     """
 
+    calendar = models.CharField(max_length=100, blank=True, default="")  # events.calendars.bodies.ref; "" legacy
     uid = models.CharField(max_length=255)
     rid = models.CharField(max_length=32, blank=True, default="")  # "" for the series
     state = models.TextField()  # JSON of events.index.registers.Register
@@ -111,13 +112,61 @@ class IndexKey(models.Model):
     span_end = models.DateTimeField(null=True)
     long = models.BooleanField(default=False)  # span longer than SHORT_SPAN, or open-ended: read once per version
     marks = models.TextField(blank=True, default="")  # JSON: COUNT rule checkpoints
+    busy = models.BooleanField(default=False)  # only the times can be read here (a free/busy member)
 
     class Meta:
         db_table = "index_key"
-        constraints = [models.UniqueConstraint(fields=["uid", "rid"], name="index_key_uid_rid")]
+        constraints = [models.UniqueConstraint(fields=["calendar", "uid", "rid"], name="index_key_calendar_uid_rid")]
         indexes = [
             models.Index(fields=["span_start"], name="index_key_span"),
+            models.Index(fields=["uid"], name="index_key_uid"),
         ]
+
+
+class IndexCalendar(models.Model):
+    """A calendar as its owner's latest `calendar` entry describes it
+    (docs/PROTOCOL.md section 6), and what this instance may do in it.
+    `keys` holds the epoch keys this instance could open: like every index
+    table it is rebuilt from the log and the instance's own key files."""
+
+    ref = models.CharField(max_length=100, unique=True)
+    owner = models.CharField(max_length=64)
+    seq = models.BigIntegerField(default=0)  # the owner's seq of the latest calendar entry folded
+    public = models.BooleanField(default=False)
+    deleted = models.BooleanField(default=False)
+    epoch = models.IntegerField(default=0)
+    name = models.CharField(max_length=100, blank=True, default="")
+    colour = models.CharField(max_length=7, blank=True, default="")
+    members = models.TextField(default="{}")  # JSON: author -> role
+    editors = models.TextField(default="{}")  # JSON: author -> [[since, until or null], ...]
+    keys = models.TextField(default="{}")  # JSON: epoch -> {"busy": hex, "details": hex}
+    my_role = models.CharField(max_length=8, blank=True, default="")  # owner, editor, details, busy or ""
+
+    class Meta:
+        db_table = "index_calendar"
+
+
+class IndexCalendarEntry(models.Model):
+    """Which entries write to which calendar, so a calendar can be folded
+    again when its audience or keys change."""
+
+    calendar = models.CharField(max_length=100)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "index_calendar_entry"
+        constraints = [models.UniqueConstraint(fields=["calendar", "hash"], name="index_calendar_entry_unique")]
+
+
+class IndexPublishedKey(models.Model):
+    """Each author's X25519 public key from its latest `key.publish` entry."""
+
+    author = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField()
+    x25519 = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "index_published_key"
 
 
 class IndexCursor(models.Model):
@@ -141,3 +190,20 @@ class Preference(models.Model):
 
     class Meta:
         db_table = "events_preference"
+
+
+class IndexDirectory(models.Model):
+    """Entries about who relays for whom (docs/PROTOCOL.md section 6.8): the
+    mirror each author names (`mirror`), the invites a mirror may accept for
+    its owner (`invite`), and the peers a mirror paired for its owner
+    (`mirror.paired`). `subject` is the mirror, the token's hash or the peer."""
+
+    kind = models.CharField(max_length=16)
+    author = models.CharField(max_length=64)
+    subject = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+    body = models.TextField()
+
+    class Meta:
+        db_table = "index_directory"
+        constraints = [models.UniqueConstraint(fields=["kind", "author", "subject"], name="index_directory_unique")]

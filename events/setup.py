@@ -184,11 +184,26 @@ def _set_up() -> None:
             count = rebuild()
             if count:
                 logger.info("the index was made again from the %d log entries", count)
+        _own_calendar_entries()
     except DatabaseError as e:
         raise SetupError(f"cannot set up the databases in DATA_DIR {data_dir()}: {e}") from None
     fingerprint = _fingerprint()
     if fingerprint is not None:
         _write_stamp(fingerprint)
+
+
+def _own_calendar_entries() -> None:
+    """Publish the encryption key and make the Personal calendar; while
+    writes are held (a restored backup), the first write does it later."""
+    from events import log
+    from events.calendars.own import ensure_own_entries
+
+    if settings.MODE == "mirror":
+        return
+    try:
+        ensure_own_entries()
+    except log.LocalWritesHeld as e:
+        logger.warning("calendar set-up waits: %s", e)
 
 
 def _migrate(alias: str) -> bool:

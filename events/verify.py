@@ -14,7 +14,7 @@ from django.db import transaction
 
 from events import log
 from events.entry import EntryInvalid, check_linkage, check_prev, parse_entry
-from events.models import Feed, IndexCursor, IndexKey, LogEntry
+from events.models import Feed, IndexKey, LogEntry
 
 MAX_PROBLEMS = 100
 
@@ -81,30 +81,23 @@ COLUMNS = ("state", "kind", "deleted", "skipped", "conflict", "shown", "event")
 
 def index_matches_log() -> list[str]:
     """Differences between the index (caught up) and a fresh fold of the same
-    entries; empty when they agree. Holds the index's write lock meanwhile, so
-    a running server's catch-up waits instead of moving the index under us."""
-    from events.index.fold import catch_up
-    from events.index.registers import Key, Register, key_of
-    from events.index.rows import build_row
+    entries; empty when they agree. The fresh fold is made in a savepoint and
+    rolled back, holding the index's write lock meanwhile, so a running
+    server's catch-up waits instead of moving the index under us."""
+    from events.index.fold import catch_up, rebuild
     from events.routers import INDEX_DB
 
-    catch_up()
+    def rows() -> dict:
+        values = IndexKey.objects.using(INDEX_DB).values_list("calendar", "uid", "rid", *COLUMNS)
+        return {r[:3]: r[3:] for r in values.iterator(chunk_size=2000)}
+
     with transaction.atomic(using=INDEX_DB):
-        upto = IndexCursor.objects.using(INDEX_DB).values_list("arrival", flat=True).first() or 0
-        rows = IndexKey.objects.using(INDEX_DB).values_list("uid", "rid", *COLUMNS)
-        current = {(r[0], r[1]): r[2:] for r in rows.iterator(chunk_size=2000)}
-        registers: dict[Key, Register] = {}
-        cursor = 0
-        while batch := [(a, e) for a, e in log.entries_since(cursor, 5000) if a <= upto]:
-            for _, entry in batch:
-                key = key_of(entry.body)
-                if key is not None:
-                    registers.setdefault(key, Register()).add(entry)
-            cursor = batch[-1][0]
-    fresh = {}
-    for key, register in registers.items():
-        row = build_row(key, register)
-        fresh[key] = tuple(getattr(row, c) for c in COLUMNS)
+        catch_up()
+        current = rows()
+        savepoint = transaction.savepoint(using=INDEX_DB)
+        rebuild()
+        fresh = rows()
+        transaction.savepoint_rollback(savepoint, using=INDEX_DB)
     keys = sorted(set(current) | set(fresh))
-    return [f"index key {uid} {rid or '-'} differs from a fresh fold of the log" for uid, rid in keys
-            if current.get((uid, rid)) != fresh.get((uid, rid))]
+    return [f"index key {uid} {rid or '-'} differs from a fresh fold of the log" for calendar, uid, rid in keys
+            if current.get((calendar, uid, rid)) != fresh.get((calendar, uid, rid))]

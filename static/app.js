@@ -87,7 +87,8 @@
       if (data.text) preview.appendChild(highlighted(data.text, data.spans));
       if (data.ok) {
         var dl = el("dl");
-        [["What", data.summary.title], ["When", data.summary.when], ["How often", data.summary.repeat], ["Where", data.summary.where]]
+        [["What", data.summary.title], ["When", data.summary.when], ["How often", data.summary.repeat], ["Where", data.summary.where],
+         ["Spelling", data.summary.corrected]]
           .forEach(function (pair) {
             if (!pair[1]) return;
             var item = el("div");
@@ -96,6 +97,9 @@
             dl.appendChild(item);
           });
         preview.appendChild(dl);
+        showError("");
+      } else if (data.hint) {
+        preview.appendChild(el("p", "qa-hint", data.hint));
         showError("");
       } else {
         showError(data.error);

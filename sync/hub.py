@@ -37,6 +37,8 @@ class Hub:
         self.open: set[Session] = set()  # every started session that is not closed yet
         self.vector: dict[str, int] = {}
         self.blocked: set[str] = set()
+        self.audiences: dict[str, set[str] | None] = {}  # author -> who may receive its feed; absent: anyone
+        self.owners: set[str] = set()  # the authors we are the mirror of: they receive every feed
         self.arrival = -1
         self.keep_running = False
         self.peers_changed: asyncio.Event | None = None
@@ -108,7 +110,7 @@ class Hub:
         return s is not None and not s.closed
 
     async def refresh_vector(self) -> dict[str, int]:
-        self.arrival, self.vector, self.blocked = await store.snapshot()
+        self.arrival, self.vector, self.blocked, self.audiences, self.owners = await store.snapshot()
         return self.vector
 
     async def _run(self) -> None:

@@ -44,6 +44,7 @@ class EntryStreams(ABC):
     last_error: str
     key: str | None
     their_have: dict[str, int] | None
+    streaming: bool
     their_vec: dict[str, int]
     sent_upto: dict[str, int]
     forked: set[str]
@@ -55,6 +56,18 @@ class EntryStreams(ABC):
     @abstractmethod
     async def _send(self, text: str) -> None:
         """Send one frame to the other side (the session provides it)."""
+
+    def may_send(self, author: str) -> bool:
+        """The relay rule (docs/PROTOCOL.md sections 6.6 and 6.8): our own feed
+        goes to every paired peer, an author's feed back to that author, every
+        feed to the owners we are the mirror of, any other feed only to its
+        audience; blocked feeds to no one."""
+        if author in self.hub.blocked or self.key is None:
+            return False
+        if author in (self.me, self.key) or self.key in self.hub.owners:  # a mirror's owner gets every feed
+            return True
+        audience = self.hub.audiences.get(author)
+        return audience is None or self.key in audience
 
     def _merge_their(self, feeds: dict[str, int]) -> None:
         for author, seq in feeds.items():
@@ -114,11 +127,10 @@ class EntryStreams(ABC):
     # -- sending entries --------------------------------------------------------
 
     def _todo(self) -> dict[str, int]:
-        blocked = self.hub.blocked
         return {
             a: self.sent_upto.get(a, 0)
             for a, s in self.hub.vector.items()
-            if s > self.sent_upto.get(a, 0) and a not in blocked
+            if s > self.sent_upto.get(a, 0) and self.may_send(a)
         }
 
     async def _send_loop(self) -> None:
@@ -135,7 +147,7 @@ class EntryStreams(ABC):
 
     async def _stream_feed(self, author: str) -> None:
         after = self.sent_upto.get(author, 0)
-        while not self.closed and author not in self.hub.blocked:
+        while not self.closed and self.may_send(author):
             batch = await store.read(author, after)
             if not batch:
                 return
@@ -161,11 +173,12 @@ class EntryStreams(ABC):
     def caught_up(self) -> bool:
         """Both sides hold what the other showed (blocked and forked feeds aside)
         and every frame we sent was acknowledged."""
-        if not self.admitted or self.their_have is None or self.closed:
+        if not self.admitted or self.their_have is None or not self.streaming or self.closed:
             return False
         if self.frames_in_flight or self.busy or self._todo() or self.sending:
             return False
         vector, skip = self.hub.vector, self.hub.blocked | self.forked
+        # feeds it may not receive from us it may still hold from elsewhere: those do not count
         return all(vector.get(a, 0) >= s for a, s in self.their_have.items() if a not in skip)
 
     def status_row(self, *, connected: bool) -> dict:
@@ -177,7 +190,8 @@ class EntryStreams(ABC):
             "sent": self.sent_total - self.sent_flushed,
             "received": self.received_total - self.received_flushed,
             # a peer may claim absurd seqs: clamp the sums to what the database column holds
-            "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items() if a not in blocked)),
+            "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items()
+                                                    if self.may_send(a))),
             "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
             "last_error": self.last_error,
         }

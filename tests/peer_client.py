@@ -74,7 +74,7 @@ class PeerClient:
     async def send_bytes(self, data: bytes):
         await self.comm.send_to(bytes_data=data)
 
-    async def hello(self, invite=None, v=1, url="http://peer.example"):
+    async def hello(self, invite=None, v=protocol.VERSION, url="http://peer.example"):
         await self.send({"type": "hello", "v": v, "key": self.id, "nonce": self.nonce, "name": self.name, "url": url, "invite": invite})
 
     def auth_frame(self):

@@ -12,8 +12,10 @@ OURS = (*PRODUCTION, "devtools", "tests", "bench")
 # No Django, Channels or ASGI, and no project module that is not pure itself.
 PURE = (
     "events.canonical", "events.entry", "events.occurrences", "events.schedule", "events.recurrence",
-    "events.index.registers", "events.index.expand",
+    "events.index.registers", "events.index.expand", "events.sealing", "events.calendars.bodies",
+    "events.calendars.keys",
     "events.ics.read", "events.ics.write", "events.ics.times", "events.ics.compare",
+    "events.ics.zones", "events.ics.extra_dates", "events.ics.this_and_future", "events.ics.grouping",
     "sync.protocol",
 )
 FRAMEWORKS = ("django", "channels", "daphne", "asgiref")
@@ -26,8 +28,9 @@ LAYERS = [
      "events.identity", "events.preferences", "events.throttle", "events.management.base"),
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
     ("events.log", "events.index", "events.authors", "events.bundle", "events.live",
-     "events.verify", "events.setup"),
-    ("events.calendar",),
+     "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode",
+     "events.calendars.own", "events.calendars.mirrors"),
+    ("events.calendar", "events.calendars.manage"),
     ("events.views", "events.forms", "events.ics", "events.management"),
     ("sync",),
     ("dav",),  # CalDAV: builds on events, as sync does; neither imports the other

@@ -224,11 +224,12 @@ def test_a_phrase_without_a_date_shows_the_error_and_adds_nothing(page, spawn):
     box = page.get_by_label("Quick add an event")
     box.type("lunch with Bob", delay=10)
     error = page.locator("#qa-error")
-    error.get_by_text("no date or time").wait_for()
+    page.locator("#qa-preview .qa-hint").wait_for()  # still typing: a neutral hint, no red error
+    assert not error.is_visible()
     with page.expect_response(lambda r: "/quick/add/" in r.url) as info:
         box.press("Enter")
     assert info.value.status == 400
-    assert error.is_visible()
+    error.get_by_text("no date or time").wait_for()
     page.goto(inst.url + "/agenda/")
     assert page.locator(".agenda-item").count() == 0
 
@@ -255,6 +256,22 @@ def test_a_script_in_a_title_is_shown_as_text(page, spawn):
     assert dialogs == []
 
 
+def share_personal(page, friend: str, role: str = "See all event details") -> None:
+    """On the Calendars page, share Personal with `friend` (once its key has arrived)."""
+    page.get_by_role("link", name="Calendars").click()
+    page.get_by_text("Share and edit “Personal”").click()
+    friend_box = page.get_by_label("Friend")
+    deadline = datetime.now() + timedelta(seconds=20)
+    while friend_box.locator("option", has_text=friend).count() == 0 and datetime.now() < deadline:
+        page.reload()  # the friend's encryption key arrives with its feed
+        page.get_by_text("Share and edit “Personal”").click()
+    friend_box.select_option(label=friend)
+    page.get_by_label("May").select_option(label=role)
+    page.get_by_role("button", name="Share", exact=True).click()
+    page.get_by_text(f"Personal is shared with {friend}").wait_for()
+    shot(page, "calendars")
+
+
 def test_two_paired_instances_show_each_others_events_live(browser, spawn):
     alice, bob = spawn("alice", now=NOW, tz=TZ), spawn("bob", now=NOW, tz=TZ)
     pages = {}
@@ -277,6 +294,8 @@ def test_two_paired_instances_show_each_others_events_live(browser, spawn):
     a.locator(".peer-name", has_text="bob").wait_for()  # the peers page refreshes itself
     a.locator(".status", has_text=re.compile("in sync|syncing")).wait_for()
     shot(a, "peers")
+    share_personal(a, "bob")
+    share_personal(b, "alice")
     a.get_by_role("link", name="Month").click()
     b.get_by_role("link", name="Month").click()
     b.evaluate("window.__marker = 'no reload'")
@@ -288,6 +307,17 @@ def test_two_paired_instances_show_each_others_events_live(browser, spawn):
     chip = a.locator(".chip", has_text="climbing")
     assert "bob" in chip.get_attribute("title")  # the author's name on hover
     wait_until(lambda: len(alice.vector()) == 2 and alice.vector() == bob.vector(), message="same vectors")
+    # alice lowers bob to free/busy: her next event reaches his calendar as a busy block
+    a.get_by_role("link", name="Calendars").click()
+    a.get_by_text("Share and edit “Personal”").click()
+    a.get_by_label("Role of bob").select_option(label="See only free/busy")
+    a.get_by_role("button", name="Change").click()
+    a.get_by_text("Personal is shared with bob: see only free/busy.").wait_for()
+    a.get_by_role("link", name="Month").click()
+    quick_add(a, "therapy tomorrow at 17")
+    b.locator(".chip.busy", has_text="Busy").wait_for(timeout=20000)
+    assert b.locator(".chip", has_text="therapy").count() == 0
+    assert "therapy" not in b.content()
     for pg in (a, b):
         pg.context.close()
 

@@ -86,11 +86,17 @@ def test_concatenated_bundles_of_two_instances_give_a_third_the_union(tmp_path, 
     for d in dirs[:2]:
         subprocess.run([sys.executable, "-c", script], cwd=REPO, env={"DATA_DIR": str(d), "DJANGO_SETTINGS_MODULE": "calendar_p2p.settings"}, check=True)
     a, b = (manage(d, "export_log").stdout for d in dirs[:2])
+    # each bundle holds the 5 notes and what its instance wrote for itself at setup (its key, its Personal calendar)
+    notes = [[json.loads(line)["body"].get("i") for line in x.splitlines() if json.loads(line)["body"]["type"] == "note"]
+             for x in (a, b)]
+    assert notes == [list(range(5))] * 2
+    sizes = [len(x.splitlines()) for x in (a, b)]
     result = manage(dirs[2], "import_log", "-", stdin=a + b + a)
-    assert result.stdout.decode().strip() == "10 stored, 5 duplicate, 0 early, 0 fork, 0 invalid"
+    assert result.stdout.decode().strip() == f"{sum(sizes)} stored, {sizes[0]} duplicate, 0 early, 0 fork, 0 invalid"
     union = {json.loads(line)["sig"] for line in (a + b).splitlines()}
-    assert {json.loads(line)["sig"] for line in manage(dirs[2], "export_log").stdout.splitlines()} == union
     who = [json.loads(manage(d, "whoami", "--json").stdout) for d in dirs]
+    held = [json.loads(line) for line in manage(dirs[2], "export_log").stdout.splitlines()]
+    assert {e["sig"] for e in held if e["author"] != who[2]["author"]} == union  # besides c's own set-up entries
     assert len({w["author"] for w in who}) == 3
     assert who[0]["name"] == "a" and who[0]["url"] == "http://127.0.0.1:8000"
     assert oct((dirs[0] / "identity.key").stat().st_mode & 0o777) == "0o600"

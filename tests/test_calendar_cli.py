@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from events.models import IndexKey
+from events.models import IndexKey, LogEntry
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -60,10 +60,12 @@ def test_query_with_bad_input_says_what_is_wrong():
 
 def test_rebuild_index_regenerates_the_same_rows():
     run("add", "--title", "a", "--start", "2024-03-05T12:00", "--tz", "UTC")
-    before = list(IndexKey.objects.using("index").values_list("uid", "state", "event"))
+    columns = ("calendar", "uid", "state", "event")
+    before = list(IndexKey.objects.using("index").values_list(*columns))
+    assert len(before) == 1 and before[0][0]  # the event, in the default (Personal) calendar
     out = run("rebuild_index")
-    assert "1 entries" in out
-    assert list(IndexKey.objects.using("index").values_list("uid", "state", "event")) == before
+    assert f"from {LogEntry.objects.count()} entries" in out  # the key, the calendar and the event
+    assert list(IndexKey.objects.using("index").values_list(*columns)) == before
 
 
 def test_add_text_goes_through_the_parser():

@@ -85,8 +85,9 @@ def make_every_kind():
     calendar.cancel_occurrence("floating-daily", "2025-06-03T06:30:00")
     gone = c(timed("deleted", "2025-05-05T09:00:00", "2025-05-05T10:00:00", "UTC"))
     calendar.delete_event(gone.uid)
-    # A conflict: another instance edited the same event without seeing our edit.
-    made = c(timed("planning", "2025-09-01T10:00:00", "2025-09-01T11:00:00", "Europe/Bucharest"), uid="conflict")
+    # A conflict: another instance edited the same event without seeing our edit. The event is
+    # in the legacy calendar, which every peer may write (Personal is ours alone).
+    made = c(timed("planning", "2025-09-01T10:00:00", "2025-09-01T11:00:00", "Europe/Bucharest"), uid="conflict", calendar="")
     calendar.edit_series("conflict", title="planning (room 1)")
     peer = Peer()
     peer.write(

@@ -16,7 +16,7 @@ from events import log
 from events.entry import EntryInvalid, parse_entry, sign_entry
 from events.models import ForkEvidence, LogEntry
 
-VECTORS = Path(__file__).resolve().parent / "data" / "vectors" / "entries.jsonl"  # docs/PROTOCOL.md section 6
+VECTORS = Path(__file__).resolve().parent / "data" / "vectors" / "entries.jsonl"  # docs/PROTOCOL.md section 7
 BOUNDS_VECTORS = VECTORS.with_name("bounds.jsonl")  # the ranges of sections 2.3 and 5.2
 REPO = Path(__file__).resolve().parents[1]
 

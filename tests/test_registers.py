@@ -23,8 +23,9 @@ def delete(uid, rid=None):
 
 
 def test_it_keys_series_and_occurrences():
-    assert key_of(put("a", "x")) == ("a", "")
-    assert key_of(put("a", "x", "2024-03-05T12:00")) == ("a", "2024-03-05T12:00:00")
+    assert key_of(put("a", "x")) == ("", "a", "")
+    assert key_of(put("a", "x"), "cal") == ("cal", "a", "")
+    assert key_of(put("a", "x", "2024-03-05T12:00")) == ("", "a", "2024-03-05T12:00:00")
     assert key_of({"type": "peer.intro", "uid": "a"}) is None
     assert key_of({"type": "event.put", "uid": ""}) is None
     assert key_of({"type": "event.put", "uid": "a", "recurrence_id": "someday"}) is None

@@ -354,7 +354,7 @@ def test_all_day_events_have_no_zone():
 
 def test_a_time_in_the_spring_gap_moves_forward_in_bucharest():
     # Clocks go from 03:00 to 04:00 on Sunday 2027-03-28.
-    draft = parse_schedule("call mar 28 at 3:30", now=NOW, tz=BUCHAREST).draft
+    draft = parse_schedule("call mar 28 at 03:30", now=NOW, tz=BUCHAREST).draft
     assert draft["start"] == "2027-03-28T04:30:00"
     assert draft["end"] == "2027-03-28T05:30:00"
 

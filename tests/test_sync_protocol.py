@@ -47,7 +47,7 @@ def test_it_decodes_each_message_it_builds():
         '{"type": "have", "feeds": {"' + KEY + '": 18446744073709551616}}',
         '{"type": "entries", "entries": {}}',
         '{"type": "auth", "sig": "zz"}',
-        '{"type": "hello", "v": 1, "key": "AB", "nonce": "00", "name": "x"}',
+        '{"type": "hello", "v": ' + str(protocol.VERSION) + ', "key": "AB", "nonce": "00", "name": "x"}',
         '{"type": "error", "code": 5}',
         '{"type": "want", "feeds": {"' + KEY + '": NaN}}',
     ],
@@ -56,9 +56,11 @@ def test_it_answers_bad_frame(frame):
     assert code_of(frame) == "bad-frame"
 
 
-def test_it_answers_version_for_another_protocol_version():
+@pytest.mark.parametrize("other", [protocol.VERSION - 1, protocol.VERSION + 1])
+def test_it_answers_version_for_another_protocol_version(other):
     hello = json.loads(protocol.hello(key=KEY, nonce=KEY, name="x", url=None))
-    hello["v"] = 2
+    assert hello["v"] == protocol.VERSION
+    hello["v"] = other
     assert code_of(json.dumps(hello)) == "version"
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from events import calendar, log
+from events.calendars.manage import body_for
 from events.index.fold import catch_up
 from events.index.history import register_of
 from events.index.query import query as index_query
@@ -214,7 +215,7 @@ def make_conflict():
     head = w.entry.hash
     for title in ("standup (room A)", "standup (room B)"):
         body = {"type": "event.put", "uid": w.uid, "recurrence_id": None, "event": {**w.event, "title": title}}
-        log.append_local(body, links=[head])
+        log.append_local(body_for(body, w.calendar), links=[head])
     catch_up()
     return w
 
@@ -274,9 +275,10 @@ def test_event_text_is_escaped_in_every_view(owner_client, payload):
 def test_conflict_versions_are_escaped(owner_client):
     w = calendar.create_event({"title": "a", "start": "2026-12-02T09:00:00", "end": "2026-12-02T10:00:00", "tz": "UTC"})
     for title in PAYLOADS[:2]:
-        log.append_local({"type": "event.put", "uid": w.uid, "recurrence_id": None, "event": {**w.event, "title": title}},
-                         links=[w.entry.hash])
+        body = {"type": "event.put", "uid": w.uid, "recurrence_id": None, "event": {**w.event, "title": title}}
+        log.append_local(body_for(body, w.calendar), links=[w.entry.hash])
     catch_up()
+    assert register_of(w.uid).conflict
     html = owner_client.get("/conflicts/").content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert json.dumps({"ok": 1})  # keeps the json import honest for readers of the JSON tests above

@@ -28,7 +28,10 @@ def test_it_passes_a_sound_log_and_index():
     first = sign_entry(key, seq=1, prev=None, body={"type": "note"}, time=1)
     log.receive([first, sign_entry(key, seq=2, prev=first.hash, body={"type": "note"}, time=2)])
     out = json.loads(run("verify_log", "--index", "--json"))
-    assert out == {"ok": True, "entries": 3, "feeds": 2, "problems": []}
+    # our feed: the key and Personal calendar entries written before the first event, and the event;
+    # then the other feed's two notes
+    assert len(list(log.read_feed(log.my_author_id()))) == 3
+    assert out == {"ok": True, "entries": 5, "feeds": 2, "problems": []}
     assert "every entry and chain verifies" in run("verify_log")
 
 

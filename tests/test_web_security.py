@@ -14,7 +14,9 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from events import calendar, log
+from events.calendars.manage import body_for
 from events.index.fold import catch_up
+from events.index.history import register_of
 from sync.models import PairingRequest, Peer
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
@@ -117,9 +119,10 @@ def test_hostile_event_text_is_text_in_history_conflicts_and_the_css_context(own
                                "tz": "UTC", "location": CSS, "description": payload, "rrule": "FREQ=DAILY;COUNT=3"})
     calendar.edit_series(w.uid, title=f"b {payload}", location="javascript:alert(1)")
     calendar.edit_occurrence(w.uid, "2026-12-03T09:00:00", title=CSS)
-    log.append_local({"type": "event.put", "uid": w.uid, "recurrence_id": None,
-                      "event": {**w.event, "title": payload}}, links=[w.entry.hash])  # a conflict
+    log.append_local(body_for({"type": "event.put", "uid": w.uid, "recurrence_id": None,
+                               "event": {**w.event, "title": payload}}, w.calendar), links=[w.entry.hash])  # a conflict
     catch_up()
+    assert register_of(w.uid).conflict
     for url in ["/?d=2026-12-01", "/week/?d=2026-12-02", "/agenda/?d=2026-12-01", f"/event/?uid={w.uid}",
                 f"/event/?uid={w.uid}&rid=2026-12-03T09:00:00", "/conflicts/", "/?d=2026-12-01&fragment=1"]:
         response = owner_client.get(url)

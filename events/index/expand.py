@@ -38,12 +38,14 @@ class Occurrence:
     floating: bool = False
     tz: str | None = None  # the event's own zone
     order: tuple = ()  # (start, uid, recurrence_id): how results are sorted
+    calendar: str = ""  # events.calendars.bodies.ref, "" for the legacy calendar
+    busy: bool = False  # only the times can be read: no title, place or description
 
     def as_dict(self) -> dict:
         return {
             "uid": self.uid,
             "recurrence_id": self.recurrence_id,
-            "title": self.title,
+            **({"busy": True} if self.busy else {"title": self.title}),
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "all_day": self.all_day,
@@ -54,6 +56,7 @@ class Occurrence:
             "author": self.author,
             "floating": self.floating,
             "tz": self.tz,
+            "calendar": self.calendar,
         }
 
 
@@ -157,7 +160,7 @@ def _stretches(zone: tzinfo, viewer: tzinfo, lo_utc: datetime, hi_utc: datetime)
 
 def emit(out: list, frame: Frame, prepared: Prepared, base: tuple, rid: str | None, *, override: bool) -> bool:
     """Append the occurrence of a single event or an override if it overlaps
-    the window. `base`: (uid, title, location, conflict, author)."""
+    the window. `base`: (uid, title, location, conflict, author, calendar, busy)."""
     lo, hi, viewer = frame.lo, frame.hi, frame.viewer
     placed = prepared.placed.get(viewer)
     if placed is None:
@@ -165,7 +168,7 @@ def emit(out: list, frame: Frame, prepared: Prepared, base: tuple, rid: str | No
     start, end, shown_start, shown_end = placed
     if not (start < hi and (end > lo or (start == end and start >= lo))):
         return False
-    uid, title, location, conflict, author = base
+    uid, title, location, conflict, author, calendar, busy = base
     timing = prepared.timing
     occurrence = Occurrence(
         uid,
@@ -182,6 +185,8 @@ def emit(out: list, frame: Frame, prepared: Prepared, base: tuple, rid: str | No
         timing.floating,
         timing.zone.key if timing.zone else None,
         (start, uid, rid or ""),  # all in the viewer's zone: wall-clock order
+        calendar,
+        busy,
     )
     out.append(occurrence)
     return True
@@ -225,7 +230,7 @@ def expand_series(out: list, frame: Frame, prepared: Prepared, base: tuple, skip
     if duration > Frame.MARGIN / 2:
         stretches = (_NO_STRETCH,)
     assert timing.rule is not None and isinstance(timing.start, datetime)
-    uid, title, location, conflict, author = base
+    uid, title, location, conflict, author, calendar, busy = base
     floating, exdates = timing.floating, timing.exdates
     tz = timing.zone.key if timing.zone else None
     offset = zone.utcoffset
@@ -266,7 +271,7 @@ def expand_series(out: list, frame: Frame, prepared: Prepared, base: tuple, skip
             emitted += 1
             out.append(
                 Occurrence(uid, rid, title, start, end, False, location, conflict,
-                           False, True, author, floating, tz, (start, uid, rid))
+                           False, True, author, floating, tz, (start, uid, rid), calendar, busy)
             )
     except GaveUp:
         return True
@@ -279,7 +284,7 @@ def _expand_all_day(out: list, frame: Frame, prepared: Prepared, base: tuple, sk
     timing = prepared.timing
     duration = timing.duration
     wall_lo, wall_hi, _ = frame.window_in(viewer)
-    uid, title, location, conflict, author = base
+    uid, title, location, conflict, author, calendar, busy = base
     assert timing.rule is not None
     emitted = 0
     try:
@@ -299,7 +304,7 @@ def _expand_all_day(out: list, frame: Frame, prepared: Prepared, base: tuple, sk
             emitted += 1
             out.append(
                 Occurrence(uid, rid, title, wall.date(), wall_end.date(), True, location, conflict,
-                           False, True, author, False, None, (start, uid, rid))
+                           False, True, author, False, None, (start, uid, rid), calendar, busy)
             )
     except GaveUp:
         return True

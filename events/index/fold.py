@@ -18,10 +18,27 @@ from collections.abc import Iterable
 from django.db import connections, transaction
 
 from events import log
+from events.calendars import mirrors, state
+from events.calendars.bodies import (
+    CALENDAR,
+    KEY_PUBLISH,
+    LEGACY,
+    BodyError,
+    Snapshot,
+    parse_snapshot,
+)
+from events.calendars.decode import Calendars, Write, calendar_named, decode
 from events.entry import Entry
 from events.index.registers import Key, Register, key_of
 from events.index.rows import build_row
-from events.models import IndexCursor, IndexKey
+from events.models import (
+    IndexCalendar,
+    IndexCalendarEntry,
+    IndexCursor,
+    IndexDirectory,
+    IndexKey,
+    IndexPublishedKey,
+)
 from events.routers import INDEX_DB as DB
 
 logger = logging.getLogger(__name__)
@@ -55,66 +72,148 @@ def catch_up(*, batch: int = BATCH) -> int:
             return done
 
 
+def _clear() -> None:
+    for model in (IndexKey, IndexCalendar, IndexCalendarEntry, IndexPublishedKey, IndexDirectory):
+        model.objects.using(DB).all().delete()
+
+
 def rebuild(*, batch: int = 5000) -> int:
     """Drop the view and fold the whole log again; return the entries folded.
 
-    The log is folded in memory first (registers hold every hash but only the
-    heads' bodies), so each key's row is built once; rows and cursor are then
-    replaced in one transaction. Entries arriving meanwhile are left for the
-    next catch_up.
+    Legacy calendar writes are folded in memory (registers hold every hash
+    but only the heads' bodies), so each key's row is built once; every
+    other calendar is folded once all of the log has been read, as its
+    audience and keys finally stand. Everything is replaced in one
+    transaction; entries arriving meanwhile are left for the next catch_up.
     """
-    registers: dict[Key, Register] = {}
-    arrival = done = 0
-    while entries := log.entries_since(arrival, batch):
-        for _, entry in entries:
-            key = key_of(entry.body)
-            if key is not None:
-                register = registers.get(key)
-                if register is None:
-                    register = registers[key] = Register()
-                register.add(entry)
-        arrival = entries[-1][0]
-        done += len(entries)
-    rows = [build_row(key, register) for key, register in registers.items()]
     with transaction.atomic(using=DB):
-        IndexKey.objects.using(DB).all().delete()
-        _insert(rows)
+        _clear()
+        registers: dict[Key, Register] = {}
+        arrival = done = 0
+        calendars: set[str] = set()
+        while entries := log.entries_since(arrival, batch):
+            legacy, writes = _fold_calendars([entry for _, entry in entries], calendars)
+            calendars.update(calendar_named(entry.body) for entry in writes)
+            for entry in legacy:
+                key = key_of(entry.body)
+                if key is not None:
+                    register = registers.get(key)
+                    if register is None:
+                        register = registers[key] = Register()
+                    register.add(entry)
+            arrival = entries[-1][0]
+            done += len(entries)
+        _insert([build_row(key, register) for key, register in registers.items()])
+        for calendar in sorted(calendars):
+            refold(calendar)
         IndexCursor.objects.using(DB).update_or_create(pk=1, defaults={"arrival": arrival, "version": uuid.uuid4().hex})
     return done
 
 
+def _fold_calendars(entries: list[Entry], refolds: set[str]) -> tuple[list[Entry], list[Entry]]:
+    """Fold the `calendar` and `key.publish` entries among `entries`, adding
+    to `refolds` the calendars whose audience or keys changed; return the
+    legacy calendar's writes and the other calendars' writes."""
+    legacy, writes, recorded = [], [], []
+    for entry in entries:
+        kind = entry.body.get("type")
+        if kind == CALENDAR and (snapshot := _snapshot(entry)) is not None:
+            if (changed := state.fold_snapshot(entry, snapshot)) is not None:
+                refolds.add(changed)
+        elif kind == KEY_PUBLISH:
+            state.fold_published_key(entry)
+        elif kind in mirrors.TYPES:
+            mirrors.fold(entry)
+        elif (calendar := calendar_named(entry.body)) == LEGACY:
+            legacy.append(entry)
+        elif calendar is not None:
+            recorded.append(IndexCalendarEntry(calendar=calendar, hash=entry.hash))
+            writes.append(entry)
+    IndexCalendarEntry.objects.using(DB).bulk_create(recorded, ignore_conflicts=True)
+    return legacy, writes
+
+
+def _snapshot(entry: Entry) -> Snapshot | None:
+    try:
+        return parse_snapshot(entry.body)
+    except BodyError as e:
+        logger.warning("calendar entry %s of %s left out: %s", entry.hash[:12], entry.author[:12], e)
+        return None
+
+
+def _fold_into(registers: dict[Key, Register], write: Write | Entry, calendar: str) -> Key | None:
+    key = key_of(write.body, calendar)
+    if key is None:
+        return None
+    register = registers.get(key)
+    if register is None:
+        register = registers[key] = Register()
+    refused = getattr(write, "refused", "")
+    changed = register.refuse(write, refused) if refused else register.add(write)
+    return key if changed else None
+
+
+def refold(calendar: str) -> None:
+    """Fold one calendar's writes again from the log, as its audience and
+    keys now stand: the rows of its keys are replaced together."""
+    hashes = list(IndexCalendarEntry.objects.using(DB).filter(calendar=calendar).values_list("hash", flat=True))
+    calendars = Calendars()
+    registers: dict[Key, Register] = {}
+    for i in range(0, len(hashes), 500):
+        for entry in log.get_entries(hashes[i : i + 500]):
+            write = decode(entry, calendars)
+            if isinstance(write, Write):
+                _fold_into(registers, write, calendar)
+    IndexKey.objects.using(DB).filter(calendar=calendar).delete()
+    _insert([build_row(key, register) for key, register in registers.items()])
+
+
 def apply_entries(entries: Iterable[Entry]) -> None:
     """Fold entries into their registers and rewrite the rows of the keys they
-    changed. Rows are only ever written here, deleted and recreated together."""
-    by_key: dict[Key, list[Entry]] = {}
-    for entry in entries:
-        key = key_of(entry.body)
-        if key is not None:
-            by_key.setdefault(key, []).append(entry)
-    if not by_key:
+    changed. Rows are only ever written here, deleted and recreated together.
+    A calendar whose audience or keys changed is folded again whole."""
+    refolds: set[str] = set()
+    legacy, writes = _fold_calendars(list(entries), refolds)
+    for calendar in sorted(refolds):
+        refold(calendar)
+    calendars = Calendars()
+    folded: list[tuple[Write | Entry, str]] = [(entry, LEGACY) for entry in legacy]
+    for entry in writes:
+        if calendar_named(entry.body) in refolds:
+            continue  # folded whole just above
+        write = decode(entry, calendars)
+        if isinstance(write, Write):
+            folded.append((write, write.calendar))
+    if not folded:
         return
-    uids = sorted({uid for uid, _ in by_key})
-    existing: dict[Key, tuple[int, str]] = {}
+    registers, pks = _registers_of(folded)
+    changed = {key for write, calendar in folded if (key := _fold_into(registers, write, calendar)) is not None}
+    _replace(pks, [build_row(key, registers[key]) for key in changed])
+
+
+def _registers_of(folded: list[tuple[Write | Entry, str]]) -> tuple[dict[Key, Register], dict[Key, int]]:
+    """The stored registers of the keys `folded` writes to, and their rows' pks."""
+    wanted = {key for write, calendar in folded if (key := key_of(write.body, calendar)) is not None}
+    uids = sorted({uid for _, uid, _ in wanted})
+    registers: dict[Key, Register] = {}
+    pks: dict[Key, int] = {}
     for i in range(0, len(uids), 500):
-        rows = IndexKey.objects.using(DB).filter(uid__in=uids[i : i + 500]).values_list("pk", "uid", "rid", "state")
-        existing.update({(uid, rid): (pk, state) for pk, uid, rid, state in rows if (uid, rid) in by_key})
-    stale, fresh = [], []
-    for key, new in by_key.items():
-        pk, state = existing.get(key, (None, None))
-        register = Register.from_json(json.loads(state)) if state else Register()
-        changed = [register.add(e) for e in new]
-        if not any(changed):
-            continue
-        if pk is not None:
-            stale.append(pk)
-        fresh.append(build_row(key, register))
+        rows = IndexKey.objects.using(DB).filter(uid__in=uids[i : i + 500]).values_list("pk", "calendar", "uid", "rid", "state")
+        for pk, calendar, uid, rid, state_json in rows:
+            if (key := (calendar, uid, rid)) in wanted:
+                registers[key], pks[key] = Register.from_json(json.loads(state_json)), pk
+    return registers, pks
+
+
+def _replace(pks: dict[Key, int], fresh: list[IndexKey]) -> None:
+    stale = [pks[(r.calendar, r.uid, r.rid)] for r in fresh if (r.calendar, r.uid, r.rid) in pks]
     for i in range(0, len(stale), 500):
         IndexKey.objects.using(DB).filter(pk__in=stale[i : i + 500]).delete()
     _insert(fresh)
 
 
-_COLUMNS = ("uid", "rid", "state", "kind", "deleted", "skipped", "conflict", "shown", "author", "event",
-            "span_start", "span_end", "long", "marks")
+_COLUMNS = ("calendar", "uid", "rid", "state", "kind", "deleted", "skipped", "conflict", "shown", "author", "event",
+            "span_start", "span_end", "long", "marks", "busy")
 
 
 def _insert(rows: list[IndexKey]) -> None:
@@ -130,8 +229,8 @@ def _insert(rows: list[IndexKey]) -> None:
         f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
     )
     params = [
-        (r.uid, r.rid, r.state, r.kind, r.deleted, r.skipped, r.conflict, r.shown, r.author, r.event,
-         adapt(r.span_start), adapt(r.span_end), r.long, r.marks)
+        (r.calendar, r.uid, r.rid, r.state, r.kind, r.deleted, r.skipped, r.conflict, r.shown, r.author, r.event,
+         adapt(r.span_start), adapt(r.span_end), r.long, r.marks, r.busy)
         for r in rows
     ]
     with connection.cursor() as cursor:

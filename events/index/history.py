@@ -1,8 +1,9 @@
 """An event's versions: the register stored for a key, and the changes that shaped it.
 
 `register_of` reads a key's register from the index; `history` reads the
-entries it names back from the log and says what each one changed compared
-to the version it superseded.
+entries it names back from the log (opened as their calendar allows) and
+says what each one changed compared to the version it superseded, and which
+writes did not count and why (docs/PROTOCOL.md section 6.5).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from events import log
+from events.calendars.decode import Calendars, Write, decode
 from events.index.registers import DEL, Register, key_of
 from events.models import IndexKey
 from events.routers import INDEX_DB as DB
@@ -25,31 +27,63 @@ class Change:
     changes: dict[str, tuple[object, object]]  # field -> (before, after)
     links: tuple[str, ...]
     not_shown: str = ""  # why the calendar leaves this version out (IndexKey.skipped), if it does
+    not_applied: str = ""  # why this write does not count at all, if it does not
 
 
-def register_of(uid: str, recurrence_id: str | None = None) -> Register | None:
+def calendar_of_uid(uid: str, recurrence_id: str | None = None) -> str | None:
+    """The calendar holding `uid`: one where it is shown if any. Only a
+    forged write can put one uid in two calendars; this instance's own
+    calendars win, then the legacy one, then the others by name."""
     key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id})
     if key is None:
         return None
-    state = IndexKey.objects.using(DB).filter(uid=key[0], rid=key[1]).values_list("state", flat=True).first()
+    rows = list(IndexKey.objects.using(DB).filter(uid=uid, rid="").values_list("calendar", "deleted"))
+    if not rows:
+        return None
+    me = log.my_author_id()
+    return min(rows, key=lambda r: (r[1], not r[0].startswith(me), r[0] != "", r[0]))[0]
+
+
+def register_of(uid: str, recurrence_id: str | None = None, *, calendar: str | None = None) -> Register | None:
+    if calendar is None:
+        calendar = calendar_of_uid(uid)
+        if calendar is None:
+            return None
+    key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id}, calendar)
+    if key is None:
+        return None
+    state = IndexKey.objects.using(DB).filter(calendar=key[0], uid=key[1], rid=key[2]).values_list("state", flat=True).first()
     return Register.from_json(json.loads(state)) if state else None
 
 
-def history(uid: str, recurrence_id: str | None = None) -> list[Change]:
+def _opened(hashes: list[str]) -> dict[str, Write]:
+    calendars = Calendars()
+    out = {}
+    for entry in log.get_entries(hashes):
+        write = decode(entry, calendars)
+        if isinstance(write, Write):
+            out[entry.hash] = write
+    return out
+
+
+def history(uid: str, recurrence_id: str | None = None, *, calendar: str | None = None) -> list[Change]:
     """The entries that shaped a key, oldest first, each with what it changed
     compared to the version it superseded (read from the log)."""
-    register = register_of(uid, recurrence_id)
+    calendar = calendar if calendar is not None else calendar_of_uid(uid)
+    register = register_of(uid, recurrence_id, calendar=calendar) if calendar is not None else None
     if register is None:
         return []
-    key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id})
-    skipped = IndexKey.objects.using(DB).filter(uid=key[0], rid=key[1]).values_list("shown", "skipped").first() if key else None
-    entries = {e.hash: e for e in log.get_entries(register.history)}
+    key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id}, calendar or "")
+    skipped = (IndexKey.objects.using(DB).filter(calendar=key[0], uid=key[1], rid=key[2])
+               .values_list("shown", "skipped").first() if key else None)
+    order = sorted([*register.versions.items(), *register.refused.items()], key=lambda hv: (hv[1].time, hv[0]))
+    entries = _opened([h for h, _ in order])
     out = []
-    for h in register.history:
+    for h, _ in order:
         entry = entries.get(h)
         if entry is None:
             continue
-        before_entries = [entries[x] for x in entry.links if x in entries]
+        before_entries = [entries[x] for x in entry.links if x in entries and x in register.versions]
         before = max(before_entries, key=lambda e: (e.time, e.hash), default=None)
         old = (before.body.get("event") or {}) if before and before.body.get("type") != DEL else {}
         if entry.body.get("type") == DEL:
@@ -63,5 +97,5 @@ def history(uid: str, recurrence_id: str | None = None) -> list[Change]:
         changes = {n: (old.get(n), new.get(n)) for n in names if old.get(n) != new.get(n)}
         not_shown = skipped[1] if skipped and skipped[0] == h else ""
         out.append(Change(hash=h, author=entry.author, time=entry.time, action=action, changes=changes, links=entry.links,
-                          not_shown=not_shown))
+                          not_shown=not_shown, not_applied=register.reasons.get(h, "")))
     return out

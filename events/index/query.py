@@ -82,7 +82,7 @@ def _aware(value: date | datetime) -> bool:
     return isinstance(value, datetime) and value.tzinfo is not None
 
 
-_ROW_FIELDS = ("uid", "rid", "kind", "shown", "event", "marks", "conflict", "author")
+_ROW_FIELDS = ("uid", "rid", "kind", "shown", "event", "marks", "conflict", "author", "calendar", "busy")
 
 
 @dataclass(slots=True)
@@ -91,7 +91,8 @@ class _Row:
     rid: str
     kind: str
     prepared: Prepared
-    base: tuple  # (uid, title, location, conflict, author): what every occurrence of the row shares
+    calendar: str
+    base: tuple  # (uid, title, location, conflict, author, calendar, busy): what every occurrence of the row shares
     span_start: datetime | None = None
     span_end: datetime | None = None
 
@@ -106,8 +107,8 @@ class _Snapshot:
 
     version: str
     long: list[_Row]
-    skips: dict[str, set[str]]
-    series: set[str]
+    skips: dict[tuple[str, str], set[str]]  # (calendar, uid) -> recurrence ids
+    series: set[tuple[str, str]]
     windows: dict[tuple[datetime, datetime], list[_Row]] = field(default_factory=dict)
 
     MAX_WINDOWS = 16
@@ -129,16 +130,16 @@ _snapshot: _Snapshot | None = None
 
 
 def _rows(values: list[tuple]) -> list[_Row]:
-    """Rows from (uid, rid, kind, shown, event, marks, conflict, author, ...)
-    tuples, their events parsed once per process."""
+    """Rows from (uid, rid, kind, shown, event, marks, conflict, author,
+    calendar, busy, ...) tuples, their events parsed once per process."""
     out = []
-    for uid, rid, kind, shown, event, marks, conflict, author, *span in values:
+    for uid, rid, kind, shown, event, marks, conflict, author, calendar, busy, *span in values:
         try:
             prepared = _prepare(shown, event, marks, override=kind == "override")
         except (ValueError, KeyError, TypeError):  # a row folded by an older version that this one would skip
             continue
-        base = (uid, prepared.title, prepared.location, conflict, author)
-        out.append(_Row(uid, rid, kind, prepared, base, *span))
+        base = (uid, prepared.title, prepared.location, conflict, author, calendar, bool(busy))
+        out.append(_Row(uid, rid, kind, prepared, calendar, base, *span))
     return out
 
 
@@ -179,7 +180,7 @@ def _short_rows(lo_utc: datetime, hi_utc: datetime) -> list[tuple]:
         f" AND {span_start} >= %s AND {span_start} < %s AND {span_end} >= %s",
         (False, adapt(lo_utc - SHORT_SPAN), adapt(hi_utc), adapt(lo_utc)),
     )
-    return [(*r[:6], bool(r[6]), r[7]) for r in rows]  # SQLite gives conflict as 0/1
+    return [(*r[:6], bool(r[6]), *r[7:]) for r in rows]  # SQLite gives conflict as 0/1
 
 
 def _current_snapshot() -> _Snapshot:
@@ -191,17 +192,18 @@ def _current_snapshot() -> _Snapshot:
     # the long rows and the overrides in one pass: neither column is indexed, so each is a table scan
     wanted = IndexKey.objects.using(DB).filter((Q(long=True) & ~Q(kind="")) | ~Q(rid=""))
     long_values = []
-    skips: dict[str, set[str]] = {}
+    skips: dict[tuple[str, str], set[str]] = {}
     for *values, long, deleted in wanted.values_list(*_ROW_FIELDS, "span_start", "span_end", "long", "deleted"):
         uid, rid, kind = values[:3]
         if long and kind:
             long_values.append(values)
         if rid and (deleted or kind == "override"):  # an override that cannot be shown changes nothing
-            skips.setdefault(uid, set()).add(rid)
+            skips.setdefault((values[8], uid), set()).add(rid)
     long = _rows(long_values)
     series = set()
-    for chunk in _chunks(sorted(skips)):
-        series.update(shown.filter(uid__in=chunk, rid="", kind="series").values_list("uid", flat=True))
+    for chunk in _chunks(sorted({uid for _, uid in skips})):
+        found = shown.filter(uid__in=chunk, rid="", kind="series").values_list("calendar", "uid")
+        series.update((calendar, uid) for calendar, uid in found if (calendar, uid) in skips)
     _snapshot = _Snapshot(version, long, skips, series)
     return _snapshot
 
@@ -248,7 +250,7 @@ def _occurrences_of(row: _Row, out: list, capped: list[str], snapshot: _Snapshot
     if row.kind == "single":
         emit(out, frame, row.prepared, row.base, None, override=False)
     elif row.kind == "override":
-        if row.uid in snapshot.series:  # shown only while its series is
+        if (row.calendar, row.uid) in snapshot.series:  # shown only while its series is
             emit(out, frame, row.prepared, row.base, row.rid, override=True)
-    elif expand_series(out, frame, row.prepared, row.base, snapshot.skips.get(row.uid, _NO_SKIPS)):
+    elif expand_series(out, frame, row.prepared, row.base, snapshot.skips.get((row.calendar, row.uid), _NO_SKIPS)):
         capped.append(row.uid)

@@ -14,9 +14,8 @@ them already superseded when they come.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from events.entry import Entry
 from events.recurrence.timing import RecurrenceError, recurrence_key
 
 PUT = "event.put"
@@ -24,12 +23,22 @@ DEL = "event.del"
 TYPES = (PUT, DEL)
 MAX_UID = 255
 
-Key = tuple[str, str]  # (uid, normalized recurrence_id or "" for the series)
+Key = tuple[str, str, str]  # (calendar, uid, normalized recurrence_id or "" for the series)
 
 
-def key_of(body: Any) -> Key | None:
-    """The register a body belongs to, or None if it is not a calendar body
-    (unknown type, or no usable uid / recurrence_id)."""
+class Write(Protocol):
+    """What a register folds: an entry, or an entry as its calendar lets it be read."""
+
+    hash: str
+    author: str
+    time: int
+    links: tuple[str, ...]
+    body: dict
+
+
+def key_of(body: Any, calendar: str = "") -> Key | None:
+    """The register a plain calendar body belongs to in `calendar`, or None if
+    it is not one (unknown type, or no usable uid / recurrence_id)."""
     if not isinstance(body, dict) or body.get("type") not in TYPES:
         return None
     uid = body.get("uid")
@@ -37,9 +46,9 @@ def key_of(body: Any) -> Key | None:
         return None
     rid = body.get("recurrence_id")
     if rid is None:
-        return (uid, "")
+        return (calendar, uid, "")
     try:
-        return (uid, recurrence_key(rid))
+        return (calendar, uid, recurrence_key(rid))
     except RecurrenceError:
         return None
 
@@ -59,8 +68,19 @@ class Register:
     versions: dict[str, Version] = field(default_factory=dict)
     linked: set[str] = field(default_factory=set)
     bodies: dict[str, dict] = field(default_factory=dict)
+    refused: dict[str, Version] = field(default_factory=dict)  # writes that do not count
+    reasons: dict[str, str] = field(default_factory=dict)
 
-    def add(self, entry: Entry) -> bool:
+    def refuse(self, entry: Write, reason: str) -> bool:
+        """Keep a write that does not count (docs/PROTOCOL.md section 6.5) for
+        the history only: it supersedes nothing and is never shown."""
+        if entry.hash in self.refused or entry.hash in self.versions:
+            return False
+        self.refused[entry.hash] = Version(entry.time, entry.author, entry.body.get("type") == DEL)
+        self.reasons[entry.hash] = reason
+        return True
+
+    def add(self, entry: Write) -> bool:
         """Fold one entry in; False if it was already there."""
         if entry.hash in self.versions:
             return False
@@ -116,17 +136,23 @@ class Register:
         return sorted(self.versions, key=lambda h: (self.versions[h].time, h))
 
     def to_json(self) -> dict:
-        return {
-            "versions": {h: [v.time, v.author, v.deleted] for h, v in self.versions.items()},
+        data: dict = {
+            "versions": {h: [v.time, v.author, v.deleted] for h, v in sorted(self.versions.items())},
             "linked": sorted(self.linked),
-            "bodies": self.bodies,
+            "bodies": dict(sorted(self.bodies.items())),
         }
+        if self.refused:
+            data["refused"] = {h: [v.time, v.author, v.deleted, self.reasons[h]] for h, v in sorted(self.refused.items())}
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Register:
+        refused = data.get("refused", {})
         return cls(
             versions={h: Version(t, a, d) for h, (t, a, d) in data["versions"].items()},
             linked=set(data["linked"]),
             bodies=dict(data["bodies"]),
+            refused={h: Version(t, a, d) for h, (t, a, d, _) in refused.items()},
+            reasons={h: r for h, (_, _, _, r) in refused.items()},
         )
 

@@ -72,8 +72,9 @@ def check_event(event: object, *, override: bool) -> Timing:
 
 
 def build_row(key: Key, register: Register) -> IndexKey:
-    uid, rid = key
+    calendar, uid, rid = key
     row = IndexKey(
+        calendar=calendar,
         uid=uid,
         rid=rid,
         state=json.dumps(register.to_json(), separators=(",", ":")),
@@ -85,6 +86,7 @@ def build_row(key: Key, register: Register) -> IndexKey:
         return row
     row.shown = shown
     row.author = register.versions[shown].author
+    row.busy = bool(register.bodies[shown].get("busy"))
     event = register.bodies[shown].get("event")
     try:
         timing = check_event(event, override=bool(rid))

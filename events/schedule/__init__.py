@@ -11,5 +11,6 @@ from events.schedule.parser import (
     parse_schedule,
     warm_up,
 )
+from events.schedule.wording import describe_repeat
 
-__all__ = ["ParseResult", "ScheduleError", "Span", "load_zone", "parse_schedule", "warm_up"]
+__all__ = ["describe_repeat", "ParseResult", "ScheduleError", "Span", "load_zone", "parse_schedule", "warm_up"]

@@ -45,7 +45,8 @@ def clock_data(m: re.Match[str], p: str, prefixed: bool = False) -> dict[str, An
         "h": int(hour_text),
         "m": int(minute) if minute else 0,
         "mer": (mer[0] if mer else None),
-        "literal": bool(marker or minute or hour_text.startswith("0") or int(hour_text) > 12),
+        # "4:30" is as open as "4" (afternoon); "04:30", "16:30" and "16h" say which.
+        "literal": bool(marker or hour_text.startswith("0") or int(hour_text) > 12),
         "marker": marker,
         "text": m.group(0),
     }
@@ -86,6 +87,14 @@ def time_clock(m: re.Match[str]) -> Phrase | None:
     if data is None:
         return None
     return Phrase(m.start(), m.end(), "time", data)
+
+
+def time_bare_hour(m: re.Match[str]) -> Phrase | None:
+    hour = int(m["h"])
+    if hour > 23:
+        return None
+    return Phrase(m.start(), m.end(), "time", {"h": hour, "m": 0, "mer": None, "literal": hour > 12 or m["h"][0] == "0",
+                                                "marker": False, "text": m.group(0)})
 
 
 def time_word(m: re.Match[str]) -> Phrase:

@@ -54,7 +54,10 @@ def next_month_day(month: int, day: int, today: date, text: str) -> date:
 
 
 def next_weekday(weekday: int, today: date, mode: str = "after") -> date:
-    """"after": strictly after today; "this": today or later; "next": in next week."""
+    """"after": strictly after today; "this": today or later; "next": in next week;
+    "after_next": in the week after next ("monday after next")."""
+    if mode == "after_next":
+        return next_weekday(weekday, today, "next") + timedelta(days=7)
     if mode == "this":
         return today + timedelta(days=(weekday - today.weekday()) % 7)
     if mode == "next":
@@ -147,6 +150,13 @@ def resolve_date(data: dict[str, Any], today: date, day_first: bool) -> tuple[da
     if kind == "offset":
         found = today + offset_delta(data["amount"], data["unit"], text)
         return found, found
+    if kind == "shifted":
+        found = resolve_date(data["base"], today, day_first)[0] + timedelta(days=data["days"])
+        return found, found
+    if kind == "month_start":
+        year = data["y"] or (today.year if data["m"] >= today.month else today.year + 1)
+        found = max(date(year, data["m"], 1), today)
+        return found, found
     raise DateProblem(f'"{text}" is not a date')
 
 
@@ -213,7 +223,12 @@ def resolve_clock(data: dict[str, Any], pm: bool | None) -> time:
 
 
 def resolve_clock_range(first: dict[str, Any], last: dict[str, Any], pm: bool | None) -> tuple[time, time]:
-    """Start and end of "9-10am", "from 2 to 4pm", "3pm-5": a missing am/pm is inferred."""
+    """Start and end of "9-10am", "10:30-2", "10pm-2": a missing am/pm is inferred.
+
+    A bare end is the first time on the clock after the start ("10:30-2" ends at
+    14:00, "12:30-1:15" at 13:15); when there is none, the range crosses
+    midnight ("10pm-2" ends at 2:00 the next day).
+    """
     if last["mer"] and not first["mer"] and first["h"] <= 12:
         guess = dict(first, mer=last["mer"])
         start = resolve_clock(guess, pm)
@@ -222,12 +237,20 @@ def resolve_clock_range(first: dict[str, Any], last: dict[str, Any], pm: bool | 
             start = resolve_clock(dict(first, mer="a" if last["mer"] == "p" else "p"), pm)
         return start, end
     start = resolve_clock(first, pm)
-    if not last["mer"] and not last["literal"] or (first["mer"] and not last["mer"] and 1 <= last["h"] < 12):
-        end = resolve_clock(dict(last, literal=True), None)
-        if end <= start and end.hour < 12:
-            end = end.replace(hour=end.hour + 12)
-        return start, end
-    return start, resolve_clock(last, pm)
+    if last["mer"] or last["literal"] or last.get("marker") or last["h"] > 12:
+        return start, resolve_clock(last, pm)
+    if last["m"] > 59:
+        raise DateProblem(f'"{last.get("text", "").strip()}" is not a valid time')
+    hour = last["h"] % 12
+    for candidate in (time(hour, last["m"]), time(hour + 12, last["m"])):
+        if candidate > start:
+            return start, candidate
+    return start, time(hour, last["m"])
+
+
+def crosses_midnight(start: time, end: time) -> bool:
+    """"10pm-2", "night shift 22:00 to 06:00": an evening start and an early end."""
+    return end < start and start >= time(17) and end <= time(10)
 
 
 def daypart_of(word: str | None) -> tuple[int, bool] | None:

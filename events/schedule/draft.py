@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from events.schedule.dates import (
     DateProblem,
     add_elapsed,
+    crosses_midnight,
     daypart_of,
     duration_delta,
     localize,
@@ -119,7 +120,7 @@ def make_draft(plan: Plan, now: datetime, zone: ZoneInfo, day_first: bool, low: 
     if end_clock is not None:
         end = localize(last, end_clock, zone)
         if end <= start:
-            if first == last and clock >= time(18) and end_clock <= time(6):
+            if first == last and crosses_midnight(clock, end_clock):
                 end = localize(last + timedelta(days=1), end_clock, zone)
             else:
                 shown = plan.time.data["text"] if plan.time else ""
@@ -182,7 +183,7 @@ def _recurring(plan: Plan, draft: dict[str, Any], *, now: datetime, zone: ZoneIn
     start = localize(first.date(), first.time(), zone)
     if end_clock is not None:
         end_day = first.date() + timedelta(days=1 if end_clock <= first.time() else 0)
-        if end_clock <= first.time() and not (first.time() >= time(18) and end_clock <= time(6)):
+        if end_clock <= first.time() and not crosses_midnight(first.time(), end_clock):
             raise DateProblem("the end is before the start")
         end = localize(end_day, end_clock, zone)
     else:

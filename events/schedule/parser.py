@@ -23,8 +23,12 @@ from zoneinfo import ZoneInfo
 from events.recurrence.timing import MAX_TITLE, is_zone
 from events.schedule.dates import DateProblem, localize, wall
 from events.schedule.draft import make_draft
+from events.schedule.foreign import add_foreign_date
+from events.schedule.foreign import warm_up as warm_up_languages
 from events.schedule.phrases import PhraseError, find_phrases
 from events.schedule.plan import LIST_GAP, Plan, PlanProblem, make_plan
+from events.schedule.titles import keep_leading_day, mask_title_text, unquote
+from events.schedule.typos import apply_corrections, find_corrections
 from events.schedule.words import CONNECTORS, alternation
 
 logger = logging.getLogger(__name__)
@@ -34,9 +38,11 @@ CONNECTOR_TAIL = re.compile(rf"(?:(?<=[\s,])|^)(?:{alternation(CONNECTORS)}|@)\s
 LOCATION = re.compile(r"(?:(?<=[\s,])|^)(?P<mark>@|at|in|à|au|chez|bei|im|en)(?:\s+|(?<=@))(?P<place>\S.*)")
 ARTICLES = ("the ", "a ", "le ", "la ", "l'", "les ", "der ", "die ", "das ", "dem ", "el ", "los ")
 # Places that need no capital letter or article after "in": "in room 204", "in office 3".
-PLACE_WORDS = ("room ", "rm ", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
+PLACE_WORDS = ("room ", "rm ", "meeting room", "meeting rm", "conference room", "conf room", "board room",
+               "boardroom", "classroom", "office", "building ", "bldg ", "hall ", "lab ", "suite ", "floor ",
                "studio ", "salle ", "raum ", "sala ", "aula ", "zimmer ")
 STRIP = " \t,;:-–—.!?|/"
+NOTHING_FOUND = "no date or time found"
 # Title words that say whether a bare "at 7" is morning or evening.
 
 class ScheduleError(ValueError):
@@ -55,6 +61,10 @@ class ParseResult:
     draft: dict[str, Any] | None
     error: str | None
     spans: list[Span] = field(default_factory=list)
+    # Misspelt words read as names, (as written, as read): [("wensday", "wednesday")].
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+    # No date or time yet ("lunch", "lunch every"): the line may still be being typed.
+    incomplete: bool = False
 
 
 def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None = None) -> ParseResult:
@@ -69,7 +79,7 @@ def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None 
     except OverflowError:
         return ParseResult(None, "that date is out of range", [])
     except ValueError as exc:
-        return ParseResult(None, str(exc), [])
+        return ParseResult(None, str(exc), [], incomplete=str(exc).startswith(NOTHING_FOUND))
     except Exception:
         logger.exception("schedule parser failed on %r", text)
         return ParseResult(None, f'internal error while reading "{text}"', [])
@@ -77,9 +87,7 @@ def parse_schedule(text: str, *, now: datetime, tz: str, day_first: bool | None 
 
 def warm_up() -> None:
     """Load dateparser's language data and run the parser once, so the first request is fast."""
-    import dateparser
-
-    dateparser.parse("12 December 2026 10:00", languages=["en"])
+    warm_up_languages()
     parse_schedule("lunch every tuesday at noon", now=datetime(2026, 1, 1), tz="UTC")
 
 
@@ -109,14 +117,40 @@ def _restore_case(message: str, low: str, text: str) -> str:
 
 def _parse(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult:
     try:
-        return _parse_lowered(text, now, tz, day_first)
+        result, dated = _parse_lowered(text, now, tz, day_first)
     except ScheduleError as exc:
-        if isinstance(text, str):
-            raise ScheduleError(_restore_case(str(exc), lowered(text), text)) from None
-        raise
+        if not isinstance(text, str):
+            raise
+        problem = ScheduleError(_restore_case(str(exc), lowered(text), text))
+        result, dated = None, False
+    if not dated and isinstance(text, str):
+        corrected = _with_corrections(text, now, tz, day_first)
+        if corrected is not None:
+            return corrected
+    if result is None:
+        raise problem from None
+    return result
 
 
-def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult:
+def _with_corrections(text: str, now: datetime, tz: str, day_first: bool | None) -> ParseResult | None:
+    """A line with no date, read again with its misspelt day, month or relative words corrected."""
+    fixes = find_corrections(text, lowered(text))
+    if not fixes:
+        return None
+    fixed, origin = apply_corrections(text, fixes)
+    try:
+        result, dated = _parse_lowered(fixed, now, tz, day_first)
+    except ScheduleError:
+        return None
+    title = (result.draft or {}).get("title") or ""
+    if not dated or any(fix.meant in title.lower() for fix in fixes):
+        return None
+    spans = [Span(origin[s.start], origin[s.end], s.kind) for s in result.spans]
+    return ParseResult(result.draft, None, spans, [(fix.wrote, fix.meant) for fix in fixes])
+
+
+def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) -> tuple[ParseResult, bool]:
+    """The result, and whether the line named a day (a date or a repetition)."""
     if not isinstance(text, str):
         raise ScheduleError("the text must be a string")
     if not text.strip():
@@ -135,13 +169,14 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     now_aware = now_aware.replace(microsecond=0)
     if day_first is None:
         day_first = not tz.startswith(("America/", "US/"))
-    low = lowered(text)
+    low, quoted = mask_title_text(lowered(text))
     try:
-        plan = make_plan(find_phrases(low), low)
+        phrases = add_foreign_date(keep_leading_day(find_phrases(low), low), low)
+        plan = make_plan(phrases, low)
     except (PhraseError, PlanProblem) as exc:
         raise ScheduleError(str(exc)) from None
     if not (plan.rec or plan.date or plan.time or plan.moment or plan.daypart):
-        raise ScheduleError(f'no date or time found in "{text.strip()}"')
+        raise ScheduleError(f'{NOTHING_FOUND} in "{text.strip()}"')
     try:
         if plan.zone and plan.zone != zone.key and (plan.time or plan.moment):
             draft = _in_other_zone(plan, now_aware, zone, said=ZoneInfo(plan.zone),
@@ -151,9 +186,9 @@ def _parse_lowered(text: str, now: datetime, tz: str, day_first: bool | None) ->
     except DateProblem as exc:
         raise ScheduleError(str(exc)) from None
     spans, title, location = describe(text, low, plan)
-    draft["title"] = title
+    draft["title"] = unquote(title) if quoted else title
     draft["location"] = location
-    return ParseResult(draft, None, spans)
+    return ParseResult(draft, None, spans), bool(plan.rec or plan.date or plan.anchor)
 
 
 def _in_other_zone(plan: Plan, now: datetime, zone: ZoneInfo, *, said: ZoneInfo, day_first: bool,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from events.schedule.clock import (
     MILITARY,
+    NOT_CLOCK_AFTER,
     RANGE_PREFIX,
     RANGE_SEP,
     SPOKEN_FRACTION,
@@ -22,6 +22,7 @@ from events.schedule.clock import (
     TIME_PREFIX,
     clock,
     daypart,
+    time_bare_hour,
     time_clock,
     time_fraction,
     time_military,
@@ -30,9 +31,29 @@ from events.schedule.clock import (
     time_spoken_hour,
     time_word,
 )
+from events.schedule.datewords import (
+    NAME_TAKERS,
+    date_dots,
+    date_iso,
+    date_month_day,
+    date_month_range,
+    date_month_start,
+    date_nth_weekday,
+    date_ordinal,
+    date_period_end,
+    date_relative,
+    date_shifted,
+    date_slash,
+    date_tom,
+    date_weekday,
+    date_weekend,
+    zone_name,
+)
 from events.schedule.repeats import (
     ADVERBS,
+    months_in,
     rec_adverb,
+    rec_business_day,
     rec_day_of_month,
     rec_every_date,
     rec_every_daypart,
@@ -41,6 +62,7 @@ from events.schedule.repeats import (
     rec_every_weekday,
     rec_last_day,
     rec_nth_of_month,
+    rec_nth_of_months,
     rec_nths_of_month,
     rec_plural_weekdays,
     rec_times_a_week,
@@ -48,18 +70,16 @@ from events.schedule.repeats import (
     rec_weekends,
 )
 from events.schedule.words import (
-    ALL_WEEKDAYS,
     AMOUNT,
     DAY_SUFFIX,
     DAYPART,
     EVERY,
+    EXCEPT_WORDS,
     HALF_WORDS,
     LIST_SEP,
     MONTH,
     MONTH_UNIT,
-    MONTHS,
     NOON_WORDS,
-    NTH,
     NTH_WORD,
     NUMBER_WORD,
     NUMBERS,
@@ -67,10 +87,10 @@ from events.schedule.words import (
     OTHER,
     RELATIVE_DAYS,
     UNIT,
+    UNITS,
     WD,
     WD_ANY,
     WD_PLURAL,
-    WEEKDAYS,
     ZONE_NAMES,
     Phrase,
     PhraseError,
@@ -114,8 +134,13 @@ def duration(m: re.Match[str]) -> Phrase:
 
 
 def count(m: re.Match[str]) -> Phrase:
-    n = m["n"]
+    n = m["n"] or m["n2"] or m["n3"]
     return Phrase(m.start(), m.end(), "count", {"count": int(n) if n.isdigit() else NUMBERS[n]})
+
+
+def except_months(m: re.Match[str]) -> Phrase:
+    """"apart from august", "except during july and august": months a repetition skips."""
+    return Phrase(m.start(), m.end(), "exmonths", {"months": months_in(m["months"])})
 
 
 def offset(m: re.Match[str]) -> Phrase:
@@ -127,101 +152,6 @@ def all_day(m: re.Match[str]) -> Phrase:
     return Phrase(m.start(), m.end(), "allday")
 
 
-# ---- dates ---------------------------------------------------------------------
-
-
-def _year(text: str | None) -> int | None:
-    if not text:
-        return None
-    year = int(text)
-    return year + 2000 if year < 100 else year
-
-
-def _date(match: re.Match[str], **data: Any) -> Phrase:
-    return Phrase(match.start(), match.end(), "date", data)
-
-
-def date_month_range(m: re.Match[str]) -> Phrase:
-    month = MONTHS[m["mon"].rstrip(".")]
-    year = _year(m["y"])
-    first = {"type": "abs", "y": year, "m": month, "d": int(m["d1"])}
-    last = {"type": "abs", "y": year, "m": month, "d": int(m["d2"])}
-    return Phrase(m.start(), m.end(), "drange", {"first": first, "last": last, "text": m.group(0)})
-
-
-def date_iso(m: re.Match[str]) -> Phrase:
-    return _date(m, type="abs", y=int(m["y"]), m=int(m["mo"]), d=int(m["d"]), text=m.group(0))
-
-
-def date_month_day(m: re.Match[str]) -> Phrase:
-    return _date(m, type="abs", y=_year(m["y"]), m=MONTHS[m["mon"].rstrip(".")], d=int(m["d"]),
-                 text=m.group(0))
-
-
-def date_slash(m: re.Match[str]) -> Phrase:
-    return _date(m, type="slash", a=int(m["a"]), b=int(m["b"]), y=_year(m["y"]), text=m.group(0))
-
-
-def date_dots(m: re.Match[str]) -> Phrase:
-    return _date(m, type="abs", y=_year(m["y"]), m=int(m["b"]), d=int(m["a"]), text=m.group(0))
-
-
-def date_relative(m: re.Match[str]) -> Phrase:
-    days, part = RELATIVE_DAYS[re.sub(r"\s+", " ", m["rel"])]
-    if m["dp"]:
-        part = m["dp"]
-    return _date(m, type="rel", days=days, daypart=part, text=m.group(0))
-
-
-def date_period_end(m: re.Match[str]) -> Phrase:
-    """"the end of the year", "end of march", "(until) january": the last day of that period."""
-    if m["mon"]:
-        return _date(m, type="month_end", m=MONTHS[m["mon"].rstrip(".")], y=_year(m["y"]), text=m.group(0))
-    return _date(m, type="period_end", unit=m["unit"], text=m.group(0))
-
-
-def zone_name(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "zone", {"zone": ZONE_NAMES[m["z"]]})
-
-
-def date_tom(m: re.Match[str]) -> Phrase:
-    return _date(m, type="rel", days=1, daypart=None, text=m.group(0))
-
-
-def date_weekend(m: re.Match[str]) -> Phrase:
-    nxt = bool(m["mod"]) and any(w in m["mod"] for w in ("next", "chstes", "ximo"))
-    return _date(m, type="weekend", next=nxt, text=m.group(0))
-
-
-# Words after which "tom" is a name, not tomorrow.
-NAME_TAKERS = ("with", "call", "meet", "ask", "tell", "text", "email", "see", "visit", "and", "to", "for",
-               "from", "ping", "remind", "help", "&", "+", "w/", "by", "pick up", "thank", "at", "dear")
-
-NEXT_WORDS = ("next", "nächsten", "nächster", "nächste", "naechsten", "naechster", "próximo",
-              "proximo", "prochain", "prochaine", "que viene", "qui vient", "next week")
-
-
-def date_weekday(m: re.Match[str]) -> Phrase:
-    mod = " ".join(filter(None, [m["mod"], m["post"]]))
-    mode = "after"
-    if any(w in mod for w in NEXT_WORDS):
-        mode = "next"
-    elif mod:
-        mode = "this"
-    return _date(m, type="weekday", wd=WEEKDAYS[m["wd"].rstrip(".")], mode=mode,
-                 daypart=m["dp"], text=m.group(0))
-
-
-def date_nth_weekday(m: re.Match[str]) -> Phrase:
-    month = MONTHS[m["mon"].rstrip(".")] if m["mon"] else None
-    return _date(m, type="nth", n=NTH[m["nth"]], wd=ALL_WEEKDAYS[m["wd"].rstrip(".")], m=month,
-                 y=_year(m["y"]), text=m.group(0))
-
-
-def date_ordinal(m: re.Match[str]) -> Phrase:
-    return _date(m, type="ord", d=int(m["d"]), text=m.group(0))
-
-
 # ---- times -----------------------------------------------------------------------
 
 
@@ -230,11 +160,17 @@ def date_ordinal(m: re.Match[str]) -> Phrase:
 # ---- the pattern list ------------------------------------------------------------
 
 WD_LIST = rf"{WD_ANY}(?:{LIST_SEP}{WD_ANY})*"
+# "tue-thu", "monday to wednesday", "mon-wed-fri": days joined by lists and ranges.
+WD_SEQ = rf"{WD_ANY}(?:(?:\s*[-–—]\s*|\s+(?:to|thru|through|till|until)\s+|{LIST_SEP}){WD_ANY})*"
+MONTH_LIST = rf"{MONTH}(?:{LIST_SEP}{MONTH})+"
+# "of every third month", "of every other month", "of each month", "every 2 months".
+MONTH_STEP = (rf"(?:(?:every|each|the|a|chaque|cada|jeden|jedes|le|el)\s+)?(?:(?P<step>other|second|alternate|"
+              rf"third|fourth|fifth|sixth|\d{{1,2}}(?:st|nd|rd|th)?)\s+)?(?:{MONTH_UNIT}|months)")
 ORD_DAY = rf"(?<!\d)(?P<d>\d{{1,2}}){DAY_SUFFIX}"
-YEAR = r"(?:,?\s+(?:de\s+)?(?P<y>\d{4})(?![\d:]))?"
+YEAR = r"(?:,?\s+(?:de\s+)?(?P<y>[1-9]\d{3})(?![\d:]))?"
 NOT_TIME = r"(?!\s*(?:[:h]\d|h(?![\w])|uhr|am(?![\w])|pm(?![\w])|a\.m|p\.m|o'clock))"
 UNIT_AMOUNT = (
-    rf"(?P<amt>{AMOUNT})\s*-?\s*(?P<unit>{UNIT}|h(?=\d{{2}}(?![\w])))"
+    rf"(?P<amt>{AMOUNT})\s*-?\s*(?P<unit>{UNIT}|(?<=\d)(?:{alternation(UNITS)})(?![\w])|h(?=\d{{2}}(?![\w])))"
     r"(?:(?<=h)(?P<amt2>\d{2})(?![\w])|\s*(?:and\s+)?(?P<amt3>\d{1,2})\s*(?:minutes|mins?|m)(?![\w]))?"
     r"(?P<half>\s+(?:and\s+a\s+half|et\s+demie?|y\s+media|und\s+eine\s+halbe))?"
 )
@@ -252,6 +188,15 @@ pattern("zone", rf"(?:(?<=\d)|(?<=[ap]m)|(?<=[ap]\.m\.)|(?<=uhr))\s*(?P<z>{alter
                 r"(?:\s+time)?(?![\w])", zone_name)
 pattern("allday", word(r"all[\s-]?day(?:\s+long)?|toute\s+la\s+journ[ée]e|ganzt[äa]gig|ganztags|"
                        r"den\s+ganzen\s+tag|todo\s+el\s+d[ií]a"), all_day)
+# "except in december", "apart from july and august": not "except dec 25", a date.
+NOT_DAY_AFTER = r"(?!\s*\d{1,2}(?:st|nd|rd|th)?(?![\d:.apmh]))"
+pattern("exmonths", rf"(?<![\w'])(?:{EXCEPT_WORDS})\s+(?:(?:in|during|throughout)\s+)?"
+                    rf"(?P<months>{MONTH}(?:{LIST_SEP}{MONTH})*)(?![\w]){NOT_DAY_AFTER}", except_months)
+pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])the\s+)?(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})\s+"
+               rf"(?:of|in)\s+(?P<months>{MONTH_LIST})(?![\w])", rec_nth_of_months)
+pattern("rec", rf"(?:(?<![\w'])(?:on\s+)?the\s+|{EVERY}\s+)?(?P<nth>{NTH_WORD})\s+(?:business|working|work)\s*day\s+"
+               rf"(?:of|in)\s+(?:the|every|each|a)\s+month|(?:(?<![\w'])(?:on\s+)?the\s+)?(?P<nth2>{NTH_WORD})"
+               rf"\s+weekday\s+(?:of|in)\s+(?:the|every|each|a)\s+month", rec_business_day)
 pattern("rec", rf"(?:(?P<every>{EVERY})\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am|den)\s+)?"
                rf"(?P<nths>{NTH_WORD}(?:{LIST_SEP}(?:the\s+)?{NTH_WORD})+)\s+(?P<wd>{WD_ANY})"
                rf"(?P<month>\s+{OF}\s+(?:(?:the|every|each|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT})?",
@@ -261,7 +206,7 @@ pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|la|el|am
                rf"{MONTH_UNIT}", rec_nth_of_month)
 pattern("rec", r"(?:(?<![\w'])(?:on\s+)?the\s+)?last\s+day\s+of\s+(?:the|every|each)\s+month", rec_last_day)
 pattern("rec", rf"(?:{EVERY}\s+|(?<![\w'])on\s+)?(?:(?<![\w'])(?:the|le|el|am|den)\s+)?{ORD_DAY}\s+{OF}\s+"
-               rf"(?:(?:every|each|the|a|chaque|cada|jeden|jedes|le|el)\s+)?{MONTH_UNIT}",
+               rf"{MONTH_STEP}",
         rec_day_of_month)
 pattern("rec", rf"{EVERY}\s+(?:the\s+)?(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)(?![\w])"
                rf"(?!\s+(?:{UNIT}|{MONTH}|{WD_ANY}))", rec_day_of_month)
@@ -276,7 +221,7 @@ pattern("rec", word(rf"(?P<n>twice|once|thrice|\d+\s+times|(?:{NUMBER_WORD})\s+t
                     r"trois\s+fois|zweimal|dreimal|dos\s+veces|tres\s+veces)\s+(?:a|per|each|par|"
                     r"pro|por|la|in\s+der|a\s+la)\s+(?:week|semaine|woche|semana)"), rec_times_a_week)
 pattern("rec", rf"{EVERY}\s+(?:(?P<other>{OTHER})\s+)?(?:(?P<n>\d{{1,2}})(?:st|nd|rd|th|\.)?\s+)?"
-               rf"(?P<list>{WD_LIST})(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?", rec_every_weekday)
+               rf"(?P<list>{WD_SEQ})(?:\s+(?:in\s+the\s+)?(?P<dp>{DAYPART}))?", rec_every_weekday)
 pattern("rec", rf"{EVERY}\s+(?P<nth>{NTH_WORD})\s+(?P<wd>{WD_ANY})", rec_every_nth_weekday)
 pattern("rec", rf"{EVERY}\s+(?P<dp>morning|afternoon|evening|night|matin|soir|abend|mañana|manana|tarde|noche)"
                r"(?![\w])", rec_every_daypart)
@@ -286,12 +231,18 @@ pattern("rec", rf"{EVERY}(?=\s+(?:{MONTH}\s+\d|\d{{1,2}}{DAY_SUFFIX}\s+(?:of\s+|
         rec_every_date)
 pattern("rec", rf"(?:(?<![\w'])(?:on|les|the)\s+)?{WD_PLURAL}(?:{LIST_SEP}(?:{WD_PLURAL}|{WD}))*", rec_plural_weekdays)
 pattern("rec", rf"\blos\s+{WD_LIST}", rec_plural_weekdays)
+pattern("date", rf"(?<![\w'])(?P<amt>\d{{1,2}}|{NUMBER_WORD})\s+(?P<unit>days?|weeks?)\s+(?:after|from)\s+"
+                rf"(?:(?P<rel>tomorrow|today|yesterday)|(?:next\s+)?(?P<wd>{WD}))(?![\w])", date_shifted)
+pattern("date", rf"(?:(?<=starting\s)|(?<=beginning\s)|(?<=from\s)|(?<=starts\s)|(?<=start\s))(?:in\s+)?"
+                rf"(?P<mon>{MONTH})(?:\s+(?P<y>\d{{4}}))?(?![\w]){NOT_DAY_AFTER}", date_month_start)
 pattern("offset", rf"(?<![\w])(?:in|dans|en|dentro\s+de|within)\s+{UNIT_AMOUNT}", offset)
 pattern("offset", rf"(?<![\w]){UNIT_AMOUNT}\s+(?:from\s+now|later)", offset)
-pattern("duration", rf"(?<![\w])(?:for|pendant|pour|für|fuer|durante|por|lasting)\s+"
-                    rf"(?:about\s+|around\s+|environ\s+|etwa\s+|unos\s+|unas\s+)?{UNIT_AMOUNT}",
+pattern("duration", rf"(?<![\w])(?:for|pendant|pour|für|fuer|durante|por|lasting)\s+(?:the\s+(?:next|coming|following)\s+|"
+                    rf"about\s+|around\s+|environ\s+|etwa\s+|unos\s+|unas\s+)?{UNIT_AMOUNT}",
         duration)
-pattern("count", word(rf"(?:for\s+)?(?P<n>\d+|{NUMBER_WORD})\s+(?:times|fois|mal|veces)"), count)
+pattern("count", word(rf"(?:for\s+)?(?:a\s+total\s+of\s+)?(?P<n>\d+|{NUMBER_WORD})\s+(?:times|fois|mal|veces|sessions|"
+                      r"lessons|classes|meetings|occurrences|visits|appointments|rounds|weeks?\s+running)|"
+                      r"(?P<n2>\d{1,3})\s?x|x\s?(?P<n3>\d{1,3})"), count)
 pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?P<mon>{MONTH})\s+(?P<d1>\d{{1,2}})"
                   rf"(?:st|nd|rd|th)?{DATE_RANGE_SEP}(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d){NOT_TIME}"
                   rf"{YEAR}", date_month_range)
@@ -299,6 +250,9 @@ pattern("drange", rf"(?:(?<![\w'])(?:from|du|vom|del|desde\s+el)\s+)?(?<![\d:])(
                   rf"{DATE_RANGE_SEP}(?P<d2>\d{{1,2}}){DAY_SUFFIX}\s*(?:of\s+|de\s+)?(?P<mon>{MONTH})"
                   rf"{YEAR}", date_month_range)
 pattern("date", r"(?<![\d-])(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?![\d])(?:t(?=\d{1,2}:))?", date_iso)
+# "1h 15m", "1hr 20 minutes", "2 hours 10 minutes": hours and minutes, never a clock time.
+pattern("duration", r"(?<![\w.,:])(?P<amt>\d{1,2})\s*(?P<unit>h|hrs?|hours?)\s*(?:and\s+)?(?P<amt3>\d{1,2})\s*"
+                    r"(?:m|mins?|minutes?)(?![\w])", duration)
 pattern("time", SPOKEN_PAST_TO, time_past_to)
 pattern("time", SPOKEN_FRACTION, time_fraction)
 pattern("trange", rf"{RANGE_PREFIX}{clock('a')}{RANGE_SEP}{clock('b')}(?![\d/])", time_range)
@@ -324,8 +278,8 @@ pattern("date", rf"(?:(?<![\w'])(?:the|le|el|am|den)\s+)?(?P<nth>{NTH_WORD})\s+(
                 rf"(?:\s+(?:of|in|du|de|en|im)\s+(?P<mon>{MONTH}){YEAR})?", date_nth_weekday)
 pattern("date", rf"(?:(?<![\w'])(?P<mod>this\s+coming|next\s+week|n[äa]e?chste\s+woche|this|next|coming|nächsten|nächster|nächste|naechsten|"
                 rf"kommenden|kommender|diesen|dieser|ce|cette|el\s+pr[óo]ximo|pr[óo]ximo|este)\s+)?"
-                rf"(?P<wd>{WD})(?:\s+(?P<post>prochain|prochaine|qui\s+vient|que\s+viene|pr[óo]ximo|"
-                rf"next\s+week))?(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|am\s+)?(?P<dp>{DAYPART}))?",
+                rf"(?P<wd>{WD})(?:\s+(?P<post>prochain|prochaine|qui\s+vient|que\s+viene|pr[óo]ximo|after\s+next|"
+                rf"next\s+week|(?:of|in)\s+(?:the\s+)?(?:following|next)\s+week))?(?:\s+(?:in\s+the\s+|por\s+la\s+|en\s+la\s+|am\s+)?(?P<dp>{DAYPART}))?",
         date_weekday)
 pattern("date", r"(?:(?<![\w'])(?:on\s+)?the\s+)?(?<![\d.:/])(?P<d>\d{1,2})(?:st|nd|rd|th)(?![\w])", date_ordinal)
 pattern("date", rf"(?<![\w])(?:le|el|am|den)\s+(?P<d>\d{{1,2}})(?:er|\.|º)?(?![\d.:/]){NOT_TIME}"
@@ -335,6 +289,8 @@ pattern("time", rf"{TIME_PREFIX}{clock('t')}(?P<oclock>\s*o'?clock)?(?![\d/])"
                 r"(?:\s*(?:-|–|—|to|till|til|until)\s*late(?![\w]))?", time_clock)
 pattern("time", SPOKEN_HOUR, time_spoken_hour)
 pattern("time", MILITARY, time_military)
+# "supper next sun 7", "yoga wednesday 7": a bare hour right after a day is its time.
+pattern("time", rf"(?<={BLANK}\s)(?P<h>\d{{1,2}})(?![\w:/.,'-])(?!{NOT_CLOCK_AFTER.pattern})", time_bare_hour)
 pattern("duration", r"(?<![\w.,:])(?P<amt>\d+(?:[.,]\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|"
                     r"stunden?|std|heures?|horas?|minuten|minutos)(?:(?<=h)(?P<amt2>\d{2}))?(?![\w])",
         duration)
@@ -355,12 +311,16 @@ pattern("vague", word(r"(?:next|this|coming)\s+(?:week|month|year)|later\s+(?:th
                       r"(?:el\s+)?pr[óo]ximo\s+mes"), vague)
 
 
+EXCEPTED = re.compile(rf"(?<![\w'])(?:{EXCEPT_WORDS})\s*(?:on\s+|the\s+)?$")
+
+
 def find_phrases(low: str) -> list[Phrase]:
     """Every schedule phrase in `low` (lower-cased text), in text order."""
     work = low
     found: list[Phrase] = []
     for group, regex, handler in PATTERNS:
-        if group == "adverb" and any(p.kind == "rec" and not p.data.get("weak") for p in found):
+        if group == "adverb" and any(p.kind == "rec" and not p.data.get("weak")
+                                     and not EXCEPTED.search(low, 0, p.start) for p in found):
             continue
         for m in regex.finditer(work):
             if not m.group(0).strip():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events.schedule.phrases import Phrase
+from events.schedule.words import EXCEPT_WORDS
 
 
 class PlanProblem(ValueError):
@@ -23,8 +24,7 @@ UNTIL_LEAD = re.compile(
     r"jusqu'en|bis(?:\s+zum|\s+am|\s+einschließlich)?|hasta(?:\s+el)?)\s*(?:on\s+|the\s+|le\s+|el\s+)?$"
 )
 EXCEPT_LEAD = re.compile(
-    r"(?<![\w'])(?:except|excluding|but\s+not|not\s+on|skipping|skip|sauf|excepté|hormis|außer|"
-    r"ausser|nicht\s+am|excepto|salvo|menos)\s*(?:on\s+|the\s+|le\s+|am\s+|el\s+|den\s+)?$"
+    rf"(?<![\w'])(?:{EXCEPT_WORDS})\s*(?:on\s+|the\s+|le\s+|am\s+|el\s+|den\s+)?$"
 )
 STARTING_LEAD = re.compile(
     r"(?<![\w'])(?:starting|beginning|from|as\s+of|à\s+partir\s+du|ab|desde|a\s+partir\s+del?)"
@@ -36,7 +36,7 @@ RANGE_GAP = re.compile(
 LIST_GAP = re.compile(r"[\s,/&+]*(?:(?:and|et|und|y|or)[\s,]*)?")
 SPAN_KINDS = {"rec": "recurrence", "date": "date", "drange": "range", "time": "time",
               "trange": "range", "duration": "duration", "count": "recurrence", "allday": "date",
-              "daypart": "time", "zone": "time"}
+              "daypart": "time", "zone": "time", "exmonths": "recurrence"}
 
 
 
@@ -58,6 +58,7 @@ class Plan:
     daypart: str | None = None
     zone: str | None = None
     except_days: list[int] = field(default_factory=list)
+    except_months: list[int] = field(default_factory=list)
     except_starts: list[int] = field(default_factory=list)
     spans: list[list[Any]] = field(default_factory=list)
 
@@ -106,9 +107,30 @@ def _timed_ranges(phrases: list[Phrase], low: str) -> list[Phrase]:
     return out
 
 
+def _day_span_repeats(phrases: list[Phrase], low: str) -> list[Phrase]:
+    """"mon-fri 9am", "tue thru thu 3:30pm": a span of weekdays with a time is every one of those days."""
+    if not any(p.kind in ("time", "trange") for p in phrases) or any(p.kind == "rec" for p in phrases):
+        return phrases
+    out: list[Phrase] = []
+    i = 0
+    while i < len(phrases):
+        a, b = phrases[i], phrases[i + 1] if i + 1 < len(phrases) else None
+        if b is not None and a.kind == b.kind == "date" and a.data.get("type") == b.data.get("type") == "weekday" \
+                and a.data["mode"] == b.data["mode"] == "after" and RANGE_GAP.fullmatch(low[a.end : b.start]):
+            first, last = a.data["wd"], b.data["wd"]
+            days = [(first + n) % 7 for n in range((last - first) % 7 + 1)]
+            out.append(Phrase(a.start, b.end, "rec", {"freq": "WEEKLY", "interval": 1, "byday": days,
+                                                      "bymonthday": None, "bymonth": None}))
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def make_plan(phrases: list[Phrase], low: str) -> Plan:
     plan = Plan()
-    phrases = _timed_ranges(phrases, low)
+    phrases = _day_span_repeats(_timed_ranges(phrases, low), low)
     dates: list[list[Any]] = []  # [phrase, role, span]
     previous: Phrase | None = None
     times: list[Phrase] = []
@@ -164,6 +186,8 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
                 span = None
             elif (m := STARTING_LEAD.search(lead)) and plan.rec:
                 role = "anchor"
+            elif last and last[0] is previous and last[1] == "anchor" and (m := RANGE_GAP.fullmatch(lead)):
+                role = "until"  # "tuesdays from feb 2 to april 30"
             else:
                 m = None
             if m is not None and span is not None:
@@ -181,6 +205,8 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
             plan.count = phrase
         elif kind == "allday":
             plan.all_day = True
+        elif kind == "exmonths":
+            plan.except_months += phrase.data["months"]
         elif kind == "zone":
             plan.zone = phrase.data["zone"]
         elif kind == "daypart":
@@ -195,6 +221,10 @@ def make_plan(phrases: list[Phrase], low: str) -> Plan:
             "first": early.data, "last": late.data, "text": low[early.start : late.end].strip()})]
         plan.spans = [s for s in plan.spans if s[0] not in (early.start, late.start)]
         plan.spans.append([early.start, late.end, "range"])
+    if len(times) == 2 and plan.duration is None and (length := _clock_as_length(times[1])):
+        # "training wed 9am 2h30": after a clock time, "2h30" is how long it lasts.
+        plan.duration = length
+        times.pop()
     if len(times) > 1:
         raise PlanProblem(f'two times: "{_quote(low, times[0])}" and "{_quote(low, times[1])}"')
     plan.time = times[0] if times else None
@@ -230,6 +260,10 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
                 plan.except_days.append(data["wd"])
         if plan.except_days:
             _drop_days(rec, plan.except_days, low)
+        if plan.except_months:
+            months = rec["bymonth"] if isinstance(rec["bymonth"], list) else \
+                [rec["bymonth"]] if rec["bymonth"] is not None else list(range(1, 13))
+            rec["bymonth"] = [month for month in months if month not in plan.except_months]
         kept = []
         for entry in normal:
             phrase, role, span = entry
@@ -299,6 +333,8 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
         raise PlanProblem(f'"{shown}" is an exception, but nothing repeats')
     if plan.exdates:
         raise PlanProblem(f'"{_quote(low, plan.exdates[0])}" is an exception, but nothing repeats')
+    if plan.except_months:
+        raise PlanProblem("the months left out are an exception, but nothing repeats")
     if normal:
         plan.date = normal[0][0]
         plan.date_end = ends.get(id(plan.date))
@@ -312,6 +348,14 @@ def _place_dates(plan: Plan, dates: list[list[Any]], low: str) -> None:
             for span in plan.spans:
                 if span[2] == "range" and span[0] <= normal[0][0].start < span[1]:
                     span[2] = "recurrence"
+
+
+def _clock_as_length(phrase: Phrase) -> Phrase | None:
+    data = phrase.data
+    if phrase.kind != "time" or not re.fullmatch(r"\d{1,2}\s?h(?:\d{2})?", data.get("text", "").strip()):
+        return None
+    return Phrase(phrase.start, phrase.end, "duration", {"amount": data["h"] + data["m"] / 60, "unit": "hour",
+                                                         "text": data["text"].strip()})
 
 
 def _drop_days(rec: dict[str, Any], days: list[int], low: str) -> None:

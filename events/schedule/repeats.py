@@ -12,12 +12,13 @@ from typing import Any
 from events.recurrence.rrule import UNIT_FREQ
 from events.schedule.words import (
     ALL_WEEKDAYS,
-    NTH,
+    MONTHS,
     NTH_WORD,
     NUMBERS,
     WD_ANY,
     Phrase,
     PhraseError,
+    nth_of,
     unit_of,
 )
 
@@ -35,15 +36,48 @@ def _rec(**data: Any) -> dict[str, Any]:
 
 def rec_nth_of_month(m: re.Match[str]) -> Phrase:
     return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=nth_of(m["nth"])))
 
 
 def rec_last_day(m: re.Match[str]) -> Phrase:
     return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=-1))
 
 
+ORDINAL_INTERVALS = {"other": 2, "second": 2, "alternate": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+
+
+def _month_interval(m: re.Match[str]) -> int:
+    """"of every third month", "of every other month", "of every 2 months": the interval."""
+    step = m.groupdict().get("step")
+    if not step:
+        return 1
+    step = re.sub(r"(?:st|nd|rd|th)$", "", step) if step[0].isdigit() else step
+    interval = int(step) if step.isdigit() else ORDINAL_INTERVALS.get(step) or NUMBERS.get(step, 1)
+    if interval < 1:
+        raise PhraseError(f'"{m.group(0).strip()}" is not a valid repetition', m.start(), m.end())
+    return interval
+
+
 def rec_day_of_month(m: re.Match[str]) -> Phrase:
-    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=int(m["d"])))
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", bymonthday=int(m["d"]),
+                                                   interval=_month_interval(m)))
+
+
+def rec_business_day(m: re.Match[str]) -> Phrase:
+    """"the last business day of the month": the nth of the month's weekdays (BYSETPOS)."""
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", byday=[0, 1, 2, 3, 4], setpos=nth_of(m["nth"] or m["nth2"])))
+
+
+def months_in(text: str) -> list[int]:
+    found = [MONTHS[w.rstrip(".")] for w in re.findall(r"[^\W\d_]+\.?", text) if w.rstrip(".") in MONTHS]
+    return sorted(set(found))
+
+
+def rec_nth_of_months(m: re.Match[str]) -> Phrase:
+    """"the second tuesday of feb, may, aug and nov": yearly in those months."""
+    day = ALL_WEEKDAYS[m["wd"].rstrip(".")]
+    return Phrase(m.start(), m.end(), "rec", _rec(freq="YEARLY", byday=[day], nth=nth_of(m["nth"]),
+                                                   bymonth=months_in(m["months"])))
 
 
 def rec_weekdays(m: re.Match[str]) -> Phrase:
@@ -58,10 +92,23 @@ def rec_times_a_week(m: re.Match[str]) -> Phrase:
     return Phrase(m.start(), m.end(), "rec", _rec(freq="WEEKLY", per_week=m["n"]))
 
 
+RANGE_WORD = re.compile(r"\s*(?:-|–|—)\s*|\s+(?:to|thru|through|till|until)\s+")
+
+
+def weekdays_of_list(text: str) -> list[int]:
+    """"tue-thu" and "monday to wednesday" are every day between; "mon-wed-fri" is a list."""
+    days = _weekdays_in(text)
+    separators = RANGE_WORD.findall(text)
+    if len(days) == 2 and separators:
+        first, last = days
+        return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+    return days
+
+
 def rec_every_weekday(m: re.Match[str]) -> Phrase:
     interval = 2 if m["other"] else int(m["n"]) if m["n"] else 1
     return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="WEEKLY", interval=interval, byday=_weekdays_in(m["list"]), daypart=m["dp"]))
+        freq="WEEKLY", interval=interval, byday=weekdays_of_list(m["list"]), daypart=m["dp"]))
 
 
 def rec_every_daypart(m: re.Match[str]) -> Phrase:
@@ -93,7 +140,7 @@ def rec_plural_weekdays(m: re.Match[str]) -> Phrase:
 
 def rec_every_nth_weekday(m: re.Match[str]) -> Phrase:
     return Phrase(m.start(), m.end(), "rec", _rec(
-        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=NTH[m["nth"]]))
+        freq="MONTHLY", byday=[ALL_WEEKDAYS[m["wd"].rstrip(".")]], nth=nth_of(m["nth"])))
 
 
 ADVERBS = {
@@ -121,6 +168,6 @@ def rec_nths_of_month(m: re.Match[str]) -> Phrase | None:
     if not (m["every"] or m["month"]):
         return None
     day = ALL_WEEKDAYS[m["wd"].rstrip(".")]
-    nths = [NTH[w] for w in re.findall(NTH_WORD, m["nths"])]
+    nths = [nth_of(w) for w in re.findall(NTH_WORD, m["nths"])]
     pairs = [(n, day) for n in sorted(set(nths), key=lambda n: (n < 0, n))]
     return Phrase(m.start(), m.end(), "rec", _rec(freq="MONTHLY", byday=[day], pairs=pairs))

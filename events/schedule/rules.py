@@ -29,6 +29,8 @@ def _rule(rec: dict[str, Any], dtstart: datetime, interval: int, **limits: Any) 
         kwargs["bymonthday"] = rec["bymonthday"]
     if rec["bymonth"] is not None:
         kwargs["bymonth"] = rec["bymonth"]
+    if rec.get("setpos") is not None:
+        kwargs["bysetpos"] = rec["setpos"]
     return du.rrule(FREQS[rec["freq"]], dtstart=dtstart, interval=interval, **kwargs, **limits)
 
 
@@ -37,11 +39,19 @@ def month_days(rec: dict[str, Any]) -> list[int]:
     return [] if days is None else list(days) if isinstance(days, list) else [days]
 
 
+def months_of(rec: dict[str, Any]) -> list[int]:
+    months = rec["bymonth"]
+    return [] if months is None else list(months) if isinstance(months, list) else [months]
+
+
 def check_rule(rec: dict[str, Any]) -> None:
-    """Refuse rules that can never happen ("every feb 30")."""
-    if rec["bymonth"] is not None and rec["bymonthday"] is not None:
+    """Refuse rules that can never happen ("every feb 30", every month left out)."""
+    if rec["bymonth"] == []:
+        raise DateProblem("every month is left out")
+    if rec["bymonth"] is not None and isinstance(rec["bymonthday"], int):
         try:
-            date(2028, rec["bymonth"], rec["bymonthday"])
+            for month in months_of(rec):
+                date(2028, month, rec["bymonthday"])
         except ValueError:
             raise DateProblem("that date never happens") from None
     if any(not 1 <= abs(d) <= 31 for d in month_days(rec)):
@@ -63,6 +73,8 @@ def first_occurrence(rec: dict[str, Any], base: datetime, threshold: datetime) -
 
 def count_for(rec: dict[str, Any], amount: float, unit: str) -> int | None:
     """"for 6 weeks" as a COUNT when the unit is the rule's own period, else None."""
+    if amount <= 0:
+        raise DateProblem(f"the repetition should last at least one {unit}")
     if UNIT_FREQ.get(unit) != rec["freq"]:
         return None
     per_period = len(rec["byday"]) if rec["freq"] == "WEEKLY" and rec["byday"] else 1
@@ -87,9 +99,11 @@ def rule_text(rec: dict[str, Any], *, count: int | None, until: date | None, all
         prefix = str(nth) if nth else ""
         parts.append("BYDAY=" + ",".join(prefix + DAY_CODES[d] for d in rec["byday"]))
     if rec["bymonth"] is not None:
-        parts.append(f"BYMONTH={rec['bymonth']}")
+        parts.append("BYMONTH=" + ",".join(str(m) for m in months_of(rec)))
     if rec["bymonthday"] is not None:
         parts.append("BYMONTHDAY=" + ",".join(str(d) for d in month_days(rec)))
+    if rec.get("setpos") is not None:
+        parts.append(f"BYSETPOS={rec['setpos']}")
     if count is not None:
         parts.append(f"COUNT={count}")
     elif until is not None:

@@ -69,6 +69,8 @@ for _index, _names in enumerate(
 NUMBERS: dict[str, int] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40, "fifty": 50,
     "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "huit": 8,
     "neuf": 9, "dix": 10, "onze": 11, "douze": 12,
     "ein": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1, "zwei": 2, "drei": 3,
@@ -93,7 +95,9 @@ for _unit, _names in {
 
 NTH: dict[str, int] = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-    "4th": 4, "fifth": 5, "5th": 5, "last": -1,
+    "4th": 4, "fifth": 5, "5th": 5, "last": -1, "final": -1, "penultimate": -2,
+    "second to last": -2, "second-to-last": -2, "next to last": -2, "last but one": -2,
+    "third to last": -3, "third-to-last": -3, "fourth to last": -4,
     "premier": 1, "première": 1, "premiere": 1, "deuxième": 2, "deuxieme": 2,
     "troisième": 3, "troisieme": 3, "quatrième": 4, "quatrieme": 4, "cinquième": 5,
     "dernier": -1, "dernière": -1, "derniere": -1,
@@ -106,6 +110,10 @@ NTH: dict[str, int] = {
 
 # Today plus n days; "evening" marks the words that also say it is evening.
 RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
+    "yesterday": (-1, None), "day before yesterday": (-2, None), "the day before yesterday": (-2, None),
+    "last night": (-1, "evening"), "yesterday night": (-1, "evening"), "hier": (-1, None),
+    "avant-hier": (-2, None), "gestern": (-1, None), "vorgestern": (-2, None), "ayer": (-1, None),
+    "anteayer": (-2, None),
     "today": (0, None), "tonight": (0, "evening"), "tomorrow": (1, None), "tmrw": (1, None),
     "tmr": (1, None), "tomorrow night": (1, "evening"), "day after tomorrow": (2, None),
     "the day after tomorrow": (2, None), "overmorrow": (2, None),
@@ -145,6 +153,18 @@ CONNECTORS = (
     "on at from the le la les l' à au aux am um el los las a las a la de del du dès des "
     "vom von ab starting beginning between entre zwischen by den ce cette este"
 ).split()
+
+
+# Words that leave something out of a repetition: "every day but saturdays", "daily apart from august".
+EXCEPT_WORDS = (
+    r"except(?:\s+for)?|excluding|but\s+not(?:\s+on)?|not\s+on|but|apart\s+from|other\s+than|aside\s+from|"
+    r"skipping|skip|sauf|excepté|hormis|außer|ausser|nicht\s+am|excepto|salvo|menos"
+)
+
+
+def nth_of(text: str) -> int:
+    """The position ("third to last" is -3) an ordinal word names."""
+    return NTH[re.sub(r"\s+", " ", text)]
 
 
 def unit_of(text: str) -> str:

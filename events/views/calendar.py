@@ -7,16 +7,21 @@ which the page re-fetches after a quick-add or when the index changes.
 from __future__ import annotations
 
 import calendar as pycal
+import colorsys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 
-from events import clock
+from events import clock, log
 from events.authors import author_hue, author_label, author_names
+from events.calendars import mirrors
+from events.calendars import state as calendar_state
+from events.calendars.manage import hidden_calendars
 from events.index.fold import catch_up
 from events.index.query import query
 from events.preferences import viewer_tz
@@ -44,6 +49,7 @@ class Chip:
     conflict_url: str
     location: str
     continued: bool = False
+    busy: bool = False  # a free/busy block: no title, place or description
     top: float = 0.0  # week view: percent of the day
     height: float = 0.0
     lane: int = 0
@@ -82,22 +88,56 @@ def _days_of(occ, first: date, last: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((days_end - start).days + 1)]
 
 
-def _chip(occ, names: dict[str, str], *, on: date | None = None) -> Chip:
+@dataclass(frozen=True)
+class Looks:
+    """How this instance shows events: authors' names, calendars' colours (as
+    hues), and the calendars the owner hid."""
+
+    names: dict[str, str]
+    hues: dict[str, int]
+    hidden: set[str]
+
+    def shown(self, occurrences) -> list:
+        return [o for o in occurrences if o.calendar not in self.hidden]
+
+
+def _hue(colour: str) -> int:
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return round(colorsys.rgb_to_hls(r, g, b)[0] * 360)
+
+
+def looks() -> Looks:
+    hues = {row.ref: _hue(row.colour) for row in calendar_state.visible() if row.colour}
+    return Looks(author_names(), hues, hidden_calendars())
+
+
+def _chip(occ, looks: Looks, *, on: date | None = None) -> Chip:
     timed = not occ.all_day
+    names = looks.names
     return Chip(
         title=occ.title,
         time=occ.start.strftime("%H:%M") if timed else "",
         end_time=occ.end.strftime("%H:%M") if timed else "",
         all_day=occ.all_day,
         url=event_url(occ.uid, occ.recurrence_id),
-        hue=author_hue(occ.author),
+        hue=looks.hues.get(occ.calendar, author_hue(occ.author)),
         author=author_label(occ.author, names),
         recurring=occ.is_recurring,
         conflict=occ.conflict,
         conflict_url=conflict_url(occ.uid, occ.recurrence_id),
         location=occ.location or "",
         continued=on is not None and timed and occ.start.date() < on,
+        busy=occ.busy,
     )
+
+
+def mirror_page(request):
+    """A mirror has no calendar: its home page says whom it relays for."""
+    me = log.my_author_id()
+    names = author_names()
+    owners = sorted(author_label(a, names) for a in mirrors.owners_of(me))
+    held = log.vector()
+    return render(request, "mirror.html", page_context(request, owners=owners, feeds=len(held), entries=sum(held.values())))
 
 
 def _today(tz: str) -> date:
@@ -117,6 +157,8 @@ def _nav(view: str, prev: date, nxt: date) -> dict:
 
 @owner_required
 def month(request):
+    if settings.MODE == "mirror":
+        return mirror_page(request)
     tz = viewer_tz()
     today = _today(tz)
     shown = parse_day(request.GET.get("d"), today).replace(day=1)
@@ -126,12 +168,12 @@ def month(request):
     days = {first + timedelta(days=i): Day(first + timedelta(days=i), False) for i in range((last - first).days + 1)}
     catch_up()
     result = query(first, last + timedelta(days=1), tz)
-    names = author_names()
-    for occ in result.occurrences:
+    look = looks()
+    for occ in look.shown(result.occurrences):
         for d in _days_of(occ, first, last):
             cell = days[d]
             if len(cell.chips) < MAX_CHIPS_PER_DAY:
-                cell.chips.append(_chip(occ, names, on=d))
+                cell.chips.append(_chip(occ, look, on=d))
             else:
                 cell.more += 1
     for d, cell in days.items():
@@ -194,11 +236,11 @@ def week(request):
     all_day = [Day(d.day, d.today) for d in days]
     catch_up()
     result = query(first, last + timedelta(days=1), tz)
-    names = author_names()
+    look = looks()
     timed: dict[date, list[tuple[float, float, Chip]]] = {d.day: [] for d in days}
-    for occ in result.occurrences:
+    for occ in look.shown(result.occurrences):
         for d in _days_of(occ, first, last):
-            chip = _chip(occ, names, on=d)
+            chip = _chip(occ, look, on=d)
             if occ.all_day:
                 all_day[(d - first).days].chips.append(chip)
                 continue
@@ -250,14 +292,14 @@ def agenda(request):
     last = first + timedelta(days=AGENDA_DAYS - 1)
     catch_up()
     result = query(first, last + timedelta(days=1), tz)
-    names = author_names()
+    look = looks()
     days: dict[date, Day] = {}
     count = 0
-    for occ in result.occurrences:
+    for occ in look.shown(result.occurrences):
         if count >= AGENDA_LIMIT:
             break
         for d in _days_of(occ, first, last)[:1] or [first]:
-            days.setdefault(d, Day(d, d == today)).chips.append(_chip(occ, names, on=d))
+            days.setdefault(d, Day(d, d == today)).chips.append(_chip(occ, look, on=d))
             count += 1
     context = {
         "nav": "agenda",

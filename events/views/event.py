@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from events import calendar
 from events.authors import author_hue, author_label, author_names
+from events.calendars import state
 from events.entry import time_of
 from events.forms import EventForm
 from events.index.fold import catch_up
-from events.index.history import history, register_of
+from events.index.history import calendar_of_uid, history, register_of
 from events.index.registers import Register
 from events.log import LocalWritesHeld
 from events.occurrences import occurrence_of, recurrence_id, wall_time
@@ -49,15 +50,16 @@ def _load(request) -> dict:
     uid = request.GET.get("uid") or request.POST.get("uid") or ""
     rid = _rid(request.GET.get("rid") or request.POST.get("rid"))
     catch_up()
-    series_reg = register_of(uid, None) if uid else None
+    where = calendar_of_uid(uid) if uid else None
+    series_reg = register_of(uid, None, calendar=where) if where is not None else None
     series = _shown(series_reg)
     if series is None:
         raise Http404("no such event")
-    found = {"uid": uid, "rid": rid, "series": series[1], "series_reg": series_reg, "override_reg": None}
+    found = {"uid": uid, "rid": rid, "series": series[1], "series_reg": series_reg, "override_reg": None, "calendar": where}
     if rid:
         if not series[1].get("rrule"):
             raise Http404("this event does not repeat")
-        override_reg = register_of(uid, rid)
+        override_reg = register_of(uid, rid, calendar=where)
         if override_reg is not None and override_reg.deleted:
             raise Http404("this occurrence was cancelled")
         found["override_reg"] = override_reg
@@ -76,8 +78,8 @@ def _label(rid: str) -> str:
     return f"{value:%a %-d %b %Y, %H:%M}" if isinstance(value, datetime) else f"{value:%a %-d %b %Y}"
 
 
-def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
-    changes = history(uid, None) + (history(uid, rid) if rid else [])
+def _history(uid: str, rid: str | None, names: dict[str, str], where: str) -> list[dict]:
+    changes = history(uid, None, calendar=where) + (history(uid, rid, calendar=where) if rid else [])
     out = []
     for change in sorted(changes, key=lambda c: (c.time, c.hash)):
         out.append(
@@ -89,6 +91,7 @@ def _history(uid: str, rid: str | None, names: dict[str, str]) -> list[dict]:
                 "changes": [(k, v[0], v[1]) for k, v in change.changes.items()],
                 "hash": change.hash[:12],
                 "not_shown": change.not_shown,
+                "not_applied": change.not_applied,
             }
         )
     return out
@@ -121,9 +124,9 @@ def detail(request):
             try:
                 if occurrence and form.cleaned_data.get("scope") != "series":
                     fields.pop("rrule", None)
-                    calendar.edit_occurrence(uid, rid, **fields)
+                    calendar.edit_occurrence(uid, rid, calendar=found["calendar"], **fields)
                 else:
-                    calendar.edit_series(uid, **_series_changes(found, fields))
+                    calendar.edit_series(uid, calendar=found["calendar"], **_series_changes(found, fields))
             except LocalWritesHeld as e:
                 form.add_error(None, str(e))
             except calendar.CalendarError as e:
@@ -157,12 +160,47 @@ def detail(request):
         "conflict_url": conflict_url(uid, rid if override_reg is not None and override_reg.conflict else None),
         "author": author_label(author, names),
         "hue": author_hue(author),
-        "history": _history(uid, rid, names),
+        "history": _history(uid, rid, names, found["calendar"]),
+        **_calendar_context(found["calendar"], names),
         "series_url": event_url(uid, None),
         "zones": zone_names(),
         "viewer_tz": viewer_tz(),
     }
     return render_page(request, "event.html", context, status=400 if form.errors else 200)
+
+
+def _calendar_context(where: str, names: dict[str, str]) -> dict:
+    """Which calendar the event is in, whether we may change it, and where it could move."""
+    targets = [(r.ref, r.name) for r in state.visible() if r.my_role in state.WRITERS and r.ref != where]
+    if state.is_legacy(where):
+        return {"calendar_name": "Shared with every peer (from before calendars)", "writable": True, "busy": False,
+                "move_targets": targets, "calendar_colour": ""}
+    row = state.get(where)
+    role = row.my_role if row else ""
+    owner = author_label(row.owner, names) if row else ""
+    return {
+        "calendar_name": f"{row.name}" + ("" if role == "owner" else f" ({owner}’s)") if row else "",
+        "calendar_colour": row.colour if row else "",
+        "writable": role in state.WRITERS,
+        "busy": role == "busy",
+        "move_targets": targets if role == "owner" else [],
+    }
+
+
+@require_POST
+@owner_required
+def move(request):
+    found = _load(request)
+    target = request.POST.get("to", "")
+    row = state.get(target)
+    try:
+        calendar.move_event(found["uid"], target, calendar=found["calendar"])
+    except (LocalWritesHeld, calendar.CalendarError) as e:
+        messages.error(request, str(e))
+        return redirect(event_url(found["uid"], found["rid"]))
+    name = row.name if row else "the calendar shared with every peer"
+    messages.success(request, f"Moved “{found['series'].get('title')}” to {name}. Copies peers already received stay with them.")
+    return redirect(event_url(found["uid"], found["rid"]))
 
 
 @require_POST
@@ -172,7 +210,7 @@ def cancel(request):
     if not found["rid"]:
         raise Http404("cancel needs an occurrence")
     try:
-        calendar.cancel_occurrence(found["uid"], found["rid"])
+        calendar.cancel_occurrence(found["uid"], found["rid"], calendar=found["calendar"])
     except (LocalWritesHeld, calendar.CalendarError) as e:
         messages.error(request, str(e))
         return redirect(event_url(found["uid"], found["rid"]))
@@ -185,7 +223,7 @@ def cancel(request):
 def delete(request):
     found = _load(request)
     try:
-        calendar.delete_event(found["uid"])
+        calendar.delete_event(found["uid"], calendar=found["calendar"])
     except (LocalWritesHeld, calendar.CalendarError) as e:
         messages.error(request, str(e))
         return redirect(event_url(found["uid"], found["rid"]))

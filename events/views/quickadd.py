@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 from events import calendar, clock
 from events.log import LocalWritesHeld
 from events.preferences import viewer_tz
-from events.recurrence.rrule import describe_rrule
 from events.views.auth import owner_required
 
 MAX_TEXT = 1000
+HINT = "Add when: a day, a date or a time, e.g. “lunch every tuesday at noon”."
 
 
 def _draft_dict(draft) -> dict:
@@ -69,15 +69,23 @@ def preview(request):
     text = _text(request).strip()[:MAX_TEXT]
     if not text:
         return JsonResponse({"ok": False, "empty": True, "error": ""})
+    from events.schedule import describe_repeat
+
     result = _parse(text)
+    if getattr(result, "incomplete", False):
+        # "lunch", "lunch every": still being typed, so a neutral hint rather than an error.
+        return JsonResponse({"ok": False, "hint": HINT, "error": str(result.error), "spans": _spans(result),
+                             "text": text})
     if result.error or result.draft is None:
         return JsonResponse({"ok": False, "error": str(result.error), "spans": _spans(result), "text": text})
     draft = _draft_dict(result.draft)
+    corrected = ", ".join(f"“{wrote}” as “{meant}”" for wrote, meant in getattr(result, "corrections", []))
     summary = {
         "title": draft.get("title") or "",
         "when": _when(draft),
-        "repeat": describe_rrule(draft.get("rrule")),
+        "repeat": describe_repeat(draft.get("rrule")),
         "where": draft.get("location") or "",
+        "corrected": f"read {corrected}" if corrected else "",
     }
     return JsonResponse({"ok": True, "text": text, "spans": _spans(result), "summary": summary})
 

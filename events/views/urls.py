@@ -2,7 +2,17 @@
 
 from django.urls import path, re_path
 
-from events.views import auth, calendar, conflicts, event, ics_files, ics_page, quickadd, settings
+from events.views import (
+    auth,
+    calendar,
+    calendars,
+    conflicts,
+    event,
+    ics_files,
+    ics_page,
+    quickadd,
+    settings,
+)
 
 urlpatterns = [
     path("", calendar.month, name="month"),
@@ -19,6 +29,15 @@ urlpatterns = [
     path("conflicts/", conflicts.conflicts, name="conflicts"),
     path("conflicts/resolve/", conflicts.resolve, name="conflict_resolve"),
     path("settings/", settings.settings_page, name="settings"),
+    path("calendars/", calendars.calendars_page, name="calendars"),
+    path("calendars/create/", calendars.create, name="calendar_create"),
+    path("calendars/update/", calendars.update, name="calendar_update"),
+    path("calendars/share/", calendars.share, name="calendar_share"),
+    path("calendars/unshare/", calendars.unshare, name="calendar_unshare"),
+    path("calendars/visibility/", calendars.visibility, name="calendar_visibility"),
+    path("calendars/default/", calendars.default, name="calendar_default"),
+    path("calendars/delete/", calendars.delete, name="calendar_delete"),
+    path("event/move/", event.move, name="event_move"),
     path("calendar/", ics_page.ics_page, name="ics"),
     path("calendar/feed/", ics_page.feed, name="ics_feed_url"),
 ]

@@ -4,6 +4,7 @@ from datetime import datetime
 from django.core.management.base import CommandError
 
 from events import calendar, clock
+from events.calendars.manage import CalendarRefused, find_calendar
 from events.management.base import Command as BaseCommand
 from events.preferences import viewer_tz
 from events.schedule import ScheduleError, load_zone, parse_schedule
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--rrule", help="RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU")
         parser.add_argument("--all-day", action="store_true", dest="all_day")
         parser.add_argument("--location")
+        parser.add_argument("--calendar", metavar="CAL", help="name or id of the calendar (default: the one quick-add uses)")
 
     def handle(self, *args, **options):
         tz = options["tz"] or viewer_tz()
@@ -53,12 +55,14 @@ class Command(BaseCommand):
         if not draft.get("all_day"):
             draft.setdefault("tz", tz)
         try:
-            made = calendar.create_event(draft)
-        except calendar.CalendarError as e:
+            target = find_calendar(options["calendar"]).ref if options["calendar"] else None
+            made = calendar.create_event(draft, calendar=target)
+        except (calendar.CalendarError, CalendarRefused) as e:
             raise CommandError(f"not added: {e}") from None
         event = made.event or {}
         if options["json"]:
-            self.stdout.write(json.dumps({"uid": made.uid, "hash": made.entry.hash, **event}, ensure_ascii=False))
+            self.stdout.write(json.dumps({"uid": made.uid, "hash": made.entry.hash, "calendar": made.calendar, **event},
+                                         ensure_ascii=False))
             return
         when = f"{event['start']} - {event['end']}" + (f" ({event['tz']})" if event.get("tz") else "")
         repeat = f", repeats {event['rrule']}" if event.get("rrule") else ""
