@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from dav import collections
 from dav.models import DavResource, DavState
@@ -82,12 +82,21 @@ def refresh() -> DavState:
             state.seen = 0
         rows = IndexKey.objects.using(INDEX_DB)
         uids = set(rows.filter(pk__gt=state.seen).values_list("uid", flat=True))
-        live = set(DavResource.objects.filter(deleted=False).values_list("uid", flat=True))
-        uids |= live - set(rows.values_list("uid", flat=True).distinct())
+        distinct = rows.aggregate(n=Count("uid", distinct=True))["n"]
+        known = (
+            set(rows.filter(uid__in=uids, pk__lte=state.seen).values_list("uid", flat=True))
+            if state.seen
+            else set()
+        )
+        if distinct < state.uids + len(uids - known):
+            # an event's rows went without new ones (a calendar deleted or folded
+            # again without it): find which, among the events devices hold
+            live = set(DavResource.objects.filter(deleted=False).values_list("uid", flat=True))
+            uids |= live - set(rows.values_list("uid", flat=True).distinct())
         ordered = sorted(uids)
         for start in range(0, len(ordered), CHUNK):
             state.counter = _apply(ordered[start : start + CHUNK], state.counter)
-        state.seen, state.version = top, version
+        state.seen, state.version, state.uids = top, version, distinct
         state.save()
     return state
 

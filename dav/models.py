@@ -31,6 +31,7 @@ class DavState(models.Model):
 
     seen = models.BigIntegerField(default=0)
     version = models.CharField(max_length=32, blank=True, default="")
+    uids = models.BigIntegerField(default=0)  # distinct event ids in the index then
     counter = models.BigIntegerField(default=0)
     epoch = models.CharField(max_length=32)
 

@@ -241,3 +241,15 @@ def test_expand_gives_each_occurrence_in_utc_with_its_recurrence_id(phone, event
         ("yoga (late)", "2026-11-17T19:00:00+00:00", "2026-11-17T17:00:00+00:00"),
     ]
     assert all("RRULE" not in v for v in vevents) and "VTIMEZONE" not in text
+
+
+def test_an_event_whose_rows_leave_the_index_is_reported_gone(phone, events):
+    """As when its calendar is deleted: its rows go and no new ones come."""
+    from events.models import IndexCursor, IndexKey
+    from events.routers import INDEX_DB
+
+    token = sync_token(sync(phone))
+    IndexKey.objects.using(INDEX_DB).filter(uid=events["once"]).delete()
+    IndexCursor.objects.using(INDEX_DB).update(version="after-a-refold")
+    found = responses(sync(phone, token))
+    assert set(found) == {href(events["once"])} and "404" in found[href(events["once"])]["status"]

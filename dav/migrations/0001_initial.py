@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('seen', models.BigIntegerField(default=0)),
                 ('version', models.CharField(blank=True, default='', max_length=32)),
+                ('uids', models.BigIntegerField(default=0)),
                 ('counter', models.BigIntegerField(default=0)),
                 ('epoch', models.CharField(max_length=32)),
             ],
