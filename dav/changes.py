@@ -83,12 +83,10 @@ def refresh() -> DavState:
         rows = IndexKey.objects.using(INDEX_DB)
         uids = set(rows.filter(pk__gt=state.seen).values_list("uid", flat=True))
         distinct = rows.aggregate(n=Count("uid", distinct=True))["n"]
-        known = (
-            set(rows.filter(uid__in=uids, pk__lte=state.seen).values_list("uid", flat=True))
-            if state.seen
-            else set()
-        )
-        if distinct < state.uids + len(uids - known):
+        # Event ids new to us: those we never held a resource for (an event
+        # that was hidden all along counts too, which at worst costs a scan).
+        held = _held(sorted(uids)) if state.seen else uids
+        if distinct < state.uids + len(uids - held):
             # an event's rows went without new ones (a calendar deleted or folded
             # again without it): find which, among the events devices hold
             live = set(DavResource.objects.filter(deleted=False).values_list("uid", flat=True))
@@ -99,6 +97,18 @@ def refresh() -> DavState:
         state.seen, state.version, state.uids = top, version, distinct
         state.save()
     return state
+
+
+def _held(uids: list[str]) -> set[str]:
+    """Which of these event ids have (or had) a resource here."""
+    found: set[str] = set()
+    for start in range(0, len(uids), CHUNK):
+        found |= set(
+            DavResource.objects.filter(uid__in=uids[start : start + CHUNK]).values_list(
+                "uid", flat=True
+            )
+        )
+    return found
 
 
 def find(uids: list[str]) -> dict[str, Found]:
