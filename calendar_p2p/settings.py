@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "channels",
     "events",
     "sync",
+    "dav",
 ]
 
 MIDDLEWARE = [
