@@ -27,7 +27,6 @@ from bench.harness import median_time, setup_django, verdict
 
 MONTH = (datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
 NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"'
-PERSONAL = "/dav/calendars/personal/"
 
 
 def month_query(props: str) -> str:
@@ -62,7 +61,7 @@ def _prepare():
     """A calendar in the log, an app password and a DAV client; the first request builds the resource table."""
     from bench.bench_ics import bodies, fill_log
     from dav import passwords
-    from devtools.dav_client import DavClient
+    from devtools.dav_client import DavClient, personal
 
     phone = DavClient(passwords.create("bench").password)
     phone.propfind(
@@ -71,16 +70,16 @@ def _prepare():
     items = bodies(random.Random(7))
     fill_log(items)
     started = time.perf_counter()
-    response = phone.propfind(PERSONAL, "<d:prop><d:sync-token/></d:prop>")
+    response = phone.propfind(personal(), "<d:prop><d:sync-token/></d:prop>")
     assert response.status_code == 207
     return phone, len(items), time.perf_counter() - started
 
 
 def _one_change_sync(phone) -> dict:
-    from devtools.dav_client import sync_token
+    from devtools.dav_client import personal, sync_token
     from events import calendar
 
-    token = sync_token(phone.report(PERSONAL, sync_body("")))
+    token = sync_token(phone.report(personal(), sync_body("")))
     sizes = []
     times = []
     for round_ in range(7):
@@ -88,7 +87,7 @@ def _one_change_sync(phone) -> dict:
             "single-17@bench", title=f"changed {round_}"
         )  # not timed: only the sync is
         started = time.perf_counter()
-        response = phone.report(PERSONAL, sync_body(token))
+        response = phone.report(personal(), sync_body(token))
         times.append(time.perf_counter() - started)
         token = sync_token(response)
         sizes.append(len(response.content))
@@ -107,11 +106,12 @@ def main() -> None:
     from events.index.query import query
 
     phone, entries, first = _prepare()
+    collection = personal()
     print(
         f"   {entries:,} entries; the first DAV request builds the resource table in {first:.2f} s"
     )
     reference, etags = interleaved(
-        lambda: query(*MONTH, "UTC"), lambda: phone.report(PERSONAL, month_query("<d:getetag/>"))
+        lambda: query(*MONTH, "UTC"), lambda: phone.report(collection, month_query("<d:getetag/>"))
     )
     found = len({o.uid for o in query(*MONTH, "UTC").occurrences})
     ratio = etags / reference
@@ -120,10 +120,10 @@ def main() -> None:
         f"   calendar-query, ETags:                       {etags * 1000:8.1f} ms  ({ratio:.1f}x)  {verdict(ratio <= 3)}"
     )
     started = time.perf_counter()
-    phone.report(PERSONAL, month_query("<d:getetag/><c:calendar-data/>"))
+    phone.report(collection, month_query("<d:getetag/><c:calendar-data/>"))
     cold = time.perf_counter() - started
     warm = median_time(
-        lambda: phone.report(PERSONAL, month_query("<d:getetag/><c:calendar-data/>"))
+        lambda: phone.report(collection, month_query("<d:getetag/><c:calendar-data/>"))
     )
     print(
         f"   calendar-query, ETags and bodies, cold:     {cold * 1000:8.1f} ms  ({cold / reference:.1f}x)"

@@ -43,6 +43,7 @@ class Found:
     uid: str
     event: dict | None  # None: not live (deleted, hidden, never existed)
     etag: str
+    calendar: str = ""  # the calendar of the live event
 
 
 def _state() -> DavState:
@@ -115,27 +116,29 @@ def find(uids: list[str]) -> dict[str, Found]:
     """Each uid's event as the calendar shows it and its ETag (a hash of
     every register of the event, so any entry about it changes the ETag)."""
     parts: dict[str, list[str]] = defaultdict(list)
-    live: dict[str, dict] = {}
-    fields = ("uid", "rid", "kind", "deleted", "event", "state")
+    live: dict[str, tuple[dict, str]] = {}
+    fields = ("uid", "rid", "kind", "deleted", "event", "state", "calendar")
     rows = (
         IndexKey.objects.using(INDEX_DB)
         .filter(uid__in=uids)
-        .order_by("uid", "rid")
+        .order_by("uid", "calendar", "rid")
         .values_list(*fields)
     )
-    for uid, rid, kind, deleted, event, state in rows:
-        parts[uid].append(f"{rid}\x00{state}")
-        if not rid and kind in ("single", "series") and not deleted:
-            live[uid] = json.loads(event)
+    for uid, rid, kind, deleted, event, state, calendar in rows:
+        parts[uid].append(f"{calendar}\x00{rid}\x00{state}")
+        if not rid and kind in ("single", "series") and not deleted and uid not in live:
+            live[uid] = (json.loads(event), calendar)
     out = {}
     for uid, items in parts.items():
         digest = hashlib.sha256("\x01".join([BODY_FORMAT, *items]).encode()).hexdigest()[:32]
-        out[uid] = Found(uid, live.get(uid), digest)
+        event, calendar = live.get(uid, (None, ""))
+        out[uid] = Found(uid, event, digest, calendar)
     return out
 
 
 def _apply(uids: list[str], counter: int) -> int:
     found = find(uids)
+    shown_in = collections.ids_by_calendar()
     existing: dict[str, list[DavResource]] = defaultdict(list)
     for row in DavResource.objects.filter(uid__in=uids):
         existing[row.uid].append(row)
@@ -143,11 +146,7 @@ def _apply(uids: list[str], counter: int) -> int:
     changed: list[DavResource] = []
     for uid in uids:
         now = found.get(uid)
-        target = (
-            collections.collection_of(uid, now.event)
-            if now is not None and now.event is not None
-            else None
-        )
+        target = shown_in.get(now.calendar) if now is not None and now.event is not None else None
         rows = existing[uid]
         keep = _row_to_keep([r for r in rows if r.collection == target]) if target else None
         for row in rows:

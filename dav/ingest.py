@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from dav.resources import X_PROPERTIES
 from dav.xml import CALDAV, DavError, tag
 from events import calendar, log
+from events.calendars.manage import CalendarRefused, body_for
 from events.ics.compare import same_event
 from events.ics.read import (
     MAX_TITLE,
@@ -162,16 +163,16 @@ def _same(a: dict | None, b: dict | None) -> bool:
     return same_event(a, b) and (a or {}).get(X_PROPERTIES) == (b or {}).get(X_PROPERTIES)
 
 
-def _shown(uid: str, rid: str | None) -> dict | None:
-    register = register_of(uid, rid)
+def _shown(uid: str, rid: str | None, where: str) -> dict | None:
+    register = register_of(uid, rid, calendar=where)
     return register.shown_event() if register is not None else None
 
 
-def _children(uid: str) -> tuple[set[str], set[str]]:
+def _children(uid: str, where: str) -> tuple[set[str], set[str]]:
     """The rids of the event's cancelled occurrences and of its live overrides."""
     rows = (
         IndexKey.objects.using(INDEX_DB)
-        .filter(uid=uid)
+        .filter(calendar=where, uid=uid)
         .exclude(rid="")
         .values_list("rid", "deleted", "kind")
     )
@@ -180,16 +181,16 @@ def _children(uid: str) -> tuple[set[str], set[str]]:
     return cancelled, overrides
 
 
-def store(parsed: Parsed) -> bool:
-    """Write what differs from what the calendar shows; True when the event is new."""
+def store(parsed: Parsed, where: str) -> bool:
+    """Write what differs from what calendar `where` shows; True when the event is new."""
     uid, master = parsed.uid, parsed.master
     assert master is not None
-    current = _shown(uid, None)
+    current = _shown(uid, None, where)
     if master.event is None:  # STATUS:CANCELLED on the event itself
         if current is not None:
-            calendar.delete_event(uid)
+            calendar.delete_event(uid, calendar=where)
         return current is None
-    cancelled, overridden = _children(uid) if current is not None else (set(), set())
+    cancelled, overridden = _children(uid, where) if current is not None else (set(), set())
     wanted = dict(master.event)
     new_cancels = []
     if wanted.get("rrule"):
@@ -201,49 +202,51 @@ def store(parsed: Parsed) -> bool:
     else:
         restored = []
     if current is None:
-        _create(uid, wanted)
+        _create(uid, wanted, where)
     elif not _same(current, wanted):
-        calendar.edit_series(uid, **wanted)
+        calendar.edit_series(uid, calendar=where, **wanted)
     for rid in new_cancels:
-        calendar.cancel_occurrence(uid, rid)
+        calendar.cancel_occurrence(uid, rid, calendar=where)
     for rid in restored:
-        calendar.edit_occurrence(uid, rid)
+        calendar.edit_occurrence(uid, rid, calendar=where)
     listed_overrides = set()
     for override in parsed.overrides:
         rid = local_recurrence_id(override.recurrence_id, wanted)
         listed_overrides.add(rid)
         if override.event is None:
             if rid not in cancelled and rid not in new_cancels:
-                calendar.cancel_occurrence(uid, rid)
-        elif not _same(_shown(uid, rid), override.event):
-            calendar.edit_occurrence(uid, rid, **override.event)
+                calendar.cancel_occurrence(uid, rid, calendar=where)
+        elif not _same(_shown(uid, rid, where), override.event):
+            calendar.edit_occurrence(uid, rid, calendar=where, **override.event)
     for rid in sorted(overridden - listed_overrides):
-        _back_to_series(uid, rid, wanted)
+        _back_to_series(uid, rid, wanted, where)
     return current is None
 
 
-def _back_to_series(uid: str, rid: str, series: dict) -> None:
+def _back_to_series(uid: str, rid: str, series: dict, where: str) -> None:
     """The client dropped an override: the occurrence takes the series' values again."""
     try:
         plain = occurrence_of(series, rid)
     except RecurrenceError:
         return  # the series no longer has that occurrence: the override is not shown
-    if not _same(_shown(uid, rid), plain):
+    if not _same(_shown(uid, rid, where), plain):
         fields = ("title", "start", "end", "location", "description", X_PROPERTIES)
-        calendar.edit_occurrence(uid, rid, **{k: plain.get(k) for k in fields})
+        calendar.edit_occurrence(uid, rid, calendar=where, **{k: plain.get(k) for k in fields})
 
 
-def _create(uid: str, event: dict) -> None:
+def _create(uid: str, event: dict, where: str) -> None:
     """A new event, or one deleted earlier and PUT again: the put links the
-    deletion, so the event shows again without a conflict (as an import does)."""
+    deletion, so the event shows again without a conflict (as an import does).
+    Written as calendar `where` wants it (sealed for its audience)."""
     event = calendar.event_from_draft(event)
     try:
         check_event(event, override=False)
     except EventSkipped as e:
         raise calendar.CalendarError(str(e)) from None
-    register = register_of(uid, None)
-    log.append_local(
-        {"type": PUT, "uid": uid, "recurrence_id": None, "event": event},
-        links=register.heads if register else [],
-    )
+    register = register_of(uid, None, calendar=where)
+    try:
+        body = body_for({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, where)
+    except CalendarRefused as e:
+        raise calendar.CalendarError(str(e)) from None
+    log.append_local(body, links=register.heads if register else [])
     catch_up()

@@ -95,7 +95,7 @@ def put(request, collection: Collection, name: str) -> HttpResponse:
         if row is None:
             _claim(collection.id, name, parsed.uid)
         try:
-            ingest.store(parsed)
+            ingest.store(parsed, collection.calendar)
         except calendar.CalendarError as e:
             raise ingest.refuse(str(e)) from None
         changes.refresh()
@@ -127,7 +127,7 @@ def delete(request, collection: Collection, name: str) -> HttpResponse:
         if row is None:
             raise DavError(404, "no such event")
         try:
-            calendar.delete_event(row.uid)
+            calendar.delete_event(row.uid, calendar=collection.calendar)
         except calendar.CalendarError as e:
             raise DavError(404, str(e)) from None
         changes.refresh()

@@ -65,3 +65,15 @@ def responses(response) -> dict[str, dict]:
 
 def sync_token(response) -> str:
     return fromstring(response.content).findtext(f"{D}sync-token")
+
+
+def personal() -> str:
+    """The path of this instance's Personal calendar collection (in-process,
+    with Django set up): collections are named by their calendar's id."""
+    from events import log
+    from events.calendars import own, state
+
+    own.ensure_own_entries()
+    me = log.my_author_id()
+    row = next(r for r in state.visible() if r.owner == me and r.name == own.PERSONAL)
+    return f"/dav/calendars/{row.ref.partition('.')[2]}/"

@@ -9,13 +9,20 @@ from icalendar import Calendar
 
 from dav import passwords
 from dav.models import AppPassword
-from devtools.dav_client import C, D, DavClient, responses
+from devtools.dav_client import C, D, DavClient, personal, responses
 from events import calendar, throttle
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
+
+@pytest.fixture(autouse=True)
+def personal_calendar(db):
+    """A new instance has its Personal calendar (events.setup makes it on first start)."""
+    from events.calendars import own
+
+    own.ensure_own_entries()
+
 HOME = "/dav/calendars/"
-PERSONAL = "/dav/calendars/personal/"
 
 
 @pytest.fixture(autouse=True)
@@ -68,16 +75,16 @@ def test_the_home_lists_the_personal_calendar_with_its_properties(phone):
         "<cs:getctag/><d:sync-token/><d:current-user-privilege-set/></d:prop>"
     )
     found = responses(phone.propfind(HOME, props, depth="1"))
-    assert set(found) == {HOME, PERSONAL}
-    personal = found[PERSONAL]["props"]
-    assert personal[f"{D}displayname"].text == "Personal"
-    assert personal[f"{D}resourcetype"].find(f"{C}calendar") is not None
-    assert personal["{http://apple.com/ns/ical/}calendar-color"].text.startswith("#")
-    assert [c.get("name") for c in personal[f"{C}supported-calendar-component-set"]] == ["VEVENT"]
+    assert set(found) == {HOME, personal()}
+    props = found[personal()]["props"]
+    assert props[f"{D}displayname"].text == "Personal"
+    assert props[f"{D}resourcetype"].find(f"{C}calendar") is not None
+    assert props["{http://apple.com/ns/ical/}calendar-color"].text.startswith("#")
+    assert [c.get("name") for c in props[f"{C}supported-calendar-component-set"]] == ["VEVENT"]
     assert (
-        personal["{http://calendarserver.org/ns/}getctag"].text == personal[f"{D}sync-token"].text
+        props["{http://calendarserver.org/ns/}getctag"].text == props[f"{D}sync-token"].text
     )
-    privileges = {p[0].tag for p in personal[f"{D}current-user-privilege-set"]}
+    privileges = {p[0].tag for p in props[f"{D}current-user-privilege-set"]}
     assert {f"{D}read", f"{D}write", f"{D}write-content"} <= privileges
 
 
@@ -87,8 +94,8 @@ def test_depth_infinity_is_refused_politely(phone):
 
 
 def test_a_listed_event_is_fetched_with_its_etag(phone, lunch):
-    found = responses(phone.propfind(PERSONAL, "<d:prop><d:getetag/></d:prop>", depth="1"))
-    [href] = [h for h in found if h != PERSONAL]
+    found = responses(phone.propfind(personal(), "<d:prop><d:getetag/></d:prop>", depth="1"))
+    [href] = [h for h in found if h != personal()]
     etag = found[href]["props"][f"{D}getetag"].text
     response = phone.get(href)
     assert response.status_code == 200 and response["ETag"] == etag
@@ -96,16 +103,16 @@ def test_a_listed_event_is_fetched_with_its_etag(phone, lunch):
     [event] = Calendar.from_ical(response.content).walk("VEVENT")
     assert str(event["UID"]) == lunch.uid and str(event["SUMMARY"]) == "lunch"
     assert phone.get(href, HTTP_IF_NONE_MATCH=etag).status_code == 304
-    assert phone.get(PERSONAL + "nothing.ics").status_code == 404
+    assert phone.get(personal() + "nothing.ics").status_code == 404
 
 
 def test_an_edit_on_the_web_page_changes_the_etag_and_ctag_at_once(phone, lunch):
     def state():
         found = responses(
-            phone.propfind(PERSONAL, "<d:prop><d:getetag/><cs:getctag/></d:prop>", depth="1")
+            phone.propfind(personal(), "<d:prop><d:getetag/><cs:getctag/></d:prop>", depth="1")
         )
-        ctag = found[PERSONAL]["props"]["{http://calendarserver.org/ns/}getctag"].text
-        return ctag, {h: v["props"][f"{D}getetag"].text for h, v in found.items() if h != PERSONAL}
+        ctag = found[personal()]["props"]["{http://calendarserver.org/ns/}getctag"].text
+        return ctag, {h: v["props"][f"{D}getetag"].text for h, v in found.items() if h != personal()}
 
     before = state()
     calendar.edit_series(lunch.uid, title="long lunch")

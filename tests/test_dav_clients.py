@@ -173,12 +173,14 @@ def test_vdirsyncer_syncs_both_ways_and_a_second_sync_fetches_nothing(instance, 
         "calendar.create_event(uid='page@x', title='from the page', start='2026-11-10', end='2026-11-11', all_day=True)"
     )
     config = vdirsyncer_config(tmp_path, instance)
-    (tmp_path / "local" / "personal").mkdir(parents=True)  # discover would ask before making it
+    [mine] = [c for c in json.loads(instance.manage("calendars", "--json")) if c["name"] == "Personal"]
+    collection = mine["id"].partition(".")[2]  # a collection is named by its calendar's id
+    (tmp_path / "local" / collection).mkdir(parents=True)  # discover would ask before making it
     for step in (["discover", "phone"], ["sync"]):
         done = vdirsyncer(config, *step)
         assert done.returncode == 0, done.stderr[-3000:]
     [folder] = (tmp_path / "local").iterdir()
-    assert folder.name == "personal"
+    assert folder.name == collection
     [local] = folder.glob("*.ics")
     assert b"SUMMARY:from the page" in local.read_bytes()
 

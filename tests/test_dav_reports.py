@@ -4,12 +4,19 @@ import pytest
 
 from dav import passwords
 from dav.changes import default_name
-from devtools.dav_client import C, D, DavClient, responses, sync_token
+from devtools.dav_client import C, D, DavClient, personal, responses, sync_token
 from events import calendar, throttle
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
-PERSONAL = "/dav/calendars/personal/"
+
+@pytest.fixture(autouse=True)
+def personal_calendar(db):
+    """A new instance has its Personal calendar (events.setup makes it on first start)."""
+    from events.calendars import own
+
+    own.ensure_own_entries()
+
 NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"'
 
 
@@ -37,7 +44,7 @@ def events():
 
 
 def href(uid):
-    return PERSONAL + default_name(uid)
+    return personal() + default_name(uid)
 
 
 def time_range(start, end, props="<d:getetag/>"):
@@ -49,23 +56,23 @@ def time_range(start, end, props="<d:getetag/>"):
 
 
 def test_a_time_range_finds_series_and_single_events_by_their_occurrences(phone, events):
-    found = responses(phone.report(PERSONAL, time_range("20261101T000000Z", "20261201T000000Z")))
+    found = responses(phone.report(personal(), time_range("20261101T000000Z", "20261201T000000Z")))
     assert set(found) == {href(events["weekly"]), href(events["once"])}
-    found = responses(phone.report(PERSONAL, time_range("20250101T000000Z", "20250201T000000Z")))
+    found = responses(phone.report(personal(), time_range("20250101T000000Z", "20250201T000000Z")))
     assert set(found) == {href(events["old"])}
 
 
 def test_a_series_whose_occurrences_in_range_are_all_cancelled_is_not_found(phone, events):
     calendar.cancel_occurrence(events["weekly"], "2026-11-10T18:00:00")
-    found = responses(phone.report(PERSONAL, time_range("20261110T000000Z", "20261111T000000Z")))
+    found = responses(phone.report(personal(), time_range("20261110T000000Z", "20261111T000000Z")))
     assert found == {}
 
 
 def test_query_without_a_range_gives_every_event_and_todos_give_none(phone, events):
     everything = f'<c:calendar-query {NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter></c:filter></c:calendar-query>'
-    assert len(responses(phone.report(PERSONAL, everything))) == 3
+    assert len(responses(phone.report(personal(), everything))) == 3
     todos = everything.replace('name="VEVENT"', 'name="VTODO"')
-    assert responses(phone.report(PERSONAL, todos)) == {}
+    assert responses(phone.report(personal(), todos)) == {}
 
 
 def test_a_uid_text_match_finds_one_event_with_its_data(phone, events):
@@ -74,23 +81,23 @@ def test_a_uid_text_match_finds_one_event_with_its_data(phone, events):
         f'<c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match collation="i;octet">{events["once"]}'
         "</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
     )
-    [(_, item)] = responses(phone.report(PERSONAL, body)).items()
+    [(_, item)] = responses(phone.report(personal(), body)).items()
     assert "SUMMARY:dentist" in item["props"][f"{C}calendar-data"].text
 
 
 def test_multiget_returns_what_exists_and_404_for_the_rest(phone, events):
     body = (
         f"<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>"
-        f"<d:href>{href(events['once'])}</d:href><d:href>{PERSONAL}missing.ics</d:href></c:calendar-multiget>"
+        f"<d:href>{href(events['once'])}</d:href><d:href>{personal()}missing.ics</d:href></c:calendar-multiget>"
     )
-    found = responses(phone.report(PERSONAL, body))
+    found = responses(phone.report(personal(), body))
     assert "BEGIN:VCALENDAR" in found[href(events["once"])]["props"][f"{C}calendar-data"].text
-    assert "404" in found[PERSONAL + "missing.ics"]["status"]
+    assert "404" in found[personal() + "missing.ics"]["status"]
 
 
 def sync(phone, token=""):
     body = f"<d:sync-collection {NS}><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
-    return phone.report(PERSONAL, body)
+    return phone.report(personal(), body)
 
 
 def test_sync_collection_reports_only_what_changed_since_the_token(phone, events):
@@ -120,20 +127,20 @@ def test_an_unknown_token_gets_valid_sync_token(phone, events):
 
 def test_sync_with_a_limit_pages_through_the_changes(phone, events):
     body = f"<d:sync-collection {NS}><d:sync-token/><d:sync-level>1</d:sync-level><d:limit><d:nresults>2</d:nresults></d:limit><d:prop><d:getetag/></d:prop></d:sync-collection>"
-    first = phone.report(PERSONAL, body)
+    first = phone.report(personal(), body)
     found = responses(first)
-    assert "507" in found[PERSONAL]["status"] and len(found) == 3
+    assert "507" in found[personal()]["status"] and len(found) == 3
     rest = responses(sync(phone, sync_token(first)))
     assert len(rest) == 1
 
 
 def test_a_bad_filter_is_a_clear_403(phone, events):
     body = f'<c:calendar-query {NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VEVENT"/></c:filter></c:calendar-query>'
-    response = phone.report(PERSONAL, body)
+    response = phone.report(personal(), body)
     assert response.status_code == 403 and b"valid-filter" in response.content
-    assert phone.report(PERSONAL, "<not-xml").status_code == 400
+    assert phone.report(personal(), "<not-xml").status_code == 400
     entity = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><d:sync-collection xmlns:d="DAV:">&a;</d:sync-collection>'
-    assert phone.report(PERSONAL, entity).status_code == 400
+    assert phone.report(personal(), entity).status_code == 400
 
 
 def test_text_match_is_case_insensitive_unless_octet_is_asked(phone, events):
@@ -143,7 +150,7 @@ def test_text_match_is_case_insensitive_unless_octet_is_asked(phone, events):
             f'<c:comp-filter name="VEVENT"><c:prop-filter name="SUMMARY"><c:text-match collation="{collation}">{text}'
             "</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
         )
-        return set(responses(phone.report(PERSONAL, body)))
+        return set(responses(phone.report(personal(), body)))
 
     assert search("DENT", "i;ascii-casemap") == {href(events["once"])}
     assert search("DENT", "i;octet") == set() and search("dent", "i;octet") == {
@@ -156,23 +163,25 @@ def test_calendars_cannot_be_made_over_dav(phone):
 
 
 def test_an_event_from_a_peer_changes_the_ctag_and_shows_in_the_next_sync(phone, events):
-    from devtools.feeds import FeedWriter
+    """A friend who edits our Personal calendar adds an event: it arrives sealed."""
+    from devtools.calendars import Remote, receive
     from events import log
+    from events.calendars import manage, state
 
     token = sync_token(sync(phone))
-    body = {
-        "type": "event.put",
-        "uid": "from-peer@x",
-        "recurrence_id": None,
-        "event": calendar.event_from_draft(
-            {"title": "peer party", "start": "2026-11-21T20:00:00", "end": "2026-11-21T23:00:00"}
-        ),
-    }
-    [outcome] = log.receive([FeedWriter().write(body, time=1_790_000_000_000)])
+    bob = Remote("bob")
+    bob.publish()
+    receive(*bob.entries)
+    mine = next(r for r in state.visible() if r.owner == log.my_author_id())
+    manage.share(mine.ref, bob.id, "editor")
+    mine = state.get(mine.ref)
+    keys = state.epoch_keys(mine, mine.epoch)  # what bob opens from the box sealed to him
+    owner, _, calendar_id = mine.ref.partition(".")
+    [outcome] = receive(bob.put(owner, calendar_id, "from-peer@x", "peer party", "2026-11-21T20:00:00", keys=keys))
     assert outcome.result == "stored"
     changed = sync(phone, token)
     assert set(responses(changed)) == {href("from-peer@x")} and sync_token(changed) != token
-    ctag = responses(phone.propfind(PERSONAL, "<d:prop><cs:getctag/></d:prop>"))[PERSONAL]["props"]
+    ctag = responses(phone.propfind(personal(), "<d:prop><cs:getctag/></d:prop>"))[personal()]["props"]
     assert ctag["{http://calendarserver.org/ns/}getctag"].text == sync_token(changed)
 
 
@@ -202,7 +211,7 @@ def test_free_busy_gives_the_busy_periods_of_the_range(phone, events):
     from icalendar import Calendar
 
     body = f'<c:free-busy-query {NS}><c:time-range start="20261110T000000Z" end="20261111T000000Z"/></c:free-busy-query>'
-    response = phone.report(PERSONAL, body)
+    response = phone.report(personal(), body)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     [vfreebusy] = Calendar.from_ical(response.content).walk("VFREEBUSY")
     lines = vfreebusy.to_ical().decode().replace("\r\n ", "").splitlines()
@@ -224,7 +233,7 @@ def test_expand_gives_each_occurrence_in_utc_with_its_recurrence_id(phone, event
     data = '<c:calendar-data><c:expand start="20261110T000000Z" end="20261120T000000Z"/></c:calendar-data>'
     found = responses(
         phone.report(
-            PERSONAL, time_range("20261110T000000Z", "20261120T000000Z", f"<d:getetag/>{data}")
+            personal(), time_range("20261110T000000Z", "20261120T000000Z", f"<d:getetag/>{data}")
         )
     )
     text = found[href(events["weekly"])]["props"][f"{C}calendar-data"].text

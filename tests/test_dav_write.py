@@ -6,14 +6,21 @@ import pytest
 from icalendar import Calendar
 
 from dav import passwords
-from devtools.dav_client import DavClient
+from devtools.dav_client import DavClient, personal
 from events import calendar, log, throttle
 from events.index.history import register_of
 from events.index.query import query
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
-PERSONAL = "/dav/calendars/personal/"
+
+@pytest.fixture(autouse=True)
+def personal_calendar(db):
+    """A new instance has its Personal calendar (events.setup makes it on first start)."""
+    from events.calendars import own
+
+    own.ensure_own_entries()
+
 
 
 def ics(*vevents: str) -> str:
@@ -47,7 +54,7 @@ def occurrences(day_from=date(2026, 11, 1), day_to=date(2026, 11, 10)):
 
 def test_a_put_creates_a_signed_series_that_the_calendar_shows(phone):
     before = log.last_arrival()
-    response = phone.put(PERSONAL + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*")
+    response = phone.put(personal() + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*")
     assert response.status_code == 201 and "ETag" not in response
     assert log.last_arrival() == before + 1
     assert len(occurrences()) == 5 and occurrences()[0] == (
@@ -55,7 +62,7 @@ def test_a_put_creates_a_signed_series_that_the_calendar_shows(phone):
         "Standup",
         "2026-11-02T09:30:00+01:00",
     )
-    body = phone.get(PERSONAL + "standup.ics")
+    body = phone.get(personal() + "standup.ics")
     [event] = Calendar.from_ical(body.content).walk("VEVENT")
     assert (
         str(event["X-MOZ-GENERATION"]) == "1" and str(event["TRANSP"]) == "OPAQUE"
@@ -63,31 +70,31 @@ def test_a_put_creates_a_signed_series_that_the_calendar_shows(phone):
 
 
 def test_if_none_match_star_refuses_to_overwrite(phone):
-    phone.put(PERSONAL + "standup.ics", ics(STANDUP))
+    phone.put(personal() + "standup.ics", ics(STANDUP))
     assert (
-        phone.put(PERSONAL + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*").status_code == 412
+        phone.put(personal() + "standup.ics", ics(STANDUP), HTTP_IF_NONE_MATCH="*").status_code == 412
     )
 
 
 def test_if_match_guards_an_edit(phone):
-    phone.put(PERSONAL + "standup.ics", ics(STANDUP))
-    etag = phone.get(PERSONAL + "standup.ics")["ETag"]
+    phone.put(personal() + "standup.ics", ics(STANDUP))
+    etag = phone.get(personal() + "standup.ics")["ETag"]
     renamed = ics(STANDUP.replace("SUMMARY:Standup", "SUMMARY:Daily"))
-    assert phone.put(PERSONAL + "standup.ics", renamed, HTTP_IF_MATCH='"old"').status_code == 412
-    assert phone.put(PERSONAL + "standup.ics", renamed, HTTP_IF_MATCH=etag).status_code == 204
+    assert phone.put(personal() + "standup.ics", renamed, HTTP_IF_MATCH='"old"').status_code == 412
+    assert phone.put(personal() + "standup.ics", renamed, HTTP_IF_MATCH=etag).status_code == 204
     assert {t for _, t, _ in occurrences()} == {"Daily"}
-    assert phone.get(PERSONAL + "standup.ics")["ETag"] != etag
+    assert phone.get(personal() + "standup.ics")["ETag"] != etag
 
 
 def test_moving_one_occurrence_writes_an_override(phone):
-    phone.put(PERSONAL + "standup.ics", ics(STANDUP))
+    phone.put(personal() + "standup.ics", ics(STANDUP))
     moved = """UID:standup@phone
 DTSTAMP:20261101T090000Z
 RECURRENCE-ID;TZID=Europe/Berlin:20261104T093000
 DTSTART;TZID=Europe/Berlin:20261104T110000
 DTEND;TZID=Europe/Berlin:20261104T111500
 SUMMARY:Standup (late)"""
-    assert phone.put(PERSONAL + "standup.ics", ics(STANDUP, moved)).status_code == 204
+    assert phone.put(personal() + "standup.ics", ics(STANDUP, moved)).status_code == 204
     register = register_of("standup@phone", "2026-11-04T09:30:00")
     assert register is not None and register.shown_event()["title"] == "Standup (late)"
     assert ("standup@phone", "Standup (late)", "2026-11-04T11:00:00+01:00") in occurrences()
@@ -95,24 +102,24 @@ SUMMARY:Standup (late)"""
 
 
 def test_a_new_exdate_cancels_the_occurrence_as_the_page_does(phone):
-    phone.put(PERSONAL + "standup.ics", ics(STANDUP))
+    phone.put(personal() + "standup.ics", ics(STANDUP))
     without = STANDUP + "\r\nEXDATE;TZID=Europe/Berlin:20261103T093000"
-    assert phone.put(PERSONAL + "standup.ics", ics(without)).status_code == 204
+    assert phone.put(personal() + "standup.ics", ics(without)).status_code == 204
     register = register_of("standup@phone", "2026-11-03T09:30:00")
     assert register is not None and register.deleted
     assert len(occurrences()) == 4
-    body = Calendar.from_ical(phone.get(PERSONAL + "standup.ics").content)
+    body = Calendar.from_ical(phone.get(personal() + "standup.ics").content)
     assert [e.get("EXDATE") is not None for e in body.walk("VEVENT")] == [True]
 
 
 def test_delete_writes_a_delete_entry(phone):
-    phone.put(PERSONAL + "standup.ics", ics(STANDUP))
-    etag = phone.get(PERSONAL + "standup.ics")["ETag"]
-    assert phone.delete(PERSONAL + "standup.ics", HTTP_IF_MATCH='"stale"').status_code == 412
-    assert phone.delete(PERSONAL + "standup.ics", HTTP_IF_MATCH=etag).status_code == 204
+    phone.put(personal() + "standup.ics", ics(STANDUP))
+    etag = phone.get(personal() + "standup.ics")["ETag"]
+    assert phone.delete(personal() + "standup.ics", HTTP_IF_MATCH='"stale"').status_code == 412
+    assert phone.delete(personal() + "standup.ics", HTTP_IF_MATCH=etag).status_code == 204
     assert register_of("standup@phone", None).deleted and occurrences() == []
-    assert phone.get(PERSONAL + "standup.ics").status_code == 404
-    assert phone.delete(PERSONAL + "standup.ics").status_code == 404
+    assert phone.get(personal() + "standup.ics").status_code == 404
+    assert phone.delete(personal() + "standup.ics").status_code == 404
 
 
 def test_an_event_made_on_the_page_is_edited_and_deleted_over_dav(phone):
@@ -121,7 +128,7 @@ def test_an_event_made_on_the_page_is_edited_and_deleted_over_dav(phone):
     )
     from dav.changes import default_name
 
-    href = PERSONAL + default_name(made.uid)
+    href = personal() + default_name(made.uid)
     body = phone.get(href).content.decode().replace("SUMMARY:dentist", "SUMMARY:dentist (moved)")
     assert phone.put(href, body).status_code == 204
     assert register_of(made.uid, None).shown_event()["title"] == "dentist (moved)"
@@ -129,8 +136,8 @@ def test_an_event_made_on_the_page_is_edited_and_deleted_over_dav(phone):
 
 
 def test_the_same_uid_under_a_second_name_is_refused(phone):
-    phone.put(PERSONAL + "standup.ics", ics(STANDUP))
-    response = phone.put(PERSONAL + "other.ics", ics(STANDUP))
+    phone.put(personal() + "standup.ics", ics(STANDUP))
+    response = phone.put(personal() + "other.ics", ics(STANDUP))
     assert response.status_code == 403 and b"no-uid-conflict" in response.content
 
 
@@ -147,7 +154,7 @@ def test_the_same_uid_under_a_second_name_is_refused(phone):
     ],
 )
 def test_what_cannot_be_kept_is_refused_with_a_dav_error(phone, extra, why):
-    response = phone.put(PERSONAL + "standup.ics", ics(f"{STANDUP}\r\n{extra}"))
+    response = phone.put(personal() + "standup.ics", ics(f"{STANDUP}\r\n{extra}"))
     assert response.status_code == 403 and why in response.content
     assert b"<d:error" in response.content and b"valid-calendar-object-resource" in response.content
     assert occurrences() == []
@@ -155,23 +162,23 @@ def test_what_cannot_be_kept_is_refused_with_a_dav_error(phone, extra, why):
 
 def test_a_todo_is_refused(phone):
     todo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nSUMMARY:milk\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
-    response = phone.put(PERSONAL + "todo.ics", todo)
+    response = phone.put(personal() + "todo.ics", todo)
     assert response.status_code == 403 and b"supported-calendar-component" in response.content
 
 
 def test_not_icalendar_is_refused(phone):
-    response = phone.put(PERSONAL + "x.ics", "hello")
+    response = phone.put(personal() + "x.ics", "hello")
     assert response.status_code == 403 and b"valid-calendar-data" in response.content
 
 
 def test_a_title_too_long_to_keep_is_refused_not_shortened(phone):
     response = phone.put(
-        PERSONAL + "standup.ics", ics(STANDUP.replace("SUMMARY:Standup", "SUMMARY:" + "x" * 501))
+        personal() + "standup.ics", ics(STANDUP.replace("SUMMARY:Standup", "SUMMARY:" + "x" * 501))
     )
     assert response.status_code == 403 and b"at most 500 characters" in response.content
 
 
 def test_an_override_with_its_own_rule_is_refused(phone):
     moved = "UID:standup@phone\r\nRECURRENCE-ID;TZID=Europe/Berlin:20261104T093000\r\nDTSTART;TZID=Europe/Berlin:20261104T110000\r\nRRULE:FREQ=DAILY\r\nSUMMARY:x"
-    response = phone.put(PERSONAL + "standup.ics", ics(STANDUP, moved))
+    response = phone.put(personal() + "standup.ics", ics(STANDUP, moved))
     assert response.status_code == 403 and b"cannot have its own RRULE" in response.content
