@@ -103,6 +103,7 @@ def child() -> None:
 
 def main() -> None:
     setup_django("dav")
+    from devtools.dav_client import personal
     from events.index.query import query
 
     phone, entries, first = _prepare()
