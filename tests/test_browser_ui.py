@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from devtools.instances import wait_until
 from tests import test_browser as base
 from tests.test_browser import NOW, TZ, quick_add, set_up_owner, shot
 
@@ -325,7 +326,9 @@ def test_dragging_down_an_empty_column_sets_the_new_events_length(owner_page):
 
 
 def drag(pg, locator, dx: float, dy: float, *, from_bottom: bool = False) -> None:
-    box = locator.bounding_box()
+    # The page redraws itself after each write (once for the write, once for the live
+    # "index changed"): an element found a moment ago may just have been replaced.
+    box = wait_until(locator.bounding_box, 10, message="the element to drag is on screen")
     x = box["x"] + box["width"] / 2
     y = box["y"] + (box["height"] - 2 if from_bottom else 8)
     pg.mouse.move(x, y)
