@@ -201,21 +201,26 @@ def delete_event(uid: str, *, calendar: str | None = None) -> Written:
 
 
 def move_event(uid: str, to: str, *, calendar: str | None = None) -> list[Written]:
-    """Move an event (a series with its edited occurrences) to calendar `to`:
-    written anew there, then deleted where it was. What peers already
-    received from the old calendar stays with them."""
+    """Move an event (a series with its edited and cancelled occurrences) to
+    calendar `to`: written anew there, then deleted where it was. What peers
+    already received from the old calendar stays with them."""
     calendar, _, _ = _current(uid, calendar=calendar)
     if to == calendar:
         raise CalendarError("the event is already in that calendar")
-    rids = sorted(IndexKey.objects.using(INDEX_DB).filter(calendar=calendar, uid=uid, deleted=False)
-                  .exclude(rid="").values_list("rid", flat=True))
+    children = IndexKey.objects.using(INDEX_DB).filter(calendar=calendar, uid=uid).exclude(rid="")
+    edited = sorted(children.filter(deleted=False).exclude(kind="").values_list("rid", flat=True))
+    cancelled = sorted(children.filter(deleted=True).values_list("rid", flat=True))
     written = []
-    for rid in [None, *rids]:
+    for rid in [None, *edited]:
         _, register, event = _current(uid, rid, calendar=calendar)
         target = _register(uid, rid, to)
         entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, target.heads if target else [], to)
         written.append(Written(uid, rid, entry, event, to))
-    for rid in [*rids, None]:
+    for rid in cancelled:
+        target = _register(uid, rid, to)
+        entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, target.heads if target else [], to)
+        written.append(Written(uid, rid, entry, None, to))
+    for rid in [*edited, None]:
         _, register, _ = _current(uid, rid, calendar=calendar)
         entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, register.heads, calendar)
         written.append(Written(uid, rid, entry, None, calendar))

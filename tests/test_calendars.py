@@ -251,3 +251,19 @@ def test_deleting_a_calendar_hides_its_events_and_keeps_the_last_one(me):
         manage.delete(state.visible()[0].ref)
     with pytest.raises(calendar.CalendarError, match="does not exist"):
         calendar.create_event({"title": "late", "start": "2026-12-02T09:00:00", "tz": "UTC"}, calendar=work)
+
+
+def test_a_moved_series_exports_with_its_edited_occurrence(me):
+    from events.ics import export
+
+    series = calendar.create_event({"title": "yoga", "start": "2026-12-01T18:00:00", "tz": "UTC",
+                                    "rrule": "FREQ=WEEKLY;COUNT=4"}, calendar="")
+    calendar.edit_occurrence(series.uid, "2026-12-08T18:00:00", calendar="", title="yoga outdoors")
+    calendar.cancel_occurrence(series.uid, "2026-12-15T18:00:00", calendar="")
+    calendar.move_event(series.uid, manage.default_calendar(), calendar="")
+    [moved] = list(export.live_events())
+    assert moved.calendar == manage.default_calendar()
+    assert [o.event["title"] for o in moved.overrides] == ["yoga outdoors"]
+    assert [c.rid for c in moved.cancelled] == ["2026-12-15T18:00:00"]
+    titles = [o.title for o in query(date(2026, 12, 1), date(2027, 1, 1), "UTC").occurrences]
+    assert titles == ["yoga", "yoga outdoors", "yoga"]

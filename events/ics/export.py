@@ -48,6 +48,7 @@ class LiveEvent:
     series: KeyState
     overrides: list[KeyState] = field(default_factory=list)
     cancelled: list[KeyState] = field(default_factory=list)
+    calendar: str = ""  # the calendar holding it (events.calendars.bodies.ref)
 
 
 def _key_facts(state_json: str) -> tuple[int, int]:
@@ -61,21 +62,24 @@ def live_events(uid: str | None = None, *, chunk: int = 2000) -> Iterator[LiveEv
     time; in uid order. Deleted events and values the index cannot show are
     left out, as the calendar's own views leave them out."""
     catch_up()
-    rows = IndexKey.objects.using(INDEX_DB).order_by("uid", "rid")
+    rows = IndexKey.objects.using(INDEX_DB).order_by("uid", "calendar", "rid")
     if uid is not None:
         rows = rows.filter(uid=uid)
     current: LiveEvent | None = None
-    fields = ("uid", "rid", "kind", "deleted", "event", "state")
-    for row_uid, rid, kind, deleted, event_json, state_json in rows.values_list(*fields).iterator(chunk_size=chunk):
+    last_uid = None  # one VEVENT group per UID: a uid live in two calendars (a forged copy) shows once
+    fields = ("uid", "calendar", "rid", "kind", "deleted", "event", "state")
+    for row_uid, calendar, rid, kind, deleted, event_json, state_json in rows.values_list(*fields).iterator(chunk_size=chunk):
         if not rid:
             if current is not None:
+                last_uid = current.uid
                 yield current
             current = None
-            if kind in ("single", "series") and not deleted:
+            if kind in ("single", "series") and not deleted and row_uid != last_uid:
                 entries, last = _key_facts(state_json)
-                current = LiveEvent(row_uid, KeyState("", json.loads(event_json), entries, last))
+                current = LiveEvent(row_uid, KeyState("", json.loads(event_json), entries, last), calendar=calendar)
             continue
-        if current is None or current.uid != row_uid or current.series.event.get("rrule") is None:
+        if (current is None or (current.uid, current.calendar) != (row_uid, calendar)
+                or current.series.event.get("rrule") is None):
             continue  # the children of a deleted, hidden or single event are not shown
         if deleted:
             entries, last = _key_facts(state_json)
