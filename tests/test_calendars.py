@@ -267,3 +267,21 @@ def test_a_moved_series_exports_with_its_edited_occurrence(me):
     assert [c.rid for c in moved.cancelled] == ["2026-12-15T18:00:00"]
     titles = [o.title for o in query(date(2026, 12, 1), date(2027, 1, 1), "UTC").occurrences]
     assert titles == ["yoga", "yoga outdoors", "yoga"]
+
+
+def test_a_conflict_is_resolved_in_its_own_calendar(me):
+    """One uid in Personal and, with a conflict, in the legacy calendar: resolving touches only the latter."""
+    from events.log import append_local
+
+    mine = calendar.create_event({"title": "mine", "start": "2026-12-01T09:00:00", "tz": "UTC"}, uid="same@x")
+    shared = calendar.create_event({"title": "shared", "start": "2026-12-02T09:00:00", "tz": "UTC"}, uid="same@x",
+                                   calendar="")
+    for title in ("shared A", "shared B"):
+        append_local({"type": "event.put", "uid": "same@x", "recurrence_id": None,
+                      "event": {**shared.event, "title": title}}, links=[shared.entry.hash])
+    catch_up()
+    before = log.vector()[me]
+    calendar.resolve_conflict("same@x", calendar="")
+    assert log.vector()[me] == before + 1
+    assert not IndexKey.objects.using("index").filter(conflict=True).exists()
+    assert IndexKey.objects.using("index").get(calendar=mine.calendar, uid="same@x").shown == mine.entry.hash

@@ -45,7 +45,8 @@ def _value(event: dict, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> dict:
+def _conflict(key: tuple[str, str, str], register: Register, names: dict[str, str]) -> dict:
+    where, uid, rid = key
     versions = []
     for h in register.heads:
         version = register.versions[h]
@@ -65,7 +66,7 @@ def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> 
         if any(values):
             rows.append({"label": label, "values": values, "differs": len(set(values)) > 1})
     title = next((v["event"].get("title") for v in versions if v["event"].get("title")), uid)
-    return {"uid": uid, "rid": rid, "title": title, "versions": versions, "rows": rows,
+    return {"uid": uid, "rid": rid, "calendar": where, "title": title, "versions": versions, "rows": rows,
             "anchor": f"uid={uid}&rid={rid}", "edit_url": event_url(uid, rid or None)}
 
 
@@ -73,10 +74,10 @@ def _conflict(uid: str, rid: str, register: Register, names: dict[str, str]) -> 
 def conflicts(request):
     catch_up()
     names = author_names()
-    rows = IndexKey.objects.using("index").filter(conflict=True).order_by("uid", "rid")
+    rows = IndexKey.objects.using("index").filter(conflict=True).order_by("uid", "calendar", "rid")
     items = [
-        _conflict(uid, rid, Register.from_json(json.loads(state)), names)
-        for uid, rid, state in rows.values_list("uid", "rid", "state")[:MAX_SHOWN]
+        _conflict((where, uid, rid), Register.from_json(json.loads(state)), names)
+        for where, uid, rid, state in rows.values_list("calendar", "uid", "rid", "state")[:MAX_SHOWN]
     ]
     return render_page(request, "conflicts.html", {"nav": "conflicts", "conflicts": items})
 
@@ -85,8 +86,9 @@ def conflicts(request):
 @owner_required
 def resolve(request):
     uid, rid, keep = request.POST.get("uid", ""), request.POST.get("rid") or None, request.POST.get("keep", "")
+    where = request.POST.get("calendar")  # absent from pages made before calendars: the uid's own
     try:
-        calendar.resolve_conflict(uid, rid, keep=keep)
+        calendar.resolve_conflict(uid, rid, keep=keep, calendar=where)
     except (LocalWritesHeld, calendar.CalendarError) as e:
         messages.error(request, str(e))
     else:

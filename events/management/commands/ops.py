@@ -74,8 +74,9 @@ def apply_op(op: dict) -> list[calendar.Written]:
         return [calendar.resolve_conflict(_uid(op), op.get("recurrence_id"), keep=keep if isinstance(keep, str) else None, **_changes(op))]
     if kind == "resolve_all":
         catch_up()
-        keys = list(IndexKey.objects.using(INDEX_DB).filter(conflict=True).order_by("uid", "rid").values_list("uid", "rid"))
-        return [calendar.resolve_conflict(uid, rid or None) for uid, rid in keys]
+        keys = IndexKey.objects.using(INDEX_DB).filter(conflict=True).order_by("uid", "calendar", "rid")
+        return [calendar.resolve_conflict(uid, rid or None, calendar=where)
+                for where, uid, rid in keys.values_list("calendar", "uid", "rid")]
     raise calendar.CalendarError(f"unknown op {str(kind)[:40]!r}")
 
 
