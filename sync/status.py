@@ -46,13 +46,10 @@ def status() -> dict:
         "requests": pairing.pending_requests(),
         "forks": [
             {
-                "author": f.author,
-                "name": names.get(f.author, ""),
-                "seq": f.seq,
-                "held_hash": f.held_hash,
-                "offered_hash": f.offered_hash,
-                "recorded_at": f.recorded_at.isoformat(),
+                **f,
+                "name": names.get(f["author"], ""),
+                "recorded_at": f["recorded_at"].isoformat(),
             }
-            for f in log.fork_evidence()
+            for f in log.forks()
         ],
     }

@@ -97,6 +97,7 @@ class EntryStreams(ABC):
         for bad in (c for c in checked if isinstance(c, Invalid)):
             errors.append(protocol.error("bad-entry", f"rule {bad.rule}: {bad.message}", bad.hash))
         wants: dict[str, int] = {}
+        waiting: set[str] = set()
         for o in outcomes:
             if o.result in (log.STORED, log.DUPLICATE):
                 self.their_vec[o.author] = max(self.their_vec.get(o.author, 0), o.seq)
@@ -109,6 +110,12 @@ class EntryStreams(ABC):
                 errors.append(protocol.error("fork", f"{o.author[:12]} signed two entries at seq {o.seq}", o.hash))
             elif o.result == log.EARLY:
                 wants[o.author] = held.get(o.author, 0)
+            elif o.result == log.WAITING and o.author not in waiting:
+                # one answer per feed and frame, no `want`: the sender has moved
+                # past these entries and will not offer them again on this connection
+                waiting.add(o.author)
+                self.forked.add(o.author)
+                errors.append(protocol.error("waiting", f"{o.author[:12]} forked: its entries wait for our owner's decision", o.hash))
         if any(o.result == log.STORED and o.author == self.me for o in outcomes):
             # Our own entries, verified under our key: this peer's claim on our
             # feed is backed, and holds local writes until we have caught up.
