@@ -266,6 +266,8 @@ class Session(EntryStreams):
         logger.info("peer %s says %s: %s", (self.key or "?")[:12], code, text)
         self.last_error = f"received {code}: {text}"
         self.status_dirty = True
+        if code == "bad-entry" and isinstance(msg.get("hash"), str) and len(msg["hash"]) == 64 and self.admitted:
+            await self._peer_refused(msg["hash"], text)
         if code == "pending" and self.dialer and self.pair_url and self.authenticated:
             await store.record_outgoing_request(key=self.key, name=self.name, url=self.pair_url)
         if code in protocol.CLOSING_CODES:

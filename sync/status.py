@@ -28,6 +28,7 @@ def status() -> dict:
             "peer_lacks": p.peer_lacks,
             "we_lack": p.we_lack,
             "last_error": p.last_error,
+            "held_back": p.held_back,
         }
         for p in Peer.objects.order_by("state", "name", "author")
     ]

@@ -89,6 +89,8 @@ class Command(BaseCommand):
             )
             if p["last_error"]:
                 self.stdout.write(f"    last error: {clean(p['last_error'])}")
+            if p["held_back"]:
+                self.stdout.write(f"    not sent for now: {clean(p['held_back'])}")
         for r in data["requests"]:
             verb = "wants to pair" if r["direction"] == "incoming" else "asked by us, waiting"
             hint = f"  (approve: manage.py peers --approve {r['id']})" if r["direction"] == "incoming" else ""
