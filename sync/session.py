@@ -184,6 +184,8 @@ class Session(EntryStreams):
         self.acked.set()
         self.wake.set()
         self.done.set()
+        while not self.inbox.empty():  # frees a `receive` waiting for room, so the transport can finish
+            self.inbox.get_nowait()
         if self.admitted:
             logger.info("disconnected from %s (%s): %s", self.name or "?", self.key[:12], self.message or self.result)
             try:
@@ -256,7 +258,7 @@ class Session(EntryStreams):
             self.frames_in_flight = max(0, self.frames_in_flight - 1)
             self.acked.set()
         elif kind == "want":
-            for author, seq in msg["feeds"].items():
+            for author, seq in self._known(msg["feeds"]).items():
                 self.sent_upto[author] = min(self.sent_upto.get(author, seq), seq)
                 self._merge_their({author: seq})
             self.wake.set()
@@ -330,13 +332,15 @@ class Session(EntryStreams):
             if self.closed:
                 return
         first = self.their_have is None
-        self.their_have = dict(feeds)
+        own = feeds.get(self.me, 0)
+        feeds = self._known(feeds)
+        self.their_have = feeds
         self._merge_their(feeds)
         for author, seq in feeds.items():
             self.sent_upto[author] = max(self.sent_upto.get(author, 0), seq) if not first else seq
         ours = self.hub.vector.get(self.me, 0)
-        if feeds.get(self.me, 0) > ours:
-            await store.note_own_feed_seen(feeds[self.me], peer=self.key, peer_name=self.name)
+        if own > ours:
+            await store.note_own_feed_seen(own, peer=self.key, peer_name=self.name)
             await self._send(protocol.want({self.me: ours}))
         if first:
             self._spawn(self._send_loop())

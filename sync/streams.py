@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 4
+# Feeds a peer names that we do not hold are remembered up to this many (for the
+# "we lack" figure and so a feed received later is not sent back to it): `have`,
+# `ack` and `want` frames naming millions of made-up authors stop growing it.
+MAX_UNKNOWN_FEEDS = 10_000
 MAX_ERRORS_PER_FRAME = 10
 
 
@@ -74,9 +78,22 @@ class EntryStreams(ABC):
     def refusals(self) -> refusals.FeedRefusals:
         return refusals.of(self.key or "")
 
+    def _known(self, feeds: dict[str, int]) -> dict[str, int]:
+        """The part of a peer's map worth remembering: feeds we hold, and others
+        while fewer than MAX_UNKNOWN_FEEDS are remembered."""
+        vector, room = self.hub.vector, len(self.hub.vector) + MAX_UNKNOWN_FEEDS - len(self.their_vec)
+        known = {}
+        for author, seq in feeds.items():
+            if author in vector or author in self.their_vec:
+                known[author] = seq
+            elif room > 0:
+                known[author] = seq
+                room -= 1
+        return known
+
     def _merge_their(self, feeds: dict[str, int]) -> None:
         held_back = self.refusals.feeds
-        for author, seq in feeds.items():
+        for author, seq in self._known(feeds).items():
             if seq > self.their_vec.get(author, 0):
                 self.their_vec[author] = seq
             if author in held_back:
