@@ -206,7 +206,8 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
     incoming = Incoming(uid=uid, position=position, event=None)
     if len(uid) > MAX_UID:
         raise ComponentSkipped(f"UID is longer than {MAX_UID} characters")
-    broken = {name.upper(): message for name, message in getattr(component, "errors", [])}
+    # icalendar names a line it could not split into name and value None
+    broken = {(name or "").upper(): message for name, message in getattr(component, "errors", [])}
     for name in TIME_PROPERTIES:
         if name in broken:
             raise ComponentSkipped(f"{name} does not parse: {_short(Exception(broken[name]))}")
