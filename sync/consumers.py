@@ -10,7 +10,7 @@ limit), and `BoundedInbox` reads daphne's queue for this connection as fast
 as frames arrive, so that queue (which has no bound of its own) stays empty,
 and keeps at most MAX_QUEUED_BYTES / MAX_QUEUED_FRAMES waiting for the
 session. A peer that sends faster than the session handles its frames is cut
-off (close code 1008, docs/PROTOCOL.md section 4.5) instead of filling the
+off (close code 4008, docs/PROTOCOL.md section 4.5) instead of filling the
 server's memory.
 """
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUEUED_BYTES = 8 * 1024 * 1024  # four full entries frames in flight (the sender's bound) stay well below
 MAX_QUEUED_FRAMES = 1024
-OVERFLOW_CLOSE_CODE = 1008  # policy violation
+OVERFLOW_CLOSE_CODE = 4008  # daphne (autobahn) sends only 1000 and 3000-4999: 1008 would raise and not close
 _draining: set[asyncio.Task] = set()  # pumps of finished consumers, until their socket closes
 
 

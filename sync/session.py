@@ -28,6 +28,7 @@ ACK_TIMEOUT = 30.0
 RATE = 300.0  # frame tokens per second; a frame costs 1 + one per 64 KiB
 BURST = 600.0
 MAX_DROPPED = 3000
+INTERNAL_ERROR_CLOSE_CODE = 4011  # not 1011: daphne (autobahn) refuses to send it, and the socket stayed open
 
 
 class Transport(Protocol):
@@ -213,7 +214,7 @@ class Session(EntryStreams):
             return
         logger.error("replication task failed", exc_info=task.exception())
         if not self.closed:
-            self._spawn(self.close(1011, "internal error"))
+            self._spawn(self.close(INTERNAL_ERROR_CLOSE_CODE, "internal error"))
 
     async def _rate_limited(self) -> None:
         self.dropped += 1

@@ -30,7 +30,7 @@ async def test_the_inbox_closes_a_connection_whose_waiting_frames_pass_the_bound
     sent = []
 
     async def close():
-        sent.append({"type": "websocket.close", "code": 1008})
+        sent.append({"type": "websocket.close", "code": 4008})
 
     inbox = consumers.BoundedInbox(incoming.get, close, max_bytes=10_000, max_frames=50)
     pump = asyncio.ensure_future(inbox.pump())
@@ -39,9 +39,9 @@ async def test_the_inbox_closes_a_connection_whose_waiting_frames_pass_the_bound
     for _ in range(30):  # nobody reads them: 30 KB waiting
         await incoming.put({"type": "websocket.receive", "text": "x" * 1000})
     await asyncio.sleep(0.05)
-    assert sent == [{"type": "websocket.close", "code": 1008}]
+    assert sent == [{"type": "websocket.close", "code": 4008}]
     assert inbox.bytes <= 10_000 and len(inbox.waiting) == 1
-    assert (await inbox.get()) == {"type": "websocket.disconnect", "code": 1008}
+    assert (await inbox.get()) == {"type": "websocket.disconnect", "code": 4008}
     await incoming.put({"type": "websocket.receive", "text": "y" * 5000})  # after the overflow: dropped
     await incoming.put({"type": "websocket.disconnect", "code": 1006})
     assert (await inbox.get())["type"] == "websocket.disconnect"
