@@ -83,7 +83,3 @@ _by_peer: dict[str, FeedRefusals] = {}
 
 def of(peer: str) -> FeedRefusals:
     return _by_peer.setdefault(peer, FeedRefusals())
-
-
-def forget(peer: str) -> None:
-    _by_peer.pop(peer, None)
