@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from events.identity import load_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +51,12 @@ CALENDAR_TIME_ZONE = env("TIME_ZONE")
 # For tests and demos only: a fixed "now" (ISO datetime) for the calendar (events/clock.py).
 CALENDAR_NOW = env("CALENDAR_NOW")
 
+# "mirror": a headless instance with no calendar of its own that stores and
+# relays the feeds of the instances that name it (docs/PROTOCOL.md section 6.8).
+MODE = env("MODE", "calendar")
+if MODE not in ("calendar", "mirror"):
+    raise ImproperlyConfigured(f"MODE must be calendar or mirror, not {MODE!r}")
+
 # Dial private, loopback and link-local addresses that peers name even when
 # this instance's own public URL is not on such a network (sync/dialer.py).
 ALLOW_PRIVATE_PEERS = env_bool("ALLOW_PRIVATE_PEERS")
@@ -66,6 +74,7 @@ INSTALLED_APPS = [
     "channels",
     "events",
     "sync",
+    "dav",
 ]
 
 MIDDLEWARE = [
@@ -113,22 +122,49 @@ def sqlite(path: Path) -> dict:
     }
 
 
-def database_from_url(url: str) -> dict:
+def installed(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def database_from_url(variable: str) -> dict:
+    """PostgreSQL from a postgres:// URL. Anything else stops the process with one
+    line: the log's append-only triggers and the advisory locks that keep arrivals
+    and the dialer in order exist for PostgreSQL and SQLite only."""
     import dj_database_url
 
-    return dj_database_url.parse(url, conn_max_age=600)
+    url = env(variable)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    except ValueError:
+        config = {}
+    if config.get("ENGINE") != "django.db.backends.postgresql" or not config.get("NAME"):
+        scheme = url.partition("://")[0] if "://" in url else "no scheme"
+        raise SystemExit(f"error: {variable} must be postgres://USER:PASSWORD@HOST:PORT/DATABASE (got {scheme})")
+    if not installed("psycopg"):
+        raise SystemExit(f"error: {variable} names PostgreSQL, which needs psycopg: pip install 'calendar-p2p[postgres]'")
+    return config
 
 
 DATABASES = {
     # The log, peers, invites and the owner's account.
-    "default": database_from_url(env("DATABASE_URL")) if env("DATABASE_URL") else sqlite(DATA_DIR / "calendar.sqlite3"),
+    "default": database_from_url("DATABASE_URL") if env("DATABASE_URL") else sqlite(DATA_DIR / "calendar.sqlite3"),
     # The index: a materialized view of the log, deletable and regenerated on start.
-    "index": database_from_url(env("INDEX_DATABASE_URL")) if env("INDEX_DATABASE_URL") else sqlite(DATA_DIR / "index.sqlite3"),
+    "index": database_from_url("INDEX_DATABASE_URL") if env("INDEX_DATABASE_URL") else sqlite(DATA_DIR / "index.sqlite3"),
 }
 DATABASE_ROUTERS = ["events.routers.IndexRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 if env("REDIS_URL"):
+    # Groups over Redis: a write in one server process reaches the pages open on every other.
+    if not env("REDIS_URL").startswith(("redis://", "rediss://", "unix://")):
+        raise SystemExit("error: REDIS_URL must be redis://HOST:PORT/DB (or rediss://, unix://)")
+    if not installed("channels_redis"):
+        raise SystemExit("error: REDIS_URL needs channels-redis: pip install 'calendar-p2p[redis]'")
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

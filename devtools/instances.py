@@ -13,6 +13,11 @@ identity key and secret on first start.
 `now=` fixes the calendar's "now" (CALENDAR_NOW, an ISO datetime, wall-clock
 time in the instance's zone without an offset) and `tz=` the instance's zone
 (TIME_ZONE), so that what its pages show does not depend on the day tests run.
+
+`services=` names its PostgreSQL databases and Redis ({"DATABASE_URL": ...,
+"INDEX_DATABASE_URL": ..., "REDIS_URL": ...}); without it an instance keeps
+SQLite files in its DATA_DIR and the in-memory channel layer, whatever the
+test process itself uses.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DB_FILES = ("calendar.sqlite3", "index.sqlite3")
+SERVICE_VARIABLES = ("DATABASE_URL", "INDEX_DATABASE_URL", "REDIS_URL")
 
 
 def free_port() -> int:
@@ -51,6 +57,8 @@ class Instance:
         public_url: str | None = None,
         now: str | None = None,
         tz: str | None = None,
+        mode: str | None = None,
+        services: dict[str, str] | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.name = name
@@ -59,6 +67,8 @@ class Instance:
         self.public_url = public_url or self.url  # what peers are told to dial (e.g. a proxy)
         self.now = now  # the calendar's fixed "now" (CALENDAR_NOW), None for the real time
         self.tz = tz  # the instance's zone (TIME_ZONE), None for the inherited one
+        self.mode = mode  # MODE: "mirror" for a mirror, None for a calendar
+        self.services = dict(services or {})  # DATABASE_URL, INDEX_DATABASE_URL, REDIS_URL
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir / "daphne.log"
         if not self.data_dir.exists():
@@ -73,7 +83,8 @@ class Instance:
         """A data dir with migrated databases and no identity."""
         where = Path(where)
         where.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "DATA_DIR": str(where)}
+        env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+        env["DATA_DIR"] = str(where)
         for db in ("default", "index"):
             subprocess.run([PYTHON, "manage.py", "migrate", "--database", db, "-v", "0"], cwd=REPO, env=env, check=True)
         for f in ("identity.key", "secret_key"):
@@ -84,7 +95,10 @@ class Instance:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        # The databases and channel layer of the test process are its own: an
+        # instance gets its SQLite files unless given `services` of its own.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k not in SERVICE_VARIABLES}
+        env.update(self.services)
         env.update(
             DATA_DIR=str(self.data_dir),
             PUBLIC_URL=self.public_url,
@@ -96,6 +110,8 @@ class Instance:
             env["CALENDAR_NOW"] = self.now
         if self.tz is not None:
             env["TIME_ZONE"] = self.tz
+        if self.mode is not None:
+            env["MODE"] = self.mode
         return env
 
     def launch(self) -> Instance:

@@ -143,7 +143,11 @@ def create_event(draft: dict | None = None, *, uid: str | None = None, calendar:
         event["end"] = _default_end(event["start"])
     _check(event)
     uid = uid or new_uid()
-    calendar = calendar if calendar is not None else default_calendar()
+    if calendar is None:
+        try:
+            calendar = default_calendar()
+        except CalendarRefused as e:
+            raise CalendarError(str(e)) from None
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [], calendar)
     return Written(uid, None, entry, event, calendar)
 

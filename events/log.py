@@ -80,6 +80,24 @@ def _insert(rows: list[tuple[str, str, int, str]]) -> None:
         cursor.executemany(f"INSERT INTO {table} (hash, author, seq, raw) VALUES (%s, %s, %s, %s)", rows)
 
 
+# The arrival counter is tailed by "everything after the last arrival I saw"
+# (the index, the hub's live push, the pages' live updates). PostgreSQL's
+# sequence hands numbers out at INSERT, but transactions commit in any order:
+# a reader could see 11 before 10 commits and never look back. Every append
+# therefore holds this transaction-scoped advisory lock from before its INSERT
+# to its commit, so arrivals become visible in the order they were numbered
+# (docs/architecture.md, "The arrival counter"). SQLite's one writer at a time
+# already gives that order.
+ARRIVAL_LOCK = 0x6C6F675F6172  # an arbitrary 64-bit key, the same in every process
+
+
+def _hold_arrival_order() -> None:
+    """Wait until no other transaction is appending; held until this one ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ARRIVAL_LOCK])
+
+
 def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
     Feed.objects.bulk_create(
         [Feed(author=a, seq=s, head=h) for a, (s, h) in heads.items()],
@@ -92,14 +110,15 @@ def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
 def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = None) -> Entry:
     """Sign `body` as the next entry of our feed and store it.
 
-    The seq is assigned inside the write transaction; the unique (author, seq)
-    constraint turns a race on databases without IMMEDIATE transactions into
-    a retry instead of a fork.
+    The seq is assigned inside the write transaction, which appends alone
+    (`_hold_arrival_order`); the unique (author, seq) constraint would turn
+    any remaining race into a retry instead of a fork.
     """
     key, me = signing_key(), my_author_id()
     for _ in range(10):
         try:
             with transaction.atomic():
+                _hold_arrival_order()
                 feed = Feed.objects.filter(author=me).first()
                 seq, prev = (feed.seq + 1, feed.head) if feed else (1, None)
                 claim = _holding_claims(seq - 1).first()
@@ -243,6 +262,7 @@ def receive(items: Iterable[str | bytes | dict | Entry | Outcome]) -> list[Outco
     if not entries:
         return [p for p in parsed if isinstance(p, Outcome)]
     with transaction.atomic():
+        _hold_arrival_order()
         return _decide_and_store(parsed, entries)
 
 

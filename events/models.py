@@ -8,7 +8,9 @@ from django.utils import timezone
 
 class LogEntry(models.Model):
     """One entry, as its canonical bytes. `arrival` is the local arrival counter
-    that views tail from; it says nothing about order between replicas."""
+    that views tail from; it says nothing about order between replicas. Appends
+    commit in arrival order (`events.log._hold_arrival_order`), so a reader that
+    has seen arrival n will never later find a committed entry below n."""
 
     arrival = models.BigAutoField(primary_key=True)
     hash = models.CharField(max_length=64, unique=True)
@@ -204,3 +206,20 @@ class Preference(models.Model):
 
     class Meta:
         db_table = "events_preference"
+
+
+class IndexDirectory(models.Model):
+    """Entries about who relays for whom (docs/PROTOCOL.md section 6.8): the
+    mirror each author names (`mirror`), the invites a mirror may accept for
+    its owner (`invite`), and the peers a mirror paired for its owner
+    (`mirror.paired`). `subject` is the mirror, the token's hash or the peer."""
+
+    kind = models.CharField(max_length=16)
+    author = models.CharField(max_length=64)
+    subject = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+    body = models.TextField()
+
+    class Meta:
+        db_table = "index_directory"
+        constraints = [models.UniqueConstraint(fields=["kind", "author", "subject"], name="index_directory_unique")]

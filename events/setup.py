@@ -198,6 +198,8 @@ def _own_calendar_entries() -> None:
     from events import log
     from events.calendars.own import ensure_own_entries
 
+    if settings.MODE == "mirror":
+        return
     try:
         ensure_own_entries()
     except log.LocalWritesHeld as e:

@@ -23,6 +23,8 @@
     var view = document.getElementById("view");
     if (!view || !view.dataset.fragment) return Promise.resolve();
     if (refreshing) { refreshAgain = true; return refreshing; }
+    // Not under a pointer that is dragging an event: the drag redraws the view when it ends.
+    if (document.body.classList.contains("dragging")) return Promise.resolve();
     refreshing = fetch(view.dataset.fragment, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -33,6 +35,7 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("view");
         var current = document.getElementById("view");
+        if (document.body.classList.contains("dragging")) return;
         if (fresh && current) {
           current.replaceWith(document.importNode(fresh, true));
           document.dispatchEvent(new CustomEvent("view:refreshed"));
@@ -47,6 +50,16 @@
   }
   window.calendarRefresh = refreshView;
 
+  // Another date or view in place of the current one, with the address updated.
+  function showView(url) {
+    var view = document.getElementById("view");
+    if (!view) { location.href = url; return Promise.resolve(); }
+    view.dataset.fragment = url + (url.indexOf("?") >= 0 ? "&" : "?") + "fragment=1";
+    history.pushState(null, "", url);
+    return refreshView();
+  }
+  window.calendarShow = showView;
+
   // --- quick add ---------------------------------------------------------------------
   function setupQuickAdd() {
     var form = document.getElementById("quick-add");
@@ -60,6 +73,8 @@
     function showError(message) {
       error.textContent = message || "";
       error.hidden = !message;
+      if (message) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
     }
 
     function clearPreview() {
@@ -232,16 +247,28 @@
   }
 
   // The week view opens at 07:00, as paper diaries do; later refreshes keep the scroll.
-  function scrollWeek(keep) {
+  // On a phone the whole grid scrolls both ways (hours and three days at a time).
+  function weekScroller() {
     var body = document.querySelector(".wk-body");
-    if (!body) return;
-    var hour = body.querySelector(".hour");
-    body.scrollTop = keep !== undefined ? keep : (hour ? hour.offsetHeight * 7 : 0);
+    if (!body) return null;
+    return getComputedStyle(body).overflowY === "visible" ? body.closest(".week-grid") : body;
+  }
+  function scrollWeek(keep) {
+    var box = weekScroller();
+    if (!box) return;
+    var hour = box.querySelector(".hour");
+    box.scrollTop = keep !== undefined ? keep : (hour ? hour.offsetHeight * 7 : 0);
+    if (keep === undefined && box.classList.contains("week-grid")) {
+      // sideways: the day asked for (or today) first among the three shown
+      var col = box.querySelector('.wk-col[data-day="' + box.dataset.selected + '"]') || box.querySelector(".wk-col.today");
+      var gutter = box.querySelector(".wk-body > .gutter");
+      if (col && gutter) box.scrollLeft = col.offsetLeft - gutter.offsetWidth;
+    }
   }
   var weekScroll;
   document.addEventListener("view:refreshed", function () { scrollWeek(weekScroll); });
   document.addEventListener("scroll", function (event) {
-    if (event.target.classList && event.target.classList.contains("wk-body")) weekScroll = event.target.scrollTop;
+    if (event.target === weekScroller()) weekScroll = event.target.scrollTop;
   }, true);
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -151,6 +151,7 @@ class Dialer:
         self.stopping = False
 
     async def run(self) -> None:
+        self.stopping = False
         self.hub.keep_running = True
         self.hub.ensure_running()
         await database_sync_to_async(mark_all_disconnected)()
@@ -201,12 +202,16 @@ class Dialer:
             failures = 0 if session.admitted else failures + 1
             await asyncio.sleep(backoff_delay(failures))
 
-    async def stop(self) -> None:
+    async def stop_dialing(self) -> None:
+        """End the connections this dialer keeps; the hub and the sessions peers dialed in go on."""
         self.stopping = True
         for _, task in self.tasks.values():
             task.cancel()
         await asyncio.gather(*(t for _, t in self.tasks.values()), return_exceptions=True)
         self.tasks.clear()
+
+    async def stop(self) -> None:
+        await self.stop_dialing()
         await self.hub.flush_status()
         await self.hub.stop()
 

@@ -4,6 +4,10 @@ It keeps the registry of live sessions (one connection per peer), tails the
 log's arrival counter (a short poll, plus an immediate kick for writes made in
 this process), keeps our vector, wakes the sessions that have something to
 push, and saves each peer's status for `manage.py peers` and the web UI.
+Watching only the highest arrival is enough because arrivals commit in order,
+on PostgreSQL too (docs/architecture.md, "The arrival counter"): no entry
+becomes visible below a number already seen, so no write goes unpushed.
+Other server processes' writes are seen by the same poll.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Hub:
         self.vector: dict[str, int] = {}
         self.blocked: set[str] = set()
         self.audiences: dict[str, set[str] | None] = {}  # author -> who may receive its feed; absent: anyone
+        self.owners: set[str] = set()  # the authors we are the mirror of: they receive every feed
         self.arrival = -1
         self.keep_running = False
         self.peers_changed: asyncio.Event | None = None
@@ -109,7 +114,7 @@ class Hub:
         return s is not None and not s.closed
 
     async def refresh_vector(self) -> dict[str, int]:
-        self.arrival, self.vector, self.blocked, self.audiences = await store.snapshot()
+        self.arrival, self.vector, self.blocked, self.audiences, self.owners = await store.snapshot()
         return self.vector
 
     async def _run(self) -> None:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import instance, log
-from sync import protocol
+from sync import mirror, protocol
 from sync.models import Invite, PairingRequest, Peer
 
 INVITE_DAYS = 7
@@ -48,11 +48,18 @@ def public_url() -> str:
 
 
 def create_invite(*, now: dt.datetime | None = None, days: int = INVITE_DAYS) -> str:
-    """A fresh single-use invite URL `<PUBLIC_URL>/pair/<token>/`."""
+    """A fresh single-use invite URL `<PUBLIC_URL>/pair/<token>/`; with a
+    mirror, the mirror's URL, and the token published for it to accept
+    (docs/PROTOCOL.md section 6.8)."""
     now = now or timezone.now()
     token = secrets.token_urlsafe(24)
-    Invite.objects.create(token_hash=hash_token(token), created=now, expires=now + dt.timedelta(days=days))
-    return f"{public_url()}/pair/{token}/"
+    expires = now + dt.timedelta(days=days)
+    Invite.objects.create(token_hash=hash_token(token), created=now, expires=expires)
+    named = mirror.my_mirror()
+    if named is None:
+        return f"{public_url()}/pair/{token}/"
+    mirror.publish_invite(hash_token(token), expires)
+    return f"{named[1]}/pair/{token}/"
 
 
 def split_pair_url(url: str) -> tuple[str, str | None]:
@@ -102,6 +109,10 @@ def admit(*, key: str, name: str, url: str | None, invite: str | None, now: dt.d
             return _pair(key, name or asked.name, url or asked.url)
         if invite is not None:
             found = Invite.objects.filter(token_hash=hash_token(invite)).first()
+            if found is None and (owner := mirror.owner_invite(hash_token(invite), now=now)) is not None:
+                peer = _pair(key, name, url or "")  # paired here for our owner, who learns it from our feed
+                mirror.record_pairing(owner=owner, peer=key, name=clean_peer_name(name), token_hash=hash_token(invite))
+                return peer
             if found is None or found.used_at is not None or found.expires <= now:
                 why = "unknown" if found is None else ("already used" if found.used_at else "expired")
                 raise PairingRefused("bad-invite", f"the invite is {why}; ask for a new invite link")

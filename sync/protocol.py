@@ -206,8 +206,20 @@ def verify_auth(sig: str, *, signer_key: str, signer_nonce: str, verifier_key: s
     return True
 
 
-def have(feeds: dict[str, int]) -> str:
-    return encode({"type": "have", "feeds": feeds})
+def have(feeds: dict[str, int], *, more: bool = False) -> str:
+    return encode({"type": "have", "feeds": feeds, **({"more": True} if more else {})})
+
+
+HAVE_CHUNK = 10_000  # feeds per `have` frame: at most about 880 KB, under the frame limit
+
+
+def have_frames(feeds: dict[str, int]) -> list[str]:
+    """A vector as `have` frames within the frame limit (docs/PROTOCOL.md
+    section 4.2): one frame up to HAVE_CHUNK feeds, more beyond, each but the
+    last marked `"more": true`; the other side merges them."""
+    items = sorted(feeds.items())
+    starts = range(0, len(items), HAVE_CHUNK)
+    return [have(dict(items[i : i + HAVE_CHUNK]), more=i + HAVE_CHUNK < len(items)) for i in starts] or [have({})]
 
 
 def ack(feeds: dict[str, int]) -> str:

@@ -13,6 +13,7 @@ import sys
 
 from sync.dialer import Dialer, PairResult, pair_with
 from sync.hub import Hub
+from sync.leader import DialerLock
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Runtime:
     def __init__(self, hub: Hub | None = None):
         self.hub = hub if hub is not None else Hub()
         self.dialer = Dialer(self.hub)
+        self.lock = DialerLock()  # of the processes serving this instance, only its holder dials
         self.loop: asyncio.AbstractEventLoop | None = None  # where it runs, once started
         self._task: asyncio.Task | None = None
 
@@ -40,11 +42,32 @@ class Runtime:
         return with_runtime
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task:
-        """Start the dialer (and with it the hub) in `loop`, by default the running one."""
+        """Start the dialer (and with it the hub) in `loop`, by default the running
+        one, as soon as this process holds the dialer's lock (`sync.leader`)."""
         self.loop = loop or asyncio.get_running_loop()
-        self._task = self.loop.create_task(self.dialer.run())
+        self._task = self.loop.create_task(self._dial_while_leading())
         self._task.add_done_callback(_report)
         return self._task
+
+    async def _dial_while_leading(self) -> None:
+        """Dial while holding the dialer's lock; when it is lost, stop dialing
+        (the hub and the sessions peers dialed in go on) and wait for it again."""
+        try:
+            while True:
+                await self.lock.acquire()
+                dialing = asyncio.ensure_future(self.dialer.run())
+                lost = asyncio.ensure_future(self.lock.lost())
+                try:
+                    await asyncio.wait({dialing, lost}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    lost.cancel()
+                    await self.dialer.stop_dialing()
+                    dialing.cancel()
+                    await asyncio.gather(dialing, lost, return_exceptions=True)
+                if dialing.done() and not dialing.cancelled() and dialing.exception() is not None:
+                    raise dialing.exception()
+        finally:
+            await self.lock.release()
 
     def tasks(self) -> list[asyncio.Task]:
         """Every task this runtime started that has not ended: the dialer's loop,
@@ -54,10 +77,11 @@ class Runtime:
         return [t for t in tasks if not t.done()]
 
     async def stop(self) -> None:
-        """Stop dialing, close every session and end every task started here."""
-        await self.dialer.stop()
+        """Stop dialing, give up the dialer's lock, close every session and end every task started here."""
         if self._task is not None:
-            self._task.cancel()
+            self._task.cancel()  # first, so that it cannot start dialing again meanwhile
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.dialer.stop()
         rest = [t for t in self.tasks() if t is not asyncio.current_task()]
         for task in rest:
             task.cancel()

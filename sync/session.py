@@ -83,6 +83,7 @@ class Session(EntryStreams):
         self.admitted = False
         self.have_sent = False
         self.their_have: dict[str, int] | None = None
+        self.streaming = False  # the other side's whole first vector is in and our send loop runs
         self.their_vec: dict[str, int] = {}
         self.sent_upto: dict[str, int] = {}
         self.forked: set[str] = set()
@@ -250,7 +251,7 @@ class Session(EntryStreams):
         elif not self.authenticated or (not self.admitted and not (self.dialer and kind == "have")):
             raise ProtocolError("bad-frame", f"{kind} before the handshake completed")
         elif kind == "have":
-            await self._on_have(msg["feeds"])
+            await self._on_have(msg["feeds"], more=msg.get("more") is True)
         elif kind == "entries":
             self.busy += 1
             await self.inbox.put(msg["entries"])
@@ -307,7 +308,8 @@ class Session(EntryStreams):
 
     async def _send_have(self) -> None:
         vector = await self.hub.refresh_vector()
-        await self._send(protocol.have({a: s for a, s in vector.items() if self.may_send(a)}))
+        for frame in protocol.have_frames({a: s for a, s in vector.items() if self.may_send(a)}):
+            await self._send(frame)
         self.have_sent = True
 
     async def _admitted(self) -> None:
@@ -321,7 +323,7 @@ class Session(EntryStreams):
         self._spawn(self._verify_loop())
         self._spawn(self._store_loop())
 
-    async def _on_have(self, feeds: dict[str, int]) -> None:
+    async def _on_have(self, feeds: dict[str, int], *, more: bool = False) -> None:
         if not self.admitted:  # dialer: the dialed side admitted us
             if self.pair_url:
                 await store.record_paired(key=self.key, name=self.name, url=self.pair_url)
@@ -332,17 +334,22 @@ class Session(EntryStreams):
             await self._admitted()
             if self.closed:
                 return
-        first = self.their_have is None
-        own = feeds.get(self.me, 0)
-        feeds = self._known(feeds)
-        self.their_have = feeds
+        first = not self.streaming
+        own = feeds.get(self.me)
+        feeds = self._known(feeds)  # made-up authors do not grow the maps
+        if own is not None:
+            feeds[self.me] = own
+        self.their_have = {**(self.their_have or {}), **feeds}  # a vector may come in several frames
         self._merge_their(feeds)
         for author, seq in feeds.items():
             self.sent_upto[author] = max(self.sent_upto.get(author, 0), seq) if not first else seq
-        ours = self.hub.vector.get(self.me, 0)
-        if own > ours:
-            await store.note_own_feed_seen(own, peer=self.key, peer_name=self.name)
+        if more:  # the rest of the vector follows: start sending once it is all here
+            return
+        ours, theirs = self.hub.vector.get(self.me, 0), self.their_have.get(self.me, 0)
+        if theirs > ours:
+            await store.note_own_feed_seen(theirs, peer=self.key, peer_name=self.name)
             await self._send(protocol.want({self.me: ours}))
         if first:
+            self.streaming = True
             self._spawn(self._send_loop())
         self.wake.set()

@@ -23,7 +23,7 @@ from events.calendars import state as calendar_state
 from events.entry import Entry, EntryInvalid, parse_entry
 from events.index.fold import catch_up
 from events.models import Feed, LogEntry
-from sync import pairing, protocol
+from sync import mirror, pairing, protocol
 from sync.models import Peer
 from sync.protocol import ProtocolError
 
@@ -49,6 +49,7 @@ def after_store() -> None:
     The single place where replication hands over to the calendar views."""
     try:
         catch_up()
+        mirror.adopt()  # peers our mirror paired for us, as soon as its entry says so
     except Exception:  # the entries are stored; the index catches up on the next batch or start
         logger.exception("the index could not catch up after a stored batch")
     layer = get_channel_layer()
@@ -112,9 +113,9 @@ def save_statuses(rows: list[dict]) -> None:
         )
 
 
-def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None]]:
+def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
     catch_up()  # the audiences come from the index: fold what the vector will show
-    return log.last_arrival(), log.vector(), pairing.blocked_authors(), calendar_state.audiences()
+    return log.last_arrival(), log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners()
 
 
 def _peer_sets() -> tuple[set[str], set[str]]:
@@ -200,9 +201,9 @@ async def last_arrival() -> int:
     return await database_sync_to_async(log.last_arrival)()
 
 
-async def snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None]]:
+async def snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
     """(the log's arrival counter, our vector, the blocked authors, who may
-    receive each feed), read together."""
+    receive each feed, the owners we are the mirror of), read together."""
     return await database_sync_to_async(_snapshot)()
 
 

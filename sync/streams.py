@@ -51,6 +51,7 @@ class EntryStreams(ABC):
     last_error: str
     key: str | None
     their_have: dict[str, int] | None
+    streaming: bool
     their_vec: dict[str, int]
     sent_upto: dict[str, int]
     forked: set[str]
@@ -64,12 +65,13 @@ class EntryStreams(ABC):
         """Send one frame to the other side (the session provides it)."""
 
     def may_send(self, author: str) -> bool:
-        """The relay rule (docs/PROTOCOL.md section 6.6): our own feed goes to
-        every paired peer, an author's feed back to that author, any other
-        feed only to its audience; blocked feeds to no one."""
+        """The relay rule (docs/PROTOCOL.md sections 6.6 and 6.8): our own feed
+        goes to every paired peer, an author's feed back to that author, every
+        feed to the owners we are the mirror of, any other feed only to its
+        audience; blocked feeds to no one."""
         if author in self.hub.blocked or self.key is None:
             return False
-        if author in (self.me, self.key):
+        if author in (self.me, self.key) or self.key in self.hub.owners:  # a mirror's owner gets every feed
             return True
         audience = self.hub.audiences.get(author)
         return audience is None or self.key in audience
@@ -223,7 +225,7 @@ class EntryStreams(ABC):
     def caught_up(self) -> bool:
         """Both sides hold what the other showed (blocked and forked feeds aside)
         and every frame we sent was acknowledged."""
-        if not self.admitted or self.their_have is None or self.closed:
+        if not self.admitted or self.their_have is None or not self.streaming or self.closed:
             return False
         if self.frames_in_flight or self.busy or self._todo() or self.sending:
             return False

@@ -4,9 +4,14 @@ unpair and block, fork evidence and held writes) and the public invite page."""
 
 from __future__ import annotations
 
+import errno
+import socket
+import ssl
+
 import segno
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from events import forks, instance, log
@@ -15,6 +20,7 @@ from events.views.auth import owner_required
 from events.views.common import page_context
 from sync import pairing, runtime, status
 from sync.dialer import pair_failure
+from sync.models import Invite
 
 PAIR_TIMEOUT = 40.0
 
@@ -39,14 +45,48 @@ def _peer_rows(peers: list[dict], my_entries: int) -> list[dict]:
     return rows
 
 
+def unreachable(url: str, e: Exception) -> str:
+    """Why pairing with `url` failed, said plainly: what the owner can do
+    about a refused connection, an unknown name or a timeout, not its errno."""
+    if isinstance(e, TimeoutError):
+        return f"{url} took too long to answer. Check that their instance is running and try again."
+    if isinstance(e, ssl.SSLError):
+        return f"{url} answered, but its secure connection could not be checked (a certificate problem)."
+    if isinstance(e, socket.gaierror):
+        return f"No computer called {url} could be found. Check the address for typing mistakes."
+    if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+        return f"Nothing answered at {url}: their instance may be switched off, or the address or port is wrong."
+    if getattr(e, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return f"{url} cannot be reached from this network."
+    if isinstance(e, OSError):
+        return f"{url} could not be reached. Check the address and that their instance is running."
+    return pair_failure(url, e)
+
+
+def _invite_state(request) -> tuple[str, str]:
+    """The invite link made on this page and whether it is still "open",
+    "used" (a friend paired with it) or "expired": only an open link is shown."""
+    url = request.session.get("invite_url", "")
+    if not url:
+        return "", ""
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+    found = Invite.objects.filter(token_hash=pairing.hash_token(token)).first()
+    if found is None or found.expires <= timezone.now():
+        return url, "expired"
+    return url, "used" if found.used_at is not None else "open"
+
+
 def _context(request) -> dict:
     state = status.status()
     me = state["self"]
-    invite_url = request.session.get("invite_url", "")
+    invite_url, invite_state = _invite_state(request)
+    if invite_state != "open":
+        invite_url = ""
     return {
         "nav": "peers",
         "me": me,
         "invite_url": invite_url,
+        "invite_state": invite_state,
         "invite_qr": qr_svg(invite_url) if invite_url else "",
         "peers": _peer_rows([p for p in state["peers"] if p["state"] == "paired"], me["entries"]),
         "blocked": [p for p in state["peers"] if p["state"] == "blocked"],
@@ -93,8 +133,8 @@ async def pair(request):
     replication = runtime.of(getattr(request, "scope", {})) or runtime.Runtime()
     try:
         result = await replication.pair(url, timeout=PAIR_TIMEOUT)
-    except Exception as e:  # unreachable, refused, broken: say so on the page
-        messages.error(request, pair_failure(url, e))
+    except Exception as e:  # unreachable, refused, broken: say so on the page, plainly
+        messages.error(request, unreachable(url, e))
         return redirect("peers")
     level = messages.success if result.result in ("paired", "pending") else messages.error
     level(request, result.message or result.result)

@@ -17,6 +17,39 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OWNER_PASSWORD = "correct horse battery"
 
 
+SERVICE_VARIABLES = ("DATABASE_URL", "INDEX_DATABASE_URL", "REDIS_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def services():
+    """The PostgreSQL databases and Redis this test run uses (`make test-postgres`), by
+    variable, or {}. Once the settings have read them they leave the environment, so
+    commands and instances the tests start keep SQLite files in their own DATA_DIR;
+    a test hands them on explicitly (`Instance(..., services=...)`)."""
+    from django.conf import settings
+
+    _ = settings.DATABASES  # read before the variables go
+    found = {name: os.environ.pop(name) for name in SERVICE_VARIABLES if name in os.environ}
+    yield found
+    os.environ.update(found)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases; on PostgreSQL, before they are dropped, end the
+    sessions that worker threads (database_sync_to_async, the tests' own) left open."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            if conn.vendor == "postgresql":
+                with conn.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                conn.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hasher():
     """In-process tests hash passwords with MD5: microseconds instead of the
@@ -66,10 +99,14 @@ def stranger():
 
 @pytest.fixture
 def flushable_log(transactional_db):
-    """Transactional tests end with a flush (DELETE): lift the append-only
-    triggers for it, and put them back for the next test."""
+    """Transactional tests end with a flush (DELETE on SQLite): lift the append-only
+    triggers for it, and put them back for the next test. PostgreSQL flushes with
+    TRUNCATE, which row triggers do not see."""
     from django.db import connection
 
+    if connection.vendor != "sqlite":
+        yield
+        return
     install = importlib.import_module("events.migrations.0002_append_only")
     with connection.cursor() as cur:
         existing = {r[0] for r in cur.execute("select name from sqlite_master where type = 'trigger'")}

@@ -199,6 +199,33 @@ class Swarm:
             out = self.instances[dialer].manage("pair", url)
             assert "paired with" in out, out
         self._pair_by_approval(*by_approval)
+        self._share_one_calendar()
+
+    def _share_one_calendar(self, timeout: float = 90.0) -> None:
+        """One calendar every instance edits (docs/PROTOCOL.md section 6): i0 owns it, public, with every
+        other instance as an editor, and it is where `ops` creates events on each. Before that each
+        instance makes a public calendar of its own, so that its feed, and the key in it that i0 shares
+        with, is relayed along the ring to instances it is not paired with (section 6.6)."""
+        list(self.pool.map(lambda inst: inst.manage("calendars", "--create", "Own", "--public"), self.instances))
+        authors = list(self.pool.map(lambda inst: inst.peers()["self"]["author"], self.instances))
+        deadline = time.monotonic() + timeout
+        while not all(set(inst.vector()) == set(authors) for inst in self.instances):
+            assert time.monotonic() < deadline, "the instances' keys did not reach every instance"
+            time.sleep(0.2)
+        owner = self.instances[0]
+        created = owner.manage("calendars", "--create", "Shared", "--public")
+        shared = created.split(" id ", 1)[1].strip()
+        for author in authors[1:]:
+            owner.manage("calendars", "--share", shared, "--with", author, "--role", "editor")
+
+        def take_part(inst: Instance) -> None:
+            while not any(c["id"] == shared and c["my_role"] in ("owner", "editor")
+                          for c in json.loads(inst.manage("calendars", "--json"))):
+                assert time.monotonic() < deadline + timeout, f"{inst.name} was not made an editor of the shared calendar"
+                time.sleep(0.5)
+            inst.manage("calendars", "--default", shared)
+
+        list(self.pool.map(take_part, self.instances))
 
     def _proxy_base(self, dialed: int, dialer: int) -> str:
         return f"http://127.0.0.1:{self.links[(dialed, dialer)].port}"

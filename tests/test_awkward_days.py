@@ -68,7 +68,7 @@ def next_month(d: date) -> date:
     return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-CELL = re.compile(r'<div class="day([^"]*)" role="gridcell" data-day="([0-9-]{10})">(.*?)</div>', re.S)
+CELL = re.compile(r'<div class="day([^"]*)" role="gridcell"(?: aria-selected="true")? data-day="([0-9-]{10})">(.*?)</div>', re.S)
 LUNCH_CHIP = '<span class="t">12:00</span> <span class="ttl">lunch</span>'
 
 

@@ -278,6 +278,18 @@ def test_real_nesting_and_many_events_still_import():
     assert report.ok and report.created == 300, report.as_text()
 
 
+@pytest.mark.parametrize("all_day", [True, False])
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "America/Adak"])
+def test_a_year_long_series_in_the_year_2_is_queried_without_overflow(all_day, zone):
+    """Its occurrences are looked for from a year before the window: before the year 1."""
+    start, end = ("0002-01-10", "0003-01-11") if all_day else ("0002-01-10T00:30:00", "0003-01-11T05:00:00")
+    body = put("long", event(start=start, end=end, all_day=all_day, tz=None, rrule="FREQ=YEARLY", exdates=[]))
+    assert log.receive([FeedWriter().write(body, time=1)])[0].result == "stored"
+    catch_up()
+    [found] = query(date(2, 1, 1), date(2, 3, 1), zone).occurrences
+    assert found.is_recurring
+
+
 # --- everything at once ------------------------------------------------------------------
 
 ZONES = st.sampled_from(["UTC", "America/Adak", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Bucharest",

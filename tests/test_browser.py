@@ -10,6 +10,7 @@ among the month grid's days of December.
 
 from __future__ import annotations
 
+import atexit
 import calendar as pycal
 import re
 from datetime import date, datetime, time, timedelta
@@ -29,18 +30,32 @@ PASSWORD = "correct horse battery"
 TZ = "Europe/Bucharest"
 NOW = "2026-11-29T10:00"
 TODAY = date(2026, 11, 29)
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+_running: dict = {}  # the one Playwright and Chromium of this process
+
+
+def _stop_chromium() -> None:
+    if _running:
+        _running.pop("browser").close()
+        _running.pop("playwright").stop()
 
 
 @pytest.fixture(scope="session")
 def browser():
+    """One Chromium for the whole run. Every browser test module uses this
+    fixture (test_browser_ui.py takes it from here), and each module's copy of
+    a session fixture is set up apart, but a second Playwright cannot start in
+    the same process: so the first starts it and it stops when the run ends."""
     playwright_sync = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("no Chromium at /usr/bin/chromium")
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    if not _running:
+        _running["playwright"] = playwright_sync.sync_playwright().start()
+        _running["browser"] = _running["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        atexit.register(_stop_chromium)
+    return _running["browser"]
 
 
 @pytest.fixture
@@ -156,20 +171,23 @@ def test_quick_add_puts_lunch_on_every_tuesday(page, spawn):
     phone = page.context.browser.new_context(**PHONE, storage_state=page.context.storage_state())
     mobile = phone.new_page()
     mobile.goto(inst.url + "/")
-    mobile.locator(".chip", has_text="lunch").first.wait_for()
-    assert mobile.locator(".wd-row").is_hidden()  # the grid became a list of days
     december = mobile.locator(f'.day[data-day="{first}"]')
-    assert december.is_visible() and "DEC" in december.locator(".dnum").inner_text().upper()
+    dot = december.locator(".chip", has_text="lunch")  # a phone's month marks the day with a dot
+    assert dot.bounding_box()["width"] <= 8 and dot.get_attribute("tabindex") == "-1"
+    december.locator(".dnum").tap()
+    mobile.locator(".day-list .chip", has_text="lunch").wait_for()
+    assert mobile.locator(".day-list .chip").inner_text().startswith("12:00")
     shot(mobile, "month-phone")
     phone.close()
 
 
 @pytest.mark.parametrize("now", ["2026-12-31T10:00", "2029-12-31T10:00"])
-def test_the_phone_month_lists_every_coming_tuesday(browser, spawn, now):
-    """On a phone the month is a list of the days that have something: the
-    coming Tuesdays are there, those of the next month among them, and no
-    empty day is. 31 December 2026 is a Thursday (no Tuesday left in the grid);
-    31 December 2029 a Monday (the next Tuesday is 1 January 2030, in the grid)."""
+def test_the_phone_month_marks_every_coming_tuesday(browser, spawn, now):
+    """On a phone the month is a small grid where a day with something has a
+    dot, and the chosen day's list is beneath: the coming Tuesdays have dots,
+    those of the next month among them, and no other day has one. 31 December
+    2026 is a Thursday (no Tuesday left in the grid); 31 December 2029 a Monday
+    (the next Tuesday is 1 January 2030, in the grid)."""
     inst = spawn("phone", now=now, tz=TZ)
     context = browser.new_context(**PHONE)
     mobile = context.new_page()
@@ -183,15 +201,16 @@ def test_the_phone_month_lists_every_coming_tuesday(browser, spawn, now):
             mobile.get_by_role("link", name="Next").click()
             mobile.wait_for_url(re.compile(rf"/\?d={month}$"))
         mobile.get_by_role("heading", name=f"{month:%B %Y}").wait_for()
+        assert mobile.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
         expected = [d for d in grid(month) if d.weekday() == 1 and d >= first]
-        shown = [date.fromisoformat(d) for d in mobile.eval_on_selector_all(
-            ".day", "cells => cells.filter(c => c.getClientRects().length).map(c => c.dataset.day)")]
-        assert shown == expected, month
-        for d in expected:
-            cell = mobile.locator(f'.day[data-day="{d}"]')
-            assert cell.locator(".chip", has_text="lunch").inner_text().startswith("12:00"), d
-            label = cell.locator(".dnum").inner_text()
-            assert (f"{d:%b}".upper() in label.upper()) == (d.month != month.month), (d, label)
+        dotted = [date.fromisoformat(d) for d in mobile.eval_on_selector_all(
+            ".day", "cells => cells.filter(c => c.querySelector('.chip')).map(c => c.dataset.day)")]
+        assert dotted == expected, month
+        inside = [d for d in expected if d.month == month.month]  # a day of another month opens that month
+        if inside:
+            mobile.locator(f'.day[data-day="{inside[-1]}"] .dnum').tap()
+            mobile.locator(".day-list h2", has_text=f"{inside[-1]:%A} {inside[-1].day}").wait_for()
+            assert mobile.locator(".day-list .chip", has_text="lunch").inner_text().startswith("12:00")
         shot(mobile, f"month-phone-{month:%Y-%m}-from-{today}")
     context.close()
 

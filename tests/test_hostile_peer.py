@@ -357,9 +357,9 @@ async def _attack_real(inst, figures):
     assert sent == 100_000
     # the other peer was served meanwhile, and still is
     mine = inst.author()
+    held = inst.vector()[mine]  # its key, its Personal calendar, and the two notes
     frame = await friend.recv_type("entries", timeout=10)
-    assert frame["entries"][0]["author"] == mine
-    held = inst.vector()[mine]  # our notes, and the key and calendar entries every instance starts with
+    assert frame["entries"][0]["author"] == mine and frame["entries"][-1]["seq"] == held
     await friend.send(protocol.ack({mine: held}))
     await asyncio.to_thread(inst.append, "after the flood")
     assert (await friend.recv_type("entries", timeout=10))["entries"][0]["seq"] == held + 1

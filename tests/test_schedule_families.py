@@ -109,3 +109,14 @@ def test_a_repetition_that_lasts_no_time_is_refused(text):
     result = parse_schedule(text, now=NOW, tz=BUCHAREST)
     assert result.draft is None
     assert result.error == "the repetition should last at least one week"
+
+
+def test_quotes_inside_a_word_quote_no_title():
+    from datetime import datetime
+
+    from events.schedule import parse_schedule
+
+    now = datetime(2026, 11, 29, 10)
+    markup = parse_schedule('<img src=x onerror="alert(2)"> tomorrow at 9', now=now, tz="UTC")
+    assert markup.draft["title"] == '<img src=x onerror="alert(2)">'
+    assert parse_schedule('say "hi" to bob friday 3pm', now=now, tz="UTC").draft["title"] == "say hi to bob"

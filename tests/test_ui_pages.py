@@ -100,12 +100,14 @@ def test_the_invite_landing_page_needs_no_login(client, owner):
 
 def test_the_month_shows_every_tuesday(owner_client):
     make_weekly()
-    page = owner_client.get("/?d=2026-12-01").content.decode()
+    page, day_list = owner_client.get("/?d=2026-12-01").content.decode().split('class="day-list"')
     assert page.count(">lunch<") == 5  # Tuesdays 1, 8, 15, 22, 29 December
+    assert day_list.count(">lunch<") == 1  # the day asked for, listed under the grid
     assert "↻" in page
-    today = owner_client.get("/").content.decode()
-    assert '<div class="day today empty" role="gridcell" data-day="2026-11-29">' in today
+    today, today_list = owner_client.get("/").content.decode().split('class="day-list"')
+    assert '<div class="day today empty" role="gridcell" aria-selected="true" data-day="2026-11-29">' in today
     assert today.count(">lunch<") == 2  # Tuesday 24 November and, among December's days, the 1st
+    assert "Nothing planned" in today_list
 
 
 def test_the_week_and_agenda_show_the_event(owner_client):
@@ -155,4 +157,13 @@ def test_an_empty_month_renders(owner_client):
 def test_days_a_calendar_cannot_show_fall_back_to_today(owner_client, url, title):
     response = owner_client.get(url)
     assert response.status_code == 200
-    assert f'<h1 class="view-title">{title}</h1>' in response.content.decode()
+    assert f'<h1 class="view-title" id="view-title">{title}</h1>' in response.content.decode()
+
+
+def test_the_day_list_under_the_month_stops_at_twenty_with_a_link_to_the_day(owner_client):
+    for hour in range(24):
+        calendar.create_event({"title": f"call {hour}", "start": f"2026-12-02T{hour:02d}:00:00",
+                               "end": f"2026-12-02T{hour:02d}:30:00", "tz": "UTC"})
+    day_list = owner_client.get("/?d=2026-12-02").content.decode().split('class="day-list"')[1]
+    assert day_list.count('class="chip') == 20
+    assert '<a class="more" href="/day/?d=2026-12-02">+4 more that day</a>' in day_list

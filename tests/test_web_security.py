@@ -24,6 +24,9 @@ pytestmark = pytest.mark.django_db(databases=["default", "index"])
 # Pages anyone may open: first-run setup, login and logout, the invite landing
 # page (its token is the secret), the subscription feed (likewise).
 PUBLIC = {"setup", "login", "logout", "invite-page", "ics-feed"}
+# CalDAV: HTTP Basic with an app password, never a session or a login page,
+# and no CSRF token (tested below); /.well-known/caldav only redirects.
+DAV = {"dav-well-known", "dav-root", "dav-principal", "dav-home", "dav-collection", "dav-resource"}
 DUMMIES = ["abcdefghijklmnopqrstuvwxyz012345", "1", "x"]
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
@@ -54,7 +57,7 @@ def _groups(name):
 
 
 ALL = sorted(url_patterns())
-PRIVATE = [name for name, _ in ALL if name not in PUBLIC]
+PRIVATE = [name for name, _ in ALL if name not in PUBLIC | DAV]
 
 
 def test_every_url_pattern_has_a_name_and_a_test_path():
@@ -80,7 +83,16 @@ def test_public_urls_give_nothing_away_without_their_secret(client, owner):
     assert "manage.py pair" in page and "lunch" not in page
 
 
-@pytest.mark.parametrize("name", [name for name, _ in ALL])
+@pytest.mark.parametrize("name", sorted(DAV - {"dav-well-known"}))
+def test_dav_urls_want_an_app_password_even_from_a_logged_in_browser(owner, name):
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(owner)
+    path = dummy_path(name)
+    for response in (c.get(path), c.post(path), c.generic("PROPFIND", path, HTTP_DEPTH="0")):
+        assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Basic "), (path, response.status_code)
+
+
+@pytest.mark.parametrize("name", [name for name, _ in ALL if name not in DAV])
 def test_every_post_needs_the_csrf_token(owner, name):
     c = Client(enforce_csrf_checks=True)
     c.force_login(owner)

@@ -41,9 +41,11 @@ class EpochKeys:
     @classmethod
     def from_json(cls, data: dict) -> EpochKeys:
         busy, details = data.get("busy"), data.get("details")
+        if not isinstance(busy, str) or not (details is None or isinstance(details, str)):
+            raise SealError("keys must be hex")
         try:
             keys = cls(bytes.fromhex(busy), bytes.fromhex(details) if details else None)
-        except (TypeError, ValueError):
+        except ValueError:
             raise SealError("keys must be hex") from None
         if len(keys.busy) != 32 or (keys.details is not None and len(keys.details) != 32):
             raise SealError("keys must be 32 bytes")
@@ -77,6 +79,8 @@ def seal_history(current: EpochKeys, past: dict[int, EpochKeys], *, owner: str, 
         return {}
     out = {}
     for part, key in (("busy", current.busy), ("details", current.details)):
+        if key is None:  # only the owner seals a history, and it holds both keys
+            continue
         values = {str(e): getattr(k, part).hex() for e, k in sorted(past.items()) if getattr(k, part)}
         aad = context(owner=owner, calendar=calendar, epoch=epoch, part=f"history-{part}")
         out[part] = b64(encrypt(key, canonical(values), aad))

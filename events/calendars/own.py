@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+
 from events import log
 from events.calendars import state
 from events.calendars.bodies import CALENDAR, KEY_PUBLISH, BodyError, check_meta
@@ -23,7 +25,10 @@ class CalendarRefused(ValueError):
 
 
 def ensure_own_entries() -> None:
-    """Publish our encryption key and make the Personal calendar, once each."""
+    """Publish our encryption key and make the Personal calendar, once each.
+    A mirror has neither: it only stores and relays (docs/PROTOCOL.md section 6.8)."""
+    if settings.MODE == "mirror":
+        raise CalendarRefused("this instance is a mirror: it has no calendar of its own")
     catch_up()
     me = log.my_author_id()
     if state.my_public_key() != _published(me):

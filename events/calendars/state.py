@@ -14,6 +14,7 @@ from functools import cache
 from django.conf import settings
 
 from events import log
+from events.calendars import mirrors
 from events.calendars.bodies import LEGACY, BodyError, Snapshot, published_key, ref
 from events.calendars.keys import EpochKeys, open_history, open_member_keys, open_meta
 from events.entry import Entry
@@ -157,6 +158,9 @@ def audiences() -> dict[str, set[str] | None]:
     """`audience` of every author that has published a key, read at once;
     an author left out is relayed to everyone (docs/PROTOCOL.md section 6.6)."""
     out: dict[str, set[str] | None] = {a: set() for a in IndexPublishedKey.objects.using(DB).values_list("author", flat=True)}
+    for author, mirror in mirrors.mirrors().items():  # a mirror an author names relays its feed
+        if (held := out.get(author)) is not None:
+            held.add(mirror)
     for row in IndexCalendar.objects.using(DB).filter(deleted=False):
         members = json.loads(row.members)
         reach = None if row.public else {row.owner, *members}

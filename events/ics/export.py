@@ -3,7 +3,8 @@
 Export reads the index: every live key with the value it shows (the primary
 value for a conflict), its override and cancelled-occurrence children, and
 from each register its entry count and latest entry time (SEQUENCE,
-LAST-MODIFIED, DTSTAMP), so the same log gives the same bytes.
+LAST-MODIFIED, DTSTAMP), so the same log gives the same bytes in a given
+year (VTIMEZONEs reach a number of years past the year of the export).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from events import instance
+from events import clock, instance
 from events.entry import time_of
-from events.ics.write import build_calendar, to_vevent
+from events.ics.write import build_calendar, horizon_of, to_vevent
 from events.index.fold import catch_up
 from events.models import IndexKey, LogEntry
 from events.routers import INDEX_DB
@@ -132,17 +133,30 @@ def _all_vevents(items) -> list:
     return out
 
 
-def export_calendar() -> bytes:
+def count_vevents(body: bytes) -> int:
+    """How many VEVENTs an export holds: its lines that are exactly
+    BEGIN:VEVENT (the same words inside a title or description are part of
+    a longer line, and a folded line goes on with a space)."""
+    return sum(1 for line in body.splitlines() if line == b"BEGIN:VEVENT")
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or clock.now("UTC")).astimezone(UTC).replace(microsecond=0)
+
+
+def export_calendar(*, now: datetime | None = None) -> bytes:
     """The whole calendar as one VCALENDAR."""
-    return build_calendar(_all_vevents(live_events()), name=instance.name()).to_ical()
+    horizon = horizon_of(_now(now).date())
+    return build_calendar(_all_vevents(live_events()), name=instance.name(), horizon=horizon).to_ical()
 
 
-def export_event(uid: str) -> bytes | None:
+def export_event(uid: str, *, now: datetime | None = None) -> bytes | None:
     """One event (with its overrides) as a VCALENDAR, or None if it is not live."""
     items = list(live_events(uid))
     if not items:
         return None
-    return build_calendar(vevents_of(items[0]), name=instance.name()).to_ical()
+    horizon = horizon_of(_now(now).date())
+    return build_calendar(vevents_of(items[0]), name=instance.name(), horizon=horizon).to_ical()
 
 
 @dataclass
@@ -155,24 +169,32 @@ class Exported:
 _cache: dict[str, Exported] = {}
 
 
-def log_state_etag() -> str:
+def log_state_etag(*, now: datetime | None = None) -> str:
     """Changes whenever the log does: its last arrival, its size and the
     hash of its latest entry (arrival numbers of a rolled-back write can be
-    handed out again)."""
+    handed out again); and with the year, which moves the VTIMEZONEs' horizon."""
     last = LogEntry.objects.order_by("-arrival").values_list("arrival", "hash").first() or (0, "")
-    return f'"ics{EXPORT_FORMAT}-{last[0]}-{LogEntry.objects.count()}-{last[1][:16]}"'
+    year = horizon_of(_now(now).date()).year
+    return f'"ics{EXPORT_FORMAT}-{year}-{last[0]}-{LogEntry.objects.count()}-{last[1][:16]}"'
 
 
-def cached_export() -> Exported:
+def cached_export(*, now: datetime | None = None) -> Exported:
     """The whole calendar, built once per log state (subscription polls
-    that find nothing new cost two small queries)."""
-    etag = log_state_etag()
+    that find nothing new cost two small queries).
+
+    Last-Modified is when this process first built the new state, and moves
+    forward by at least a second (HTTP dates have seconds) each time the log
+    changes: an entry older than the newest one arriving, or the newest
+    event deleted, still changes it, so a client asking If-Modified-Since
+    sees every change. A restarted process starts from the present."""
+    at = _now(now)
+    etag = log_state_etag(now=at)
     hit = _cache.get("calendar")
     if hit is not None and hit.etag == etag:
         return hit
-    items = list(live_events())
-    times = [t for item in items for t in (item.series.last_time, *(k.last_time for k in item.overrides + item.cancelled))]
-    body = build_calendar(_all_vevents(items), name=instance.name()).to_ical()
-    exported = Exported(etag, body, _stamp(max(times)) if times else None)
+    body = build_calendar(_all_vevents(live_events()), name=instance.name(), horizon=horizon_of(at.date())).to_ical()
+    previous = hit.last_modified if hit is not None else None
+    modified = at if previous is None else max(at, previous + timedelta(seconds=1))
+    exported = Exported(etag, body, modified)
     _cache["calendar"] = exported
     return exported

@@ -1,9 +1,9 @@
 """iCalendar files into calendar operations (RFC 5545).
 
-Import turns each UID's VEVENTs (the series and its RECURRENCE-ID overrides)
-into calendar operations, written together or not at all, and only where
-they differ from what the calendar shows now: importing a file twice writes
-nothing the second time.
+Import turns each UID's VEVENTs (the series and its RECURRENCE-ID overrides,
+grouped and reshaped by `events.ics.grouping`) into calendar operations,
+written together or not at all, and only where they differ from what the
+calendar shows now: importing a file twice writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from django.db import transaction
 
 from events import calendar, log
 from events.ics.compare import same_event
-from events.ics.read import Incoming, NotICalendar, component_uid, read_calendar, read_vevent
-from events.ics.times import ComponentSkipped, local_recurrence_id
+from events.ics.extra_dates import occurs_at
+from events.ics.grouping import Group, Skipped, group_vevents, orphans_as_events, spread_extra_dates
+from events.ics.read import NotICalendar, read_calendar
+from events.ics.times import local_recurrence_id
 from events.index.fold import catch_up
 from events.index.history import register_of
 from events.index.registers import PUT, Register
@@ -35,15 +37,6 @@ GROUPS_PER_TRANSACTION = 200
 
 class ImportRefused(ValueError):
     """The whole file was refused (too large, not iCalendar); nothing was written."""
-
-
-@dataclass
-class Skipped:
-    what: str  # "VEVENT #3 (UID abc)"
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.what}: {self.reason}"
 
 
 @dataclass
@@ -80,15 +73,6 @@ class ImportReport:
         lines += [f"  skipped {s}" for s in self.skipped]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-
-@dataclass
-class _Group:
-    uid: str
-    master: Incoming | None = None
-    overrides: list[Incoming] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)
-    failure: Skipped | None = None
 
 
 def read_upload(upload, *, limit: int = MAX_IMPORT_BYTES) -> bytes:
@@ -140,9 +124,14 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     report.notes.extend(parsed.notes)
     if not parsed.vevents:
         report.notes.append("the file holds no VEVENT")
-    groups = _group(parsed.vevents, parsed.problems, parsed.zones, report)
+    grouped = group_vevents(parsed.vevents, parsed.zones)
+    report.skipped.extend(grouped.skipped)
+    report.notes.extend(grouped.notes)
     catch_up()
-    pending = list(groups.values())
+    pending = [*grouped.groups.values()]
+    for group in grouped.groups.values():
+        if group.failure is None:
+            pending += _spread(group, report)
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
         try:
             with transaction.atomic(using=INDEX_DB), transaction.atomic():
@@ -155,52 +144,16 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     return report
 
 
-def _group(vevents: list, problems: dict[int, str], zones: dict, report: ImportReport) -> dict[str, _Group]:
-    groups: dict[str, _Group] = {}
-    for position, component in enumerate(vevents, 1):
-        try:
-            uid = component_uid(component, position)
-        except Exception as e:  # a component icalendar cannot even write back
-            report.skipped.append(Skipped(f"VEVENT #{position}", f"unreadable: {e}"))
-            continue
-        group = groups.setdefault(uid, _Group(uid))
-        group.positions.append(position)
-        what = f"VEVENT #{position} (UID {uid})"
-        if group.failure is not None:
-            report.skipped.append(Skipped(what, "skipped with the event it belongs to"))
-            continue
-        try:
-            if position in problems:
-                raise ComponentSkipped(problems[position])
-            incoming = read_vevent(component, position, zones)
-        except ComponentSkipped as e:
-            _fail(group, Skipped(what, str(e)), report)
-            continue
-        except Exception as e:  # keep importing the rest; the report names it
-            logger.exception("could not read %s", what)
-            _fail(group, Skipped(what, f"could not be read ({type(e).__name__}: {e})"), report)
-            continue
-        report.notes.extend(f"{what}: {note}" for note in incoming.notes)
-        if incoming.recurrence_id is not None:
-            group.overrides.append(incoming)
-        elif group.master is not None:
-            report.skipped.append(Skipped(what, "a second VEVENT with this UID and no RECURRENCE-ID; the first was kept"))
-        else:
-            group.master = incoming
-    return groups
-
-
-def _fail(group: _Group, skipped: Skipped, report: ImportReport) -> None:
-    group.failure = skipped
-    report.skipped.append(skipped)
-    earlier = [p for p in group.positions if p != group.positions[-1]]
-    if earlier:
-        report.skipped.append(
-            Skipped(
-                f"VEVENT(s) #{', #'.join(map(str, earlier))} (UID {group.uid})",
-                "not imported either: an event and its overrides are imported together",
-            )
-        )
+def _spread(group: Group, report: ImportReport) -> list[Group]:
+    """The events a group's RDATEs, extra RRULEs and THISANDFUTURE overrides
+    make; a group they cannot be made for is skipped whole, with the reason."""
+    try:
+        return spread_extra_dates(group)
+    except Exception as e:  # keep importing the rest; the report names it
+        logger.exception("could not read the extra dates of UID %s", group.uid)
+        group.failure = Skipped(f"UID {group.uid}", f"could not be read ({type(e).__name__}: {e})")
+        report.skipped.append(group.failure)
+        return []
 
 
 def _shown(register: Register | None) -> dict | None:
@@ -211,20 +164,13 @@ def _cancelled_rids(uid: str) -> set[str]:
     return set(IndexKey.objects.using(INDEX_DB).filter(uid=uid, deleted=True).exclude(rid="").values_list("rid", flat=True))
 
 
-class _Abandon(Exception):
-    """Undo this group's writes; the report already says why."""
-
-
-def _apply_group(group: _Group, report: ImportReport) -> None:
+def _apply_group(group: Group, report: ImportReport) -> None:
     if group.failure is not None:
         return
     tally = ImportReport()
     try:
         with transaction.atomic(using=INDEX_DB), transaction.atomic():
             _write_group(group, tally)
-    except _Abandon as e:
-        report.skipped.append(Skipped(f"UID {group.uid}", str(e)))
-        return
     except calendar.CalendarError as e:
         report.skipped.append(Skipped(f"UID {group.uid}", f"not written: {e}"))
         return
@@ -233,7 +179,7 @@ def _apply_group(group: _Group, report: ImportReport) -> None:
     report.notes.extend(tally.notes)
 
 
-def _write_group(group: _Group, tally: ImportReport) -> None:
+def _write_group(group: Group, tally: ImportReport) -> None:
     uid = group.uid
     register = register_of(uid)
     current = _shown(register)
@@ -264,15 +210,28 @@ def _write_group(group: _Group, tally: ImportReport) -> None:
             tally.entries_written += 1
         else:
             tally.unchanged += 1
+    if group.master is not None and group.master.cancelled:
+        _cancel(uid, group.master.cancelled, tally)
     if not group.overrides:
         return
     if series is None:
-        raise _Abandon("overrides (RECURRENCE-ID) of an event that is neither in the file nor in this calendar")
+        # The series was never sent (a calendar holding only the changed
+        # occurrences of someone else's meeting): show those occurrences.
+        tally.notes.append(
+            f"UID {uid}: {len(group.overrides)} override(s) of an event that is neither in the file nor in this "
+            "calendar were imported as events of their own"
+        )
+        for orphan in orphans_as_events(group):
+            _write_group(orphan, tally)
+        return
     if not series.get("rrule"):
         tally.notes.append(f"UID {uid}: {len(group.overrides)} override(s) of an event that does not repeat were ignored")
         return
     for override in group.overrides:
         rid = local_recurrence_id(override.recurrence_id, series)
+        if not occurs_at(series, rid):
+            _write_stray(group, override, rid, tally)
+            continue
         occurrence = register_of(uid, rid)
         if override.event is None:
             if occurrence is not None and occurrence.deleted:
@@ -287,6 +246,30 @@ def _write_group(group: _Group, tally: ImportReport) -> None:
             calendar.edit_occurrence(uid, rid, **override.event)
             tally.occurrences_changed += 1
         tally.entries_written += 1
+
+
+def _cancel(uid: str, rids: list[str], tally: ImportReport) -> None:
+    """Occurrences the file says were cancelled (not exdates of the series)."""
+    for rid in rids:
+        occurrence = register_of(uid, rid)
+        if occurrence is not None and occurrence.deleted:
+            tally.unchanged += 1
+            continue
+        calendar.cancel_occurrence(uid, rid)
+        tally.occurrences_cancelled += 1
+        tally.entries_written += 1
+
+
+def _write_stray(group: Group, override, rid: str, tally: ImportReport) -> None:
+    """An override naming no occurrence of its series: left over from before
+    the series changed when it is older (SEQUENCE) than the series, else an
+    occurrence of its own, as the file shows it."""
+    if group.master is not None and override.revision[:1] < group.master.revision[:1]:
+        tally.notes.append(f"UID {group.uid}: the override of {rid}, older than the event and naming none of its occurrences, was ignored")
+        return
+    tally.notes.append(f"UID {group.uid}: the override of {rid} names no occurrence of the event; it was imported as an event of its own")
+    for stray in orphans_as_events(Group(group.uid, overrides=[override])):
+        _write_group(stray, tally)
 
 
 def _create(uid: str, event: dict, register: Register | None) -> None:

@@ -1,9 +1,11 @@
 """iCalendar files into our events (RFC 5545), with the `icalendar` library.
 
 Pure module: no Django. `read_calendar` parses a file (refusing what is not
-iCalendar, salvaging what precedes a truncation) and `read_vevent` turns one
-VEVENT into an `Incoming` or raises `ComponentSkipped` saying why. Times are
-read by `events.ics.times`.
+iCalendar, reading a component saved without its VCALENDAR as a calendar of
+it, salvaging what precedes a truncation) and `read_vevent` turns one VEVENT
+into an `Incoming` or raises `ComponentSkipped` saying why. Times are read by
+`events.ics.times`, TZIDs placed by `events.ics.zones`, RDATEs by
+`events.ics.extra_dates`; `events.ics.grouping` puts the VEVENTs together.
 """
 
 from __future__ import annotations
@@ -12,15 +14,24 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from icalendar import Calendar, vRecur
 from icalendar.prop import vBroken
 
-from events.ics.times import ComponentSkipped, When, in_zone_of, when_at, when_of, zone_name
-from events.ics.write import UNTITLED
-from events.recurrence.expansion import parse_timing
-from events.recurrence.timing import RecurrenceError, format_local, get_zone
+from events.ics.extra_dates import rdates_of
+from events.ics.times import ComponentSkipped, When, end_of, exdates_of, placed_like_end, when_of
+from events.ics.write import CANCELLED_PROPERTY, UNTITLED
+from events.ics.zones import iana_equivalent, normal_tzid, zone_name
+from events.recurrence.expansion import as_datetime, parse_timing
+from events.recurrence.rrule import parse_rule
+from events.recurrence.timing import (
+    OutOfRange,
+    RecurrenceError,
+    format_local,
+    get_zone,
+    parse_local,
+)
 
 MAX_TITLE = 500
 MAX_UID = 255
@@ -41,6 +52,11 @@ class Incoming:
     event: dict | None
     recurrence_id: date | datetime | None = None  # as written; placed in the series' zone later
     notes: list[str] = field(default_factory=list)
+    this_and_future: bool = False  # RECURRENCE-ID;RANGE=THISANDFUTURE
+    rdates: list[tuple[str, str]] = field(default_factory=list)  # extra (start, end) of a series, local
+    extra_rules: list[str] = field(default_factory=list)  # RRULEs after the first
+    cancelled: list[str] = field(default_factory=list)  # EXDATEs that were cancelled occurrences where exported
+    revision: tuple = ()  # (SEQUENCE, LAST-MODIFIED, DTSTAMP): which of two copies is newer
 
     @property
     def label(self) -> str:
@@ -51,10 +67,11 @@ class Incoming:
 class ReadResult:
     vevents: list  # icalendar Event components, in file order
     notes: list[str] = field(default_factory=list)
-    problems: dict[int, str] = field(default_factory=dict)  # VEVENT position -> why it cannot be read
-    zones: dict = field(default_factory=dict)  # TZID -> tzinfo, for zones only the file's VTIMEZONEs define
+    # normal_tzid(TZID) -> IANA name or tzinfo, for zones only the file's VTIMEZONEs define
+    zones: dict = field(default_factory=dict)
 
 
+_BARE = re.compile(rb"BEGIN:(?!VCALENDAR\b)[A-Z][A-Z0-9-]*\s*$", re.IGNORECASE | re.MULTILINE)
 _BEGIN = re.compile(rb"\A(\xef\xbb\xbf)?\s*BEGIN:VCALENDAR\s*$", re.IGNORECASE | re.MULTILINE)
 _END_VCALENDAR = re.compile(rb"^END:VCALENDAR\s*\Z", re.IGNORECASE | re.MULTILINE)
 _END_VEVENT = re.compile(rb"^END:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
@@ -80,13 +97,18 @@ def read_calendar(data: bytes) -> ReadResult:
     """Parse a whole file. Raises NotICalendar when nothing can be read; a
     truncated file is read up to its last complete VEVENT, with a note."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head[:15].upper().startswith(b"BEGIN:VCALENDAR"):
+    notes: list[str] = []
+    if _BARE.match(head):
+        # A component without its VCALENDAR (a saved single event): read it as
+        # the calendar a client would have sent.
+        notes.append("the file holds components without a VCALENDAR around them; they were read as one calendar")
+        data = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//unknown//EN\r\n" + data.rstrip() + b"\r\nEND:VCALENDAR\r\n"
+    elif not head[:15].upper().startswith(b"BEGIN:VCALENDAR"):
         raise NotICalendar("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
     if (depth := nesting_depth(data)) > MAX_NESTING:
         raise NotICalendar(
             f"components are nested {depth} deep (BEGIN inside BEGIN); calendars nest at most {MAX_NESTING} deep"
         )
-    notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if not _END_VCALENDAR.search(data[-4096:]):
@@ -99,45 +121,41 @@ def read_calendar(data: bytes) -> ReadResult:
             except Exception as e:  # icalendar raises ValueError and friends on broken text
                 calendars = _salvage(data, _short(e), notes)
         vevents: list = []
-        problems: dict[int, str] = {}
         zones: dict = {}
         for cal in calendars:
             zones.update(_own_zones(cal, notes))
-            # Before X-WR-TIMEZONE turns times it cannot place into that zone.
-            defined = {str(tz.get("TZID")) for tz in cal.walk("VTIMEZONE")}
-            for n, component in enumerate(cal.walk("VEVENT"), len(vevents) + 1):
-                if problem := unknown_tzid(component, defined):
-                    problems[n] = problem
             vevents.extend(_standardize(cal, notes).walk("VEVENT"))
-    return ReadResult(vevents, notes, problems, zones)
+            _note_other_components(cal, notes)
+    return ReadResult(vevents, notes, zones)
+
+
+def _note_other_components(cal: Calendar, notes: list[str]) -> None:
+    """Tasks, journal entries and free/busy blocks are not events: say so."""
+    for name, what in (("VTODO", "task"), ("VJOURNAL", "journal entry"), ("VFREEBUSY", "free/busy block")):
+        if count := len(cal.walk(name)):
+            notes.append(f"{count} {name} ({what}) component(s) were not imported: this calendar holds events only")
 
 
 def _own_zones(cal: Calendar, notes: list[str]) -> dict:
-    """tzinfos for the VTIMEZONEs whose TZID is no known zone name, built
-    from this file alone (icalendar's own cache is process-wide, and two
-    files may define "Customized Time Zone" differently)."""
-    out = {}
+    """The VTIMEZONEs whose TZID is no known zone name, by normal_tzid: the
+    IANA zone with the same offsets, else the tzinfo built from this file
+    alone (icalendar's own cache is process-wide, and two files may define
+    "Customized Time Zone" differently)."""
+    out: dict = {}
     for component in cal.walk("VTIMEZONE"):
         tzid = str(component.get("TZID", ""))
         if not tzid or zone_name(tzid) is not None:
             continue
         try:
-            out[tzid] = component.to_tz(lookup_tzid=False)
+            own = component.to_tz(lookup_tzid=False)
         except Exception as e:  # a VTIMEZONE dateutil cannot read
-            notes.append(f"VTIMEZONE {tzid[:80]!r} could not be read ({_short(e)}); events using it are skipped")
+            notes.append(f"VTIMEZONE {tzid[:80]!r} could not be read ({_short(e)}); its times are read as floating")
+            continue
+        name = iana_equivalent(component, tzid)
+        if name is not None:
+            notes.append(f"the file's time zone {tzid[:80]!r} was read as {name}, which has the same UTC offsets")
+        out[normal_tzid(tzid)] = name or own
     return out
-
-
-def unknown_tzid(component, defined: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
-    """Why a VEVENT's times cannot be placed: a TZID we cannot map to a zone
-    and that no VTIMEZONE of the file (`defined`) describes."""
-    for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
-        props = component.get(name)
-        for prop in props if isinstance(props, list) else [props]:
-            tzid = getattr(prop, "params", {}).get("TZID") if prop is not None else None
-            if tzid and zone_name(str(tzid)) is None and str(tzid) not in defined:
-                return f"{name} has an unknown time zone TZID={str(tzid)[:80]!r}"
-    return None
 
 
 def _salvage(data: bytes, problem: str, notes: list[str]) -> list[Calendar]:
@@ -206,20 +224,27 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
     incoming = Incoming(uid=uid, position=position, event=None)
     if len(uid) > MAX_UID:
         raise ComponentSkipped(f"UID is longer than {MAX_UID} characters")
-    # icalendar names a line it could not split into name and value None
-    broken = {(name or "").upper(): message for name, message in getattr(component, "errors", [])}
+    # icalendar records a line it cannot parse with the property's name, or
+    # None when the line has no name at all: only broken times stop the event.
+    broken = {str(name or "").upper(): message for name, message in getattr(component, "errors", [])}
     for name in TIME_PROPERTIES:
         if name in broken:
             raise ComponentSkipped(f"{name} does not parse: {_short(Exception(broken[name]))}")
     rid_prop = component.get("RECURRENCE-ID")
     if rid_prop is not None:
         incoming.recurrence_id = _rid_value(when_of(rid_prop, "RECURRENCE-ID", zones))
+        incoming.this_and_future = str(rid_prop.params.get("RANGE", "")).upper() == "THISANDFUTURE"
+    incoming.revision = _revision(component)
     status = str(component.get("STATUS", "")).upper()
     if status == "CANCELLED":
         return incoming
     if "DTSTART" not in component:
         raise ComponentSkipped("it has no DTSTART")
     start = when_of(component["DTSTART"], "DTSTART", zones)
+    if start.unknown_zone is not None:
+        incoming.notes.append(
+            f"no VTIMEZONE defines the time zone {start.unknown_zone!r}; its times were read as floating (local wherever viewed)"
+        )
     if start.from_zone is not None:
         if "RRULE" in component and rid_prop is None:
             raise ComponentSkipped(
@@ -227,10 +252,13 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
                 "a repeating event cannot be moved to UTC without changing its times across DST changes"
             )
         incoming.notes.append(f"times in the file's own time zone {start.from_zone!r} were converted to UTC")
+    start = placed_like_end(component, start, zones)
     all_day = start.is_date
     tz = None if all_day else start.tz
     begin = start.value
-    end = _end_of(component, start, incoming.notes, zones)
+    end = end_of(component, start, incoming.notes, zones)
+    if end < begin:
+        begin, end = end, begin
     title = _text(component, "SUMMARY")
     if title is None:
         title = UNTITLED
@@ -249,19 +277,60 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
         "description": _text(component, "DESCRIPTION"),
     }
     if rid_prop is None:
-        event["rrule"] = _rrule_of(component, incoming.notes)
+        event["rrule"], *incoming.extra_rules = _rrules_of(component, incoming.notes) or [None]
+        repeats = event["rrule"] or "RDATE" in component
+        exdates = exdates_of(component, all_day=all_day, start=begin, tz=tz, zones=zones) if repeats else []
         if event["rrule"]:
-            event["exdates"] = _exdates_of(component, all_day=all_day, tz=tz, zones=zones)
+            incoming.cancelled = _cancelled_of(component, exdates)
+            event["exdates"] = [x for x in exdates if x not in incoming.cancelled]
         if "RDATE" in component:
-            incoming.notes.append("RDATE (extra dates outside the RRULE) is not supported and was left out")
+            incoming.rdates = rdates_of(component, event, exdates=exdates, zones=zones)
     elif "RRULE" in component:
         incoming.notes.append("RRULE on an override (RECURRENCE-ID) was ignored")
     try:
         parse_timing(event)
+    except OutOfRange as e:
+        if not event["rrule"] or _ends_before_start(event):
+            raise ComponentSkipped(str(e)) from None
+        # RFC 5545 3.8.5.3: DTSTART is the first occurrence even when the rule
+        # gives none, so the event happens once.
+        incoming.notes.append(f"{e}; the event was imported once, at its DTSTART")
+        event.update(rrule=None, exdates=[])
     except RecurrenceError as e:
         raise ComponentSkipped(str(e)) from None
     incoming.event = event
     return incoming
+
+
+def _ends_before_start(event: dict) -> bool:
+    """Whether the RRULE's UNTIL is before DTSTART: then nothing happens."""
+    start = as_datetime(parse_local(event["start"]))
+    try:
+        rule = parse_rule(event["rrule"], start, zone=None if event["all_day"] or not event["tz"] else get_zone(event["tz"]))
+    except RecurrenceError:
+        return False
+    return rule.until is not None and rule.until < start
+
+
+def _cancelled_of(component, exdates: list[str]) -> list[str]:
+    """The EXDATEs our export marked as cancelled occurrences; a marker
+    whose EXDATE another client removed is stale and ignored."""
+    marked = str(component.get(CANCELLED_PROPERTY, "") or "").split()
+    return sorted(set(marked) & set(exdates))
+
+
+def _revision(component) -> tuple:
+    """SEQUENCE, then LAST-MODIFIED, then DTSTAMP (RFC 5545 3.8.7): the newer
+    of two copies of one VEVENT has the greater tuple."""
+    try:
+        sequence = int(str(component.get("SEQUENCE", 0)))
+    except ValueError:
+        sequence = 0
+    stamps = []
+    for name in ("LAST-MODIFIED", "DTSTAMP"):
+        value = getattr(component.get(name), "dt", None)
+        stamps.append(value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else datetime.min.replace(tzinfo=UTC))
+    return (sequence, *stamps)
 
 
 def _rid_value(when: When) -> date | datetime:
@@ -269,62 +338,23 @@ def _rid_value(when: When) -> date | datetime:
     return aware if aware is not None else when.value
 
 
-def _end_of(component, start: When, notes: list[str], zones: dict | None) -> date | datetime:
-    begin = start.value
-    if "DTEND" in component:
-        end_when = when_of(component["DTEND"], "DTEND", zones)
-        if start.is_date:
-            end = end_when.value.date() if isinstance(end_when.value, datetime) else end_when.value
-        else:
-            end = in_zone_of(end_when, all_day=False, tz=start.tz)
-    elif "DURATION" in component:
-        duration = component["DURATION"].dt if hasattr(component["DURATION"], "dt") else None
-        if not isinstance(duration, timedelta):
-            raise ComponentSkipped("DURATION is not a duration")
-        if start.is_date:
-            duration = timedelta(days=max(duration.days, 1))
-        end = begin + duration
-    else:
-        # RFC 5545 3.6.1: a DATE start without an end lasts one day; a
-        # date-time start without one ends when it starts.
-        end = begin + timedelta(days=1) if start.is_date else begin
-    if end < begin:
-        raise ComponentSkipped(f"it ends ({format_local(end)}) before it starts ({format_local(begin)})")
-    if start.is_date and end == begin:
-        end = begin + timedelta(days=1)
-        notes.append("an all-day event ending on its start date was read as one day")
-    return end
-
-
-def _rrule_of(component, notes: list[str]) -> str | None:
-    value = component.get("RRULE")
-    if value is None:
-        return None
-    if isinstance(value, list):
-        if len(value) > 1:
-            notes.append(f"only the first of {len(value)} RRULEs was kept")
-        value = value[0]
-    if isinstance(value, vBroken) or not isinstance(value, vRecur):
-        raise ComponentSkipped(f"RRULE {str(value)[:80]!r} does not parse")
-    try:
-        return value.to_ical().decode()
-    except Exception as e:  # a vRecur holding values it cannot write back
-        raise ComponentSkipped(f"RRULE does not parse: {_short(e)}") from None
-
-
-def _exdates_of(component, *, all_day: bool, tz: str | None, zones: dict | None = None) -> list[str]:
-    props = component.get("EXDATE")
-    if props is None:
-        return []
-    if not isinstance(props, list):
-        props = [props]
-    out: set[str] = set()
-    for prop in props:
-        if isinstance(prop, vBroken) or not hasattr(prop, "dts"):
-            raise ComponentSkipped(f"EXDATE {str(prop)[:60]!r} does not parse")
-        tzid = prop.params.get("TZID")
-        for item in prop.dts:
-            when = when_at(item.dt, tzid or item.params.get("TZID"), "EXDATE", zones)
-            out.add(format_local(in_zone_of(when, all_day=all_day, tz=tz)))
-    return sorted(out)
-
+def _rrules_of(component, notes: list[str]) -> list[str]:
+    """The VEVENT's RRULEs as text (RFC 5545 deprecates several, but files
+    still hold them); an empty one is left out with a note."""
+    values = component.get("RRULE")
+    out = []
+    for value in values if isinstance(values, list) else [values] if values is not None else []:
+        if isinstance(value, vRecur) and not value:
+            notes.append("an empty RRULE was ignored")
+            continue
+        if isinstance(value, vBroken) or not isinstance(value, vRecur):
+            raise ComponentSkipped(f"RRULE {str(value)[:80]!r} does not parse")
+        try:
+            text = value.to_ical().decode()
+        except Exception as e:  # a vRecur holding values it cannot write back
+            raise ComponentSkipped(f"RRULE does not parse: {_short(e)}") from None
+        if text not in out:  # the same rule twice gives its occurrences once
+            out.append(text)
+    if len(out) > 1:
+        notes.append(f"{len(out)} RRULEs: each after the first was imported as a series of its own")
+    return out

@@ -9,6 +9,7 @@ values, floating times without TZID, others as wall times in their zone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -18,7 +19,20 @@ from icalendar import Calendar, Event, vRecur
 from events.recurrence.timing import get_zone, parse_local
 
 PRODID = "-//calendar-p2p//calendar-p2p 1//EN"
+CANCELLED_PROPERTY = "X-CALENDAR-P2P-CANCELLED"  # recurrence ids of cancelled occurrences, space-separated
 UNTITLED = "(no title)"
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str | None) -> str | None:
+    """Text as RFC 5545 3.3.11 lets a TEXT value hold it: line breaks as one
+    LF (written as \\n), no other control characters, which strict parsers
+    refuse, failing the whole file."""
+    if not text:
+        return text
+    return _CONTROLS.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _zone_of(event: dict) -> ZoneInfo | None:
@@ -84,7 +98,7 @@ def to_vevent(
     vevent.add("dtstamp", stamp)
     vevent.add("last-modified", stamp)
     vevent.add("sequence", sequence)
-    vevent.add("summary", event.get("title") or UNTITLED)
+    vevent.add("summary", printable(event.get("title")) or UNTITLED)
     vevent.add("dtstart", start)
     if end is not None and end != start:
         vevent.add("dtend", end)
@@ -101,16 +115,23 @@ def to_vevent(
         excluded = {ical_time(x, all_day=all_day, zone=zone) for x in [*(event.get("exdates") or []), *cancelled]}
         if excluded:
             vevent.add("exdate", sorted(excluded))
+        if cancelled:
+            # Clients see EXDATEs; an import here tells a cancelled occurrence
+            # (a register of its own) from an exdate of the series by this.
+            vevent.add(CANCELLED_PROPERTY, " ".join(sorted(cancelled)))
     for name in ("location", "description"):
-        if event.get(name):
-            vevent.add(name, event[name])
+        if printable(event.get(name)):
+            vevent.add(name, printable(event[name]))
     return vevent
 
 
-def build_calendar(vevents: Iterable[Event], *, name: str | None = None) -> Calendar:
+def build_calendar(vevents: Iterable[Event], *, name: str | None = None, horizon: date | None = None) -> Calendar:
     """A VCALENDAR holding `vevents` in the given order, with a VTIMEZONE for
-    every zone they use, covering the years they happen in (bounded, and a
-    function of the events only, so the same events give the same bytes)."""
+    every zone they use, covering the years they happen in: a series without
+    an end through `horizon` at least (clients such as libical place a time
+    after a VTIMEZONE's last change by that last change, so a definition
+    that stops early puts summer occurrences an hour off). The bytes are a
+    function of the events and `horizon` only."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -125,7 +146,7 @@ def build_calendar(vevents: Iterable[Event], *, name: str | None = None) -> Cale
         if isinstance(start, datetime) and start.tzinfo is not None and not _is_utc(start):
             day = start.date()
             first = day if first is None or day < first else first
-            span = _zoned_until(vevent, day)
+            span = _zoned_until(vevent, day, horizon)
             last = span if last is None or span > last else last
     if first is not None and last is not None:
         cal.add_missing_timezones(
@@ -139,10 +160,16 @@ def build_calendar(vevents: Iterable[Event], *, name: str | None = None) -> Cale
     return cal
 
 
-OPEN_ENDED_YEARS = 10  # series without an end: VTIMEZONE rules for this many years after they start
+OPEN_ENDED_YEARS = 10  # series without an end: VTIMEZONE rules for this many years after they start, at least
+HORIZON_YEARS = 20  # ... and through this many years after the export's year
 
 
-def _zoned_until(vevent: Event, day: date) -> date:
+def horizon_of(today: date) -> date:
+    """How far VTIMEZONEs reach for series without an end, exported on `today`."""
+    return date(min(today.year + HORIZON_YEARS, 9990), 12, 31)
+
+
+def _zoned_until(vevent: Event, day: date, horizon: date | None) -> date:
     end = vevent.get("DTEND")
     last = end.dt.date() if end is not None and isinstance(end.dt, datetime) else day
     recur = vevent.get("RRULE")
@@ -153,7 +180,7 @@ def _zoned_until(vevent: Event, day: date) -> date:
             last = max(last, value.date() if isinstance(value, datetime) else value)
         else:
             # COUNT or open-ended: a bounded look ahead, the same for every export.
-            last = max(last, date(min(day.year + OPEN_ENDED_YEARS, 9990), 12, 31))
+            last = max(last, date(min(day.year + OPEN_ENDED_YEARS, 9990), 12, 31), horizon or last)
     return last
 
 

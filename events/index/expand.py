@@ -18,6 +18,15 @@ from events.recurrence.expansion import GaveUp, Timing, iter_starts
 SLACK = timedelta(hours=3)
 
 
+def _back(wall: datetime, duration: timedelta) -> datetime:
+    """`wall - duration`, or the first moment Python knows when that is before
+    it (an event lasting years, a window in the year 2)."""
+    try:
+        return wall - duration
+    except OverflowError:
+        return datetime.min
+
+
 def utc_naive(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
@@ -239,10 +248,10 @@ def expand_series(out: list, frame: Frame, prepared: Prepared, base: tuple, skip
     # occurrence starting in [from_wall, fast_until) also ends in the stretch
     at = 0
     from_wall, to_wall, anchor_wall, anchor = stretches[0]
-    fast_until = to_wall - duration
+    fast_until = _back(to_wall, duration)
     emitted = 0
     try:
-        for wall in iter_starts(timing.rule, timing.start, wall_lo - duration, wall_hi, marks=prepared.marks):
+        for wall in iter_starts(timing.rule, timing.start, _back(wall_lo, duration), wall_hi, marks=prepared.marks):
             if exdates and wall in exdates:
                 continue
             rid = rids.get(wall)
@@ -254,7 +263,7 @@ def expand_series(out: list, frame: Frame, prepared: Prepared, base: tuple, skip
                 while to_wall <= wall:
                     at += 1
                     from_wall, to_wall, anchor_wall, anchor = stretches[at]
-                fast_until = to_wall - duration
+                fast_until = _back(to_wall, duration)
             if from_wall <= wall < fast_until:  # starts inside the window: no range check
                 start = anchor + (wall - anchor_wall)
                 end = start + duration
@@ -288,7 +297,7 @@ def _expand_all_day(out: list, frame: Frame, prepared: Prepared, base: tuple, sk
     assert timing.rule is not None
     emitted = 0
     try:
-        for wall in iter_starts(timing.rule, utc_naive(timing.start), wall_lo - duration, wall_hi, marks=prepared.marks):
+        for wall in iter_starts(timing.rule, utc_naive(timing.start), _back(wall_lo, duration), wall_hi, marks=prepared.marks):
             if timing.exdates and wall in timing.exdates:
                 continue
             rid = wall.date().isoformat()

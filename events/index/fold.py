@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from django.db import connections, transaction
 
 from events import log
-from events.calendars import state
+from events.calendars import mirrors, state
 from events.calendars.bodies import (
     CALENDAR,
     KEY_PUBLISH,
@@ -35,6 +35,7 @@ from events.models import (
     IndexCalendar,
     IndexCalendarEntry,
     IndexCursor,
+    IndexDirectory,
     IndexKey,
     IndexPublishedKey,
 )
@@ -43,6 +44,20 @@ from events.routers import INDEX_DB as DB
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
+
+
+# Several server processes may fold into one PostgreSQL index at once: each
+# batch (and a rebuild's write) holds this transaction-scoped advisory lock,
+# then reads the cursor, so two processes never fold the same entries into
+# the same rows. SQLite's one writer at a time already does that.
+INDEX_WRITER_LOCK = 0x696E6465785F  # an arbitrary 64-bit key, the same in every process
+
+
+def _hold_index_writer() -> None:
+    connection = connections[DB]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INDEX_WRITER_LOCK])
 
 
 def _cursor() -> IndexCursor:
@@ -58,6 +73,7 @@ def catch_up(*, batch: int = BATCH) -> int:
         return rebuild(batch=batch)
     while True:
         with transaction.atomic(using=DB):
+            _hold_index_writer()
             cursor = _cursor()
             entries = log.entries_since(cursor.arrival, batch)
             if not entries:
@@ -72,7 +88,7 @@ def catch_up(*, batch: int = BATCH) -> int:
 
 
 def _clear() -> None:
-    for model in (IndexKey, IndexCalendar, IndexCalendarEntry, IndexPublishedKey):
+    for model in (IndexKey, IndexCalendar, IndexCalendarEntry, IndexPublishedKey, IndexDirectory):
         model.objects.using(DB).all().delete()
 
 
@@ -86,6 +102,7 @@ def rebuild(*, batch: int = 5000) -> int:
     transaction; entries arriving meanwhile are left for the next catch_up.
     """
     with transaction.atomic(using=DB):
+        _hold_index_writer()
         _clear()
         registers: dict[Key, Register] = {}
         arrival = done = 0
@@ -121,6 +138,8 @@ def _fold_calendars(entries: list[Entry], refolds: set[str]) -> tuple[list[Entry
                 refolds.add(changed)
         elif kind == KEY_PUBLISH:
             state.fold_published_key(entry)
+        elif kind in mirrors.TYPES:
+            mirrors.fold(entry)
         elif (calendar := calendar_named(entry.body)) == LEGACY:
             legacy.append(entry)
         elif calendar is not None:

@@ -14,8 +14,8 @@ import re
 from events.schedule.words import Phrase
 
 MASK = "\x01"
-QUOTED = re.compile(r'"[^"\n]+"|“[^”\n]+”|«[^»\n]+»')
-QUOTE_MARKS = re.compile(r'["“”«»]')
+# Quotes that open and close at word edges: `onerror="x"` or `5'10"` quote no title.
+QUOTED = re.compile(r'(?<![\w=])(?:"[^"\n]+"|“[^”\n]+”|«[^»\n]+»)(?!\w)')
 # Groups of digits joined by spaces, dots or dashes, 7 digits or more: "020 7946 0958", "+44 20 7946 0958".
 PHONE = re.compile(r"(?<![\w:.+/-])(?:\+\d{1,3}[\s.-]?)?\(?\d{2,6}\)?(?:[\s.-]\d{2,6}){1,3}(?![\w:/.-])")
 PHONE_DIGITS = 7
@@ -43,7 +43,8 @@ def mask_title_text(low: str) -> tuple[str, bool]:
 
 
 def unquote(title: str) -> str:
-    return re.sub(r"\s+", " ", QUOTE_MARKS.sub("", title)).strip()
+    """The title without the quotes that delimited it; other quote marks stay."""
+    return re.sub(r"\s+", " ", QUOTED.sub(lambda m: m.group(0)[1:-1], title)).strip()
 
 
 def _days_named(phrase: Phrase) -> set[int]:

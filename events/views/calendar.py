@@ -1,4 +1,4 @@
-"""Month grid, week with hours, agenda: read-only views of the index.
+"""Month grid and agenda: read-only views of the index (the week and the day: `timegrid`).
 
 Each view renders a full page, or with `?fragment=1` only its calendar part,
 which the page re-fetches after a quick-add or when the index changes.
@@ -9,15 +9,16 @@ from __future__ import annotations
 import calendar as pycal
 import colorsys
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 
-from events import clock
+from events import clock, instance, log
 from events.authors import author_hue, author_label, author_names
+from events.calendars import mirrors
 from events.calendars import state as calendar_state
 from events.calendars.manage import hidden_calendars
 from events.index.fold import catch_up
@@ -25,8 +26,10 @@ from events.index.query import query
 from events.preferences import viewer_tz
 from events.views.auth import owner_required
 from events.views.common import page_context, parse_day
+from events.views.month_layout import Week, fit_week, week_bars
 
-MAX_CHIPS_PER_DAY = 6
+MAX_CHIPS_PER_DAY = 4  # lines in a month cell, bars included; past it, "+N more"
+DAY_LIST_LIMIT = 20  # events listed under a phone's month; the rest are a link to the day
 AGENDA_DAYS = 30
 AGENDA_LIMIT = 400
 
@@ -61,6 +64,10 @@ class Day:
     in_month: bool = True
     chips: list[Chip] = field(default_factory=list)
     more: int = 0
+    count: int = 0  # occurrences on the day, shown or not
+    selected: bool = False
+    spans: list[Chip] = field(default_factory=list)  # multi-day events covering the day
+    bars: list = field(default_factory=list)  # month_layout.Bar beginning in this cell
 
 
 def event_url(uid: str, rid: str | None) -> str:
@@ -74,7 +81,7 @@ def conflict_url(uid: str, rid: str | None) -> str:
     return f"{reverse('conflicts')}#{urlencode({'uid': uid, 'rid': rid or ''})}"
 
 
-def _days_of(occ, first: date, last: date) -> list[date]:
+def days_of(occ, first: date, last: date) -> list[date]:
     """The days (within first..last) that an occurrence covers, in the viewer's zone."""
     if occ.all_day:
         start, end = occ.start, max(occ.end, occ.start + timedelta(days=1))
@@ -109,7 +116,7 @@ def looks() -> Looks:
     return Looks(author_names(), hues, hidden_calendars())
 
 
-def _chip(occ, looks: Looks, *, on: date | None = None) -> Chip:
+def chip_of(occ, looks: Looks, *, on: date | None = None) -> Chip:
     timed = not occ.all_day
     names = looks.names
     return Chip(
@@ -129,26 +136,42 @@ def _chip(occ, looks: Looks, *, on: date | None = None) -> Chip:
     )
 
 
+def mirror_page(request):
+    """A mirror has no calendar: its home page says whom it relays for."""
+    me = log.my_author_id()
+    names = author_names()
+    owners = sorted(author_label(a, names) for a in mirrors.owners_of(me))
+    held = log.vector()
+    return render(request, "mirror.html", page_context(request, owners=owners, feeds=len(held), entries=sum(held.values())))
+
+
 def _today(tz: str) -> date:
     return clock.today(tz)
 
 
-def _render(request, template: str, fragment: str, context: dict):
+def render_view(request, template: str, fragment: str, context: dict):
     if request.GET.get("fragment"):
         return render(request, fragment, context)
+    # the browser's own zone is offered only when Settings can change the instance's
+    context["tz_settable"] = not instance.current().from_environment("time_zone")
     return render(request, template, page_context(request, **context))
 
 
-def _nav(view: str, prev: date, nxt: date) -> dict:
+def nav_links(view: str, prev: date, nxt: date) -> dict:
     url = reverse(view)
     return {"prev_url": f"{url}?d={prev}", "next_url": f"{url}?d={nxt}", "today_url": url}
 
 
 @owner_required
 def month(request):
+    if settings.MODE == "mirror":
+        return mirror_page(request)
     tz = viewer_tz()
     today = _today(tz)
-    shown = parse_day(request.GET.get("d"), today).replace(day=1)
+    asked = parse_day(request.GET.get("d"), today)
+    shown = asked.replace(day=1)
+    # the day whose list a phone shows under the grid: the one asked for, or today in its month
+    selected = asked if request.GET.get("d") or asked.month == shown.month else shown
     first = shown - timedelta(days=shown.weekday())
     last_of_month = shown.replace(day=pycal.monthrange(shown.year, shown.month)[1])
     last = last_of_month + timedelta(days=6 - last_of_month.weekday())
@@ -156,119 +179,53 @@ def month(request):
     catch_up()
     result = query(first, last + timedelta(days=1), tz)
     look = looks()
+    spans: list[tuple[Chip, list[date]]] = []
+    chosen = Day(selected, selected == today)
     for occ in look.shown(result.occurrences):
-        for d in _days_of(occ, first, last):
-            cell = days[d]
-            if len(cell.chips) < MAX_CHIPS_PER_DAY:
-                cell.chips.append(_chip(occ, look, on=d))
+        covered = days_of(occ, first, last)
+        for d in covered:
+            days[d].count += 1
+        if selected in covered:
+            if len(chosen.chips) < DAY_LIST_LIMIT:
+                chosen.chips.append(chip_of(occ, look, on=selected))
             else:
-                cell.more += 1
+                chosen.more += 1
+        if len(covered) > 1:
+            chip = chip_of(occ, look)
+            spans.append((chip, covered))
+            for d in covered:
+                days[d].spans.append(chip)
+            continue
+        for d in covered:
+            days[d].chips.append(occ)  # made a chip below, only if the cell has room for it
     for d, cell in days.items():
         cell.today = d == today
         cell.in_month = d.month == shown.month
-    weeks = [list(days.values())[i : i + 7] for i in range(0, len(days), 7)]
+        cell.selected = d == selected
+    cells = list(days.values())
+    weeks = []
+    for i in range(0, len(cells), 7):
+        week = Week(cells[i : i + 7])
+        week.bars = week_bars([c.day for c in week.days], spans)
+        fit_week(week, MAX_CHIPS_PER_DAY)
+        for cell in week.days:
+            cell.chips = [chip_of(occ, look, on=cell.day) for occ in cell.chips]
+        weeks.append(week)
     prev = (shown - timedelta(days=1)).replace(day=1)
     context = {
         "nav": "month",
         "title": shown.strftime("%B %Y"),
         "weeks": weeks,
-        "weekdays": [pycal.day_abbr[i] for i in range(7)],
+        "weekdays": [(pycal.day_abbr[i], pycal.day_name[i]) for i in range(7)],
+        "selected": chosen,
         "tz": tz,
         "truncated": result.truncated,
-        "week_url": reverse("week"),
-        "fragment_url": f"{reverse('month')}?d={shown}&fragment=1",
-        **_nav("month", prev, last_of_month + timedelta(days=1)),
+        "day_url": reverse("day"),
+        "month_url": reverse("month"),
+        "fragment_url": f"{reverse('month')}?d={selected}&fragment=1",
+        **nav_links("month", prev, last_of_month + timedelta(days=1)),
     }
-    return _render(request, "calendar/month.html", "calendar/_month.html", context)
-
-
-def _assign_lanes(chips: list[tuple[float, float, Chip]]) -> None:
-    """Side by side columns for overlapping timed events of one day."""
-    chips.sort(key=lambda t: (t[0], -t[1]))
-    group: list[tuple[float, float, Chip]] = []
-    lanes_end: list[float] = []
-    group_end = -1.0
-
-    def close_group():
-        for _, _, chip in group:
-            chip.lanes = len(lanes_end)
-
-    for start, end, chip in chips:
-        if start >= group_end and group:
-            close_group()
-            group, lanes_end = [], []
-        for lane, lane_end in enumerate(lanes_end):
-            if lane_end <= start:
-                lanes_end[lane] = end
-                chip.lane = lane
-                break
-        else:
-            chip.lane = len(lanes_end)
-            lanes_end.append(end)
-        group.append((start, end, chip))
-        group_end = max(group_end, end)
-    if group:
-        close_group()
-
-
-@owner_required
-def week(request):
-    tz = viewer_tz()
-    zone = ZoneInfo(tz)
-    today = _today(tz)
-    shown = parse_day(request.GET.get("d"), today)
-    first = shown - timedelta(days=shown.weekday())
-    last = first + timedelta(days=6)
-    days = [Day(first + timedelta(days=i), first + timedelta(days=i) == today) for i in range(7)]
-    all_day = [Day(d.day, d.today) for d in days]
-    catch_up()
-    result = query(first, last + timedelta(days=1), tz)
-    look = looks()
-    timed: dict[date, list[tuple[float, float, Chip]]] = {d.day: [] for d in days}
-    for occ in look.shown(result.occurrences):
-        for d in _days_of(occ, first, last):
-            chip = _chip(occ, look, on=d)
-            if occ.all_day:
-                all_day[(d - first).days].chips.append(chip)
-                continue
-            day_start = datetime(d.year, d.month, d.day, tzinfo=zone)
-            day_end = day_start + timedelta(days=1)
-            start = max(occ.start, day_start)
-            end = min(max(occ.end, occ.start + timedelta(minutes=30)), day_end)
-            chip.top = round((start - day_start).total_seconds() / 864, 3)
-            chip.height = round(max((end - start).total_seconds() / 864, 1.8), 3)
-            timed[d].append((chip.top, chip.top + chip.height, chip))
-    for d in days:
-        _assign_lanes(timed[d.day])
-        d.chips = [c for _, _, c in timed[d.day]]
-    context = {
-        "nav": "week",
-        "title": _week_title(first, last),
-        "days": days,
-        "all_day": all_day,
-        "has_all_day": any(d.chips for d in all_day),
-        "hours": [f"{h:02d}:00" for h in range(24)],
-        "tz": tz,
-        "now_top": _now_top(zone, first, last),
-        "fragment_url": f"{reverse('week')}?d={first}&fragment=1",
-        **_nav("week", first - timedelta(days=7), first + timedelta(days=7)),
-    }
-    return _render(request, "calendar/week.html", "calendar/_week.html", context)
-
-
-def _week_title(first: date, last: date) -> str:
-    if first.month == last.month:
-        return f"{first.day} – {last.day} {last.strftime('%B %Y')}"
-    if first.year == last.year:
-        return f"{first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b %Y')}"
-    return f"{first.strftime('%-d %b %Y')} – {last.strftime('%-d %b %Y')}"
-
-
-def _now_top(zone: ZoneInfo, first: date, last: date) -> dict | None:
-    now = clock.now(zone)
-    if not first <= now.date() <= last:
-        return None
-    return {"col": (now.date() - first).days, "top": round((now.hour * 60 + now.minute) / 14.4, 3)}
+    return render_view(request, "calendar/month.html", "calendar/_month.html", context)
 
 
 @owner_required
@@ -285,8 +242,8 @@ def agenda(request):
     for occ in look.shown(result.occurrences):
         if count >= AGENDA_LIMIT:
             break
-        for d in _days_of(occ, first, last)[:1] or [first]:
-            days.setdefault(d, Day(d, d == today)).chips.append(_chip(occ, look, on=d))
+        for d in days_of(occ, first, last)[:1] or [first]:
+            days.setdefault(d, Day(d, d == today)).chips.append(chip_of(occ, look, on=d))
             count += 1
     context = {
         "nav": "agenda",
@@ -295,6 +252,6 @@ def agenda(request):
         "tz": tz,
         "limited": count >= AGENDA_LIMIT,
         "fragment_url": f"{reverse('agenda')}?d={first}&fragment=1",
-        **_nav("agenda", first - timedelta(days=AGENDA_DAYS), last + timedelta(days=1)),
+        **nav_links("agenda", first - timedelta(days=AGENDA_DAYS), last + timedelta(days=1)),
     }
-    return _render(request, "calendar/agenda.html", "calendar/_agenda.html", context)
+    return render_view(request, "calendar/agenda.html", "calendar/_agenda.html", context)

@@ -41,7 +41,11 @@ def _row(row, *, names: dict, hidden: set, default: str, peers: list) -> dict:
 
 @owner_required
 def calendars_page(request):
-    own.ensure_own_entries()
+    try:
+        own.ensure_own_entries()
+    except own.CalendarRefused as e:  # a mirror has no calendars
+        messages.info(request, str(e))
+        return redirect("month")
     names, hidden = author_names(), manage.hidden_calendars()
     default, peers = manage.default_calendar(), manage.shareable_peers()
     rows = [_row(r, names=names, hidden=hidden, default=default, peers=peers) for r in state.visible()]

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         if options["output"]:
             with open(options["output"], "wb") as out:
                 out.write(body)
-            self.stderr.write(f"wrote {body.count(b'BEGIN:VEVENT')} VEVENTs ({len(body)} bytes) to {options['output']}")
+            self.stderr.write(f"wrote {export.count_vevents(body)} VEVENTs ({len(body)} bytes) to {options['output']}")
         else:
             sys.stdout.buffer.write(body)
             sys.stdout.flush()

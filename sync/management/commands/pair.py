@@ -4,8 +4,10 @@ import json
 from django.core.management.base import CommandError
 
 from events.management.base import Command as BaseCommand
+from sync import mirror
 from sync.dialer import pair_failure, pair_with
 from sync.hub import Hub
+from sync.pairing import split_pair_url
 
 
 async def pair_alone(url: str):
@@ -23,12 +25,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("url")
         parser.add_argument("--json", action="store_true")
+        parser.add_argument("--mirror", action="store_true",
+                            help="the URL is an invite of a mirror: it will relay for this instance and answer its invites")
 
     def handle(self, *args, url, **options):
         try:
             result = asyncio.run(pair_alone(url))
         except Exception as e:
             raise CommandError(pair_failure(url, e)) from None
+        if result.result == "paired" and options["mirror"]:
+            if mirror.is_mirror():
+                raise CommandError("a mirror has no calendar to be mirrored; run --mirror on the instance to mirror")
+            mirror.name_mirror(result.key, split_pair_url(url)[0])
+            result.message += "; it is now this instance's mirror: invite links point at it"
+        elif options["mirror"] and result.result == "pending":
+            raise CommandError(f"{result.message}; name it as mirror once paired, with an invite link of the mirror")
         if options["json"]:
             self.stdout.write(json.dumps(result.__dict__))
         else:

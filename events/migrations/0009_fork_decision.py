@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0007_calendars'),
+        ('events', '0008_directory'),
     ]
 
     operations = [

@@ -1,0 +1,128 @@
+// calendar-p2p: what the views do beyond links. A phone's month picks a day
+// in place (its list shows under the grid); the browser's own time zone is
+// offered when it is not the one the calendar shows.
+(function () {
+  "use strict";
+
+  var PHONE = window.matchMedia("(max-width: 720px)");
+
+  // --- the month on a phone: tapping a day shows its list, without leaving the month ----
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".month-grid .dnum");
+    if (!link || !PHONE.matches || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    var day = link.closest(".day").dataset.day;
+    window.calendarShow(document.body.dataset.monthUrl + "?d=" + day).then(function () {
+      var again = document.querySelector('.month-grid .day[data-day="' + day + '"] .dnum');
+      if (again) again.focus();
+    });
+  });
+
+  // On a phone a month cell's events are dots: the list under the grid has their links.
+  function dotsOutOfTabOrder() {
+    document.querySelectorAll(".month-grid .day .chip").forEach(function (chip) {
+      if (PHONE.matches) chip.tabIndex = -1; else chip.removeAttribute("tabindex");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", dotsOutOfTabOrder);
+  document.addEventListener("view:refreshed", dotsOutOfTabOrder);
+  PHONE.addEventListener("change", dotsOutOfTabOrder);
+
+  window.addEventListener("popstate", function () {
+    var view = document.getElementById("view");
+    if (!view) return;
+    view.dataset.fragment = location.pathname + location.search + (location.search ? "&" : "?") + "fragment=1";
+    window.calendarRefresh();
+  });
+
+  // --- the browser's zone, when it differs from the instance's ------------------------
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+
+  function offerZone() {
+    var shown = document.body.dataset.instanceTz;
+    var mine = browserZone();
+    var place = document.querySelector(".tz-offer");
+    if (!place || !shown || !mine || mine === shown) return;
+    if (sessionStorage.getItem("tz-offer-dismissed") === mine) return;
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = document.body.dataset.settingsUrl;
+    var csrf = document.createElement("input");
+    csrf.type = "hidden";
+    csrf.name = "csrfmiddlewaretoken";
+    csrf.value = document.querySelector('meta[name="csrf-token"]').content;
+    var zone = document.createElement("input");
+    zone.type = "hidden";
+    zone.name = "tz";
+    zone.value = mine;
+    var text = document.createElement("span");
+    text.textContent = "Times are shown in " + shown + ", but this device is in " + mine + ". ";
+    var use = document.createElement("button");
+    use.type = "submit";
+    use.className = "primary";
+    use.textContent = "Show times in " + mine;
+    var keep = document.createElement("button");
+    keep.type = "button";
+    keep.textContent = "Keep " + shown;
+    keep.addEventListener("click", function () {
+      sessionStorage.setItem("tz-offer-dismissed", mine);
+      place.hidden = true;
+    });
+    form.append(csrf, zone, text, use, " ", keep);
+    place.replaceChildren(form);
+    place.setAttribute("role", "status");
+    place.hidden = false;
+  }
+
+  // --- undo, right after cancelling an occurrence --------------------------------------
+  var UNDO_KEY = "undo-cancel";
+
+  function rememberCancel(event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.dataset || !form.dataset.undo) return;  // not confirmed
+    var fields = { uid: form.elements.uid.value, rid: form.elements.rid.value };
+    ["title", "start", "end", "location"].forEach(function (name) {
+      var value = form.dataset["restore" + name.charAt(0).toUpperCase() + name.slice(1)];
+      if (value) fields[name] = value;
+    });
+    sessionStorage.setItem(UNDO_KEY, JSON.stringify({ url: form.dataset.undo, fields: fields, at: Date.now() }));
+  }
+
+  function offerUndo() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(UNDO_KEY) || "null"); } catch (e) { saved = null; }
+    sessionStorage.removeItem(UNDO_KEY);
+    if (!saved || Date.now() - saved.at > 120000) return;
+    var message = Array.prototype.find.call(document.querySelectorAll(".messages li"), function (li) {
+      return /^Cancelled/.test(li.textContent);
+    });
+    if (!message) return;
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "link";
+    undo.textContent = "Undo";
+    undo.addEventListener("click", function () {
+      undo.disabled = true;
+      var body = new URLSearchParams(saved.fields);
+      fetch(saved.url, {
+        method: "POST", credentials: "same-origin", body: body.toString(),
+        headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content,
+          "Content-Type": "application/x-www-form-urlencoded" },
+      }).then(function (r) { return r.json(); }).then(function (answer) {
+        message.textContent = answer.ok ? "Restored: the occurrence is back." : answer.error;
+        message.className = answer.ok ? "" : "error";
+        return window.calendarRefresh();
+      }, function () { message.textContent = "The instance did not answer; the occurrence stays cancelled."; });
+    });
+    message.append(" ", undo);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.addEventListener("submit", rememberCancel);  // after app.js's confirmation
+    offerUndo();
+  });
+  document.addEventListener("DOMContentLoaded", offerZone);
+  document.addEventListener("view:refreshed", offerZone);
+})();
