@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from events import forks as fork_decisions
 from events.entry import (
     Entry,
     EntryInvalid,
@@ -36,6 +37,7 @@ from events.models import Feed, ForkEvidence, LogEntry, OwnFeedClaim
 CHUNK = 500
 
 STORED, DUPLICATE, EARLY, FORK, INVALID = "stored", "duplicate", "early", "fork", "invalid"
+WAITING = "waiting"  # the author forked and the owner has not decided yet (docs/PROTOCOL.md section 2.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +268,10 @@ def receive(items: Iterable[str | bytes | dict | Entry | Outcome]) -> list[Outco
 
 def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> list[Outcome]:
     authors = {e.author for e in entries}
+    me = my_author_id()
     heads = {f.author: (f.seq, f.head) for f in Feed.objects.filter(author__in=authors)}
+    waiting = fork_decisions.waiting_authors(authors, me=me)
+    decided = fork_decisions.decided_authors(authors) if authors - {me} else set()
     held_hashes = _held_hashes(entries, heads)  # (author, seq) -> hash, for seqs already stored
     outcomes: list[Outcome] = []
     rows: list[tuple[str, str, int, str]] = []
@@ -288,6 +293,11 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
                     ForkEvidence(author=e.author, seq=e.seq, held_hash=have or "", offered_hash=e.hash, offered_raw=e.raw.decode())
                 )
                 outcomes.append(Outcome(FORK, message=f"author signed two entries at seq {e.seq}", **ids))
+                if e.author != me and e.author not in decided:
+                    waiting.add(e.author)  # from now on, until the owner decides
+            continue
+        if e.author in waiting:
+            outcomes.append(Outcome(WAITING, message="this author forked: its entries wait for the owner's decision", **ids))
             continue
         if e.seq > held_seq + 1:
             outcomes.append(Outcome(EARLY, message=f"we hold {held_seq} entries of this feed", **ids))
@@ -365,3 +375,13 @@ def last_arrival() -> int:
 
 def fork_evidence() -> list[ForkEvidence]:
     return list(ForkEvidence.objects.order_by("recorded_at"))
+
+
+def forks() -> list[dict]:
+    """Fork records with the owner's decisions (`events.forks.forks`)."""
+    return fork_decisions.forks(me=my_author_id())
+
+
+def decide_fork(author: str, decision: str) -> None:
+    """The owner's decision about a forked author (`events.forks.decide`)."""
+    fork_decisions.decide(author, decision, me=my_author_id())

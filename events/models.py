@@ -50,6 +50,20 @@ class ForkEvidence(models.Model):
         constraints = [models.UniqueConstraint(fields=["offered_hash"], name="log_fork_offered")]
 
 
+class ForkDecision(models.Model):
+    """The owner's decision about an author with fork evidence (docs/PROTOCOL.md
+    section 2.5). Until there is one, that author's new entries wait."""
+
+    KEEP_HELD, BLOCK = "keep-held", "block"
+
+    author = models.CharField(max_length=64, primary_key=True)
+    decision = models.CharField(max_length=10, choices=[(KEEP_HELD, "keep the branch we hold"), (BLOCK, "block the author")])
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "log_fork_decision"
+
+
 class OwnFeedClaim(models.Model):
     """A peer's `have` showed more of our own feed than we hold (one row per peer).
 

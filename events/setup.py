@@ -245,9 +245,11 @@ def _write_stamp(fingerprint: str) -> None:
 
 
 def prepare_server(host: str, port: int | str) -> None:
-    """At server start: set up, record who the server is, and repair an index
-    whose rows were deleted while its cursor stayed."""
-    from events import instance
+    """At server start: set up, record who the server is, repair an index
+    whose rows were deleted while its cursor stayed, and check the log quickly
+    (events/health.py: what is wrong is logged and shown on every owner page;
+    the server starts anyway, so the owner can see it and export what is sound)."""
+    from events import health, instance
 
     ensure_ready()
     try:
@@ -255,6 +257,7 @@ def prepare_server(host: str, port: int | str) -> None:
     except OSError as e:
         raise SetupError(f"cannot write {instance.path()}: {e.strerror or e}") from None
     _repair_emptied_index()
+    health.check_at_start()
 
 
 def _repair_emptied_index() -> None:

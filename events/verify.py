@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from events import log
 from events.entry import EntryInvalid, check_linkage, check_prev, parse_entry
@@ -37,13 +37,22 @@ class LogReport:
 
 
 def verify_log() -> LogReport:
+    """Every feed, one at a time; a damaged database page is a problem of the
+    feeds it holds, and the other feeds are still checked."""
     report = LogReport()
-    heads = dict(Feed.objects.values_list("author", "head"))
-    seqs = dict(Feed.objects.values_list("author", "seq"))
-    authors = sorted(set(LogEntry.objects.values_list("author", flat=True).distinct()) | set(heads))
+    try:
+        heads = dict(Feed.objects.values_list("author", "head"))
+        seqs = dict(Feed.objects.values_list("author", "seq"))
+        authors = sorted(set(LogEntry.objects.values_list("author", flat=True).distinct()) | set(heads))
+    except DatabaseError as e:
+        report.note(f"the log database cannot be read ({e}): restore DATA_DIR from a backup, then sync")
+        return report
     for author in authors:
         report.feeds += 1
-        _verify_feed(author, heads.get(author), seqs.get(author, 0), report)
+        try:
+            _verify_feed(author, heads.get(author), seqs.get(author, 0), report)
+        except DatabaseError as e:
+            report.note(f"{author[:12]}… cannot be read past entry {report.entries} of the log ({e})")
     return report
 
 

@@ -24,6 +24,7 @@ class Peer(models.Model):
     peer_lacks = models.BigIntegerField(default=0)  # entries we hold that the peer does not (as far as we know)
     we_lack = models.BigIntegerField(default=0)  # entries the peer holds that we do not
     last_error = models.CharField(max_length=500, blank=True)
+    held_back = models.CharField(max_length=1000, blank=True)  # feeds not sent to this peer for now, and why
 
     class Meta:
         db_table = "sync_peer"

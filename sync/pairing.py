@@ -222,6 +222,15 @@ def block(author: str) -> None:
         Peer.objects.update_or_create(author=author, defaults={"state": Peer.BLOCKED, "connected": False})
 
 
+def decide_fork(author: str, decision: str) -> None:
+    """The owner's decision about an author with fork evidence (docs/PROTOCOL.md
+    section 2.5): keep extending the branch we hold, or block the author."""
+    with transaction.atomic():
+        log.decide_fork(author, decision)
+        if decision == "block":
+            block(author)
+
+
 def unblock(author: str) -> None:
     Peer.objects.filter(author=author, state=Peer.BLOCKED).delete()
 

@@ -28,6 +28,7 @@ ACK_TIMEOUT = 30.0
 RATE = 300.0  # frame tokens per second; a frame costs 1 + one per 64 KiB
 BURST = 600.0
 MAX_DROPPED = 3000
+INTERNAL_ERROR_CLOSE_CODE = 4011  # not 1011: daphne (autobahn) refuses to send it, and the socket stayed open
 
 
 class Transport(Protocol):
@@ -185,6 +186,8 @@ class Session(EntryStreams):
         self.acked.set()
         self.wake.set()
         self.done.set()
+        while not self.inbox.empty():  # frees a `receive` waiting for room, so the transport can finish
+            self.inbox.get_nowait()
         if self.admitted:
             logger.info("disconnected from %s (%s): %s", self.name or "?", self.key[:12], self.message or self.result)
             try:
@@ -212,7 +215,7 @@ class Session(EntryStreams):
             return
         logger.error("replication task failed", exc_info=task.exception())
         if not self.closed:
-            self._spawn(self.close(1011, "internal error"))
+            self._spawn(self.close(INTERNAL_ERROR_CLOSE_CODE, "internal error"))
 
     async def _rate_limited(self) -> None:
         self.dropped += 1
@@ -257,7 +260,7 @@ class Session(EntryStreams):
             self.frames_in_flight = max(0, self.frames_in_flight - 1)
             self.acked.set()
         elif kind == "want":
-            for author, seq in msg["feeds"].items():
+            for author, seq in self._known(msg["feeds"]).items():
                 self.sent_upto[author] = min(self.sent_upto.get(author, seq), seq)
                 self._merge_their({author: seq})
             self.wake.set()
@@ -267,6 +270,8 @@ class Session(EntryStreams):
         logger.info("peer %s says %s: %s", (self.key or "?")[:12], code, text)
         self.last_error = f"received {code}: {text}"
         self.status_dirty = True
+        if code == "bad-entry" and isinstance(msg.get("hash"), str) and len(msg["hash"]) == 64 and self.admitted:
+            await self._peer_refused(msg["hash"], text)
         if code == "pending" and self.dialer and self.pair_url and self.authenticated:
             await store.record_outgoing_request(key=self.key, name=self.name, url=self.pair_url)
         if code in protocol.CLOSING_CODES:
@@ -330,6 +335,10 @@ class Session(EntryStreams):
             if self.closed:
                 return
         first = not self.streaming
+        own = feeds.get(self.me)
+        feeds = self._known(feeds)  # made-up authors do not grow the maps
+        if own is not None:
+            feeds[self.me] = own
         self.their_have = {**(self.their_have or {}), **feeds}  # a vector may come in several frames
         self._merge_their(feeds)
         for author, seq in feeds.items():

@@ -28,6 +28,7 @@ def status() -> dict:
             "peer_lacks": p.peer_lacks,
             "we_lack": p.we_lack,
             "last_error": p.last_error,
+            "held_back": p.held_back,
         }
         for p in Peer.objects.order_by("state", "name", "author")
     ]
@@ -46,13 +47,10 @@ def status() -> dict:
         "requests": pairing.pending_requests(),
         "forks": [
             {
-                "author": f.author,
-                "name": names.get(f.author, ""),
-                "seq": f.seq,
-                "held_hash": f.held_hash,
-                "offered_hash": f.offered_hash,
-                "recorded_at": f.recorded_at.isoformat(),
+                **f,
+                "name": names.get(f["author"], ""),
+                "recorded_at": f["recorded_at"].isoformat(),
             }
-            for f in log.fork_evidence()
+            for f in log.forks()
         ],
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -19,11 +18,11 @@ from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
-from events import instance, log
+from events import health, instance, log
 from events.calendars import state as calendar_state
 from events.entry import Entry, EntryInvalid, parse_entry
 from events.index.fold import catch_up
-from events.models import Feed
+from events.models import Feed, LogEntry
 from sync import mirror, pairing, protocol
 from sync.models import Peer
 from sync.protocol import ProtocolError
@@ -82,8 +81,22 @@ def store_entries(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, in
     return outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored
 
 
-def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PER_FRAME) -> list[tuple[int, bytes]]:
-    return [(e.seq, e.raw) for e in islice(log.read_feed(author, after_seq, chunk=limit), limit)]
+def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PER_FRAME) -> tuple[list[tuple[int, bytes]], str | None]:
+    """The feed's next entries to send, and why it stops early if it does: an
+    entry whose stored bytes no longer match its hash is never sent (nor what
+    follows it, which would only be `early` there)."""
+    rows = LogEntry.objects.filter(author=author, seq__gt=after_seq).order_by("seq").values_list("seq", "hash", "raw")[:limit]
+    batch: list[tuple[int, bytes]] = []
+    for seq, hash_, raw in rows:
+        if not health.servable(author, seq, hash_, raw):
+            return batch, f"entry {seq} is damaged in our log (its bytes no longer match its hash): not sent; run manage.py verify_log"
+        batch.append((seq, raw.encode()))
+    return batch, None
+
+
+def entry_position(hash_: str) -> tuple[str, int] | None:
+    """(author, seq) of an entry we hold, by hash."""
+    return LogEntry.objects.filter(hash=hash_).values_list("author", "seq").first()
 
 
 def save_statuses(rows: list[dict]) -> None:
@@ -96,6 +109,7 @@ def save_statuses(rows: list[dict]) -> None:
             peer_lacks=row["peer_lacks"],
             we_lack=row["we_lack"],
             last_error=row["last_error"][:500],
+            held_back=row.get("held_back", "")[:1000],
         )
 
 
@@ -171,8 +185,12 @@ async def store(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int]
     return await database_sync_to_async(store_entries)(entries)
 
 
-async def read(author: str, after_seq: int) -> list[tuple[int, bytes]]:
+async def read(author: str, after_seq: int) -> tuple[list[tuple[int, bytes]], str | None]:
     return await database_sync_to_async(read_batch)(author, after_seq)
+
+
+async def position(hash_: str) -> tuple[str, int] | None:
+    return await database_sync_to_async(entry_position)(hash_)
 
 
 async def save(rows: list[dict]) -> None:

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from events import log
 from events.entry import Entry
-from sync import protocol, store
+from sync import protocol, refusals, store
 from sync.store import Invalid
 
 if TYPE_CHECKING:
     from sync.hub import Hub
 
+logger = logging.getLogger(__name__)
+
 MAX_IN_FLIGHT = 4
+# Feeds a peer names that we do not hold are remembered up to this many (for the
+# "we lack" figure and so a feed received later is not sent back to it): `have`,
+# `ack` and `want` frames naming millions of made-up authors stop growing it.
+MAX_UNKNOWN_FEEDS = 10_000
 MAX_ERRORS_PER_FRAME = 10
 
 
@@ -69,10 +76,41 @@ class EntryStreams(ABC):
         audience = self.hub.audiences.get(author)
         return audience is None or self.key in audience
 
-    def _merge_their(self, feeds: dict[str, int]) -> None:
+    @property
+    def refusals(self) -> refusals.FeedRefusals:
+        return refusals.of(self.key or "")
+
+    def _known(self, feeds: dict[str, int]) -> dict[str, int]:
+        """The part of a peer's map worth remembering: feeds we hold, and others
+        while fewer than MAX_UNKNOWN_FEEDS are remembered."""
+        vector, room = self.hub.vector, len(self.hub.vector) + MAX_UNKNOWN_FEEDS - len(self.their_vec)
+        known = {}
         for author, seq in feeds.items():
+            if author in vector or author in self.their_vec:
+                known[author] = seq
+            elif room > 0:
+                known[author] = seq
+                room -= 1
+        return known
+
+    def _merge_their(self, feeds: dict[str, int]) -> None:
+        held_back = self.refusals.feeds
+        for author, seq in self._known(feeds).items():
             if seq > self.their_vec.get(author, 0):
                 self.their_vec[author] = seq
+            if author in held_back:
+                self.refusals.peer_holds(author, seq)
+        self.status_dirty = True
+
+    async def _peer_refused(self, hash_: str, message: str) -> None:
+        """The peer answered `bad-entry` for an entry of ours: hold that feed back
+        a while, then for good (sync/refusals.py), instead of sending it again at once."""
+        where = await store.position(hash_)
+        if where is None:  # not an entry we hold: nothing we would send again
+            return
+        author, seq = where
+        refusal = self.refusals.refused(author, seq=seq, hash=hash_, message=message[:200])
+        logger.warning("peer %s %s", (self.key or "?")[:12], refusal.reason)
         self.status_dirty = True
 
     # -- receiving entries: verify frame N+1 while frame N is written ----------
@@ -99,6 +137,7 @@ class EntryStreams(ABC):
         for bad in (c for c in checked if isinstance(c, Invalid)):
             errors.append(protocol.error("bad-entry", f"rule {bad.rule}: {bad.message}", bad.hash))
         wants: dict[str, int] = {}
+        waiting: set[str] = set()
         for o in outcomes:
             if o.result in (log.STORED, log.DUPLICATE):
                 self.their_vec[o.author] = max(self.their_vec.get(o.author, 0), o.seq)
@@ -111,6 +150,12 @@ class EntryStreams(ABC):
                 errors.append(protocol.error("fork", f"{o.author[:12]} signed two entries at seq {o.seq}", o.hash))
             elif o.result == log.EARLY:
                 wants[o.author] = held.get(o.author, 0)
+            elif o.result == log.WAITING and o.author not in waiting:
+                # one answer per feed and frame, no `want`: the sender has moved
+                # past these entries and will not offer them again on this connection
+                waiting.add(o.author)
+                self.forked.add(o.author)
+                errors.append(protocol.error("waiting", f"{o.author[:12]} forked: its entries wait for our owner's decision", o.hash))
         if any(o.result == log.STORED and o.author == self.me for o in outcomes):
             # Our own entries, verified under our key: this peer's claim on our
             # feed is backed, and holds local writes until we have caught up.
@@ -127,10 +172,11 @@ class EntryStreams(ABC):
     # -- sending entries --------------------------------------------------------
 
     def _todo(self) -> dict[str, int]:
+        held_back = self.refusals
         return {
             a: self.sent_upto.get(a, 0)
             for a, s in self.hub.vector.items()
-            if s > self.sent_upto.get(a, 0) and self.may_send(a)
+            if s > self.sent_upto.get(a, 0) and self.may_send(a) and not (held_back.feeds and held_back.paused(a))
         }
 
     async def _send_loop(self) -> None:
@@ -139,7 +185,10 @@ class EntryStreams(ABC):
             if not todo:
                 self.sending = False
                 self.wake.clear()
-                await self.wake.wait()
+                try:  # a feed held back after a refusal is due again at its retry time
+                    await asyncio.wait_for(self.wake.wait(), self.refusals.next_retry())
+                except TimeoutError:
+                    pass
                 continue
             self.sending = True
             for author in todo:
@@ -148,7 +197,10 @@ class EntryStreams(ABC):
     async def _stream_feed(self, author: str) -> None:
         after = self.sent_upto.get(author, 0)
         while not self.closed and self.may_send(author):
-            batch = await store.read(author, after)
+            batch, damaged = await store.read(author, after)
+            if damaged:
+                self.refusals.skip(author, seq=(batch[-1][0] if batch else after) + 1, reason=damaged)
+                self.status_dirty = True
             if not batch:
                 return
             seqs = iter(seq for seq, _ in batch)
@@ -165,7 +217,7 @@ class EntryStreams(ABC):
                 self.sent_total += len(raws)
                 self.status_dirty = True
             after = batch[-1][0]
-            if len(batch) < protocol.MAX_ENTRIES_PER_FRAME:
+            if damaged or len(batch) < protocol.MAX_ENTRIES_PER_FRAME:
                 return
 
     # -- progress -----------------------------------------------------------------
@@ -177,7 +229,7 @@ class EntryStreams(ABC):
             return False
         if self.frames_in_flight or self.busy or self._todo() or self.sending:
             return False
-        vector, skip = self.hub.vector, self.hub.blocked | self.forked
+        vector, skip = self.hub.vector, self.hub.blocked | self.forked | set(self.refusals.feeds)
         # feeds it may not receive from us it may still hold from elsewhere: those do not count
         return all(vector.get(a, 0) >= s for a, s in self.their_have.items() if a not in skip)
 
@@ -194,6 +246,7 @@ class EntryStreams(ABC):
                                                     if self.may_send(a))),
             "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
             "last_error": self.last_error,
+            "held_back": self.refusals.describe(),
         }
         self.sent_flushed, self.received_flushed = self.sent_total, self.received_total
         self.status_dirty = False

@@ -12,4 +12,5 @@ urlpatterns = [
     path("peers/request/", views.answer_request, name="peers_request"),
     path("peers/unpair/", views.unpair, name="peers_unpair"),
     path("peers/block/", views.block, name="peers_block"),
+    path("peers/fork/", views.fork_decision, name="peers_fork"),
 ]

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from events import instance, log
+from events import forks, instance, log
 from events.authors import author_hue
 from events.views.auth import owner_required
 from events.views.common import page_context
@@ -92,7 +92,7 @@ def _context(request) -> dict:
         "blocked": [p for p in state["peers"] if p["state"] == "blocked"],
         "requests": [r for r in state["requests"] if r["direction"] == "incoming"],
         "outgoing": [r for r in state["requests"] if r["direction"] == "outgoing"],
-        "forks": log.fork_evidence(),
+        "forks": log.forks(),
         "fragment_url": "/peers/?fragment=1",
     }
 
@@ -188,4 +188,22 @@ def block(request):
     else:
         pairing.block(author)
         messages.success(request, "Blocked: its connections are refused and its entries neither stored nor relayed.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def fork_decision(request):
+    """The owner decides about an author that signed two histories (docs/PROTOCOL.md section 2.5)."""
+    try:
+        author = forks.find_forked_author(request.POST.get("author", ""))
+        decision = request.POST.get("decision", "")
+        pairing.decide_fork(author, decision)
+    except (LookupError, ValueError) as e:
+        messages.error(request, str(e).strip("'\""))
+        return redirect("peers")
+    if decision == forks.BLOCK:
+        messages.success(request, "Blocked: that author's entries are no longer stored or relayed.")
+    else:
+        messages.success(request, "Keeping the branch we hold: that author's new entries are accepted again.")
     return redirect("peers")

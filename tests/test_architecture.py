@@ -27,7 +27,7 @@ LAYERS = [
     ("events.apps", "events.models", "events.routers", "events.clock", "events.instance",
      "events.identity", "events.preferences", "events.throttle", "events.management.base"),
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
-    ("events.log", "events.index", "events.authors", "events.bundle", "events.live",
+    ("events.log", "events.forks", "events.health", "events.index", "events.authors", "events.bundle", "events.live",
      "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode",
      "events.calendars.own", "events.calendars.mirrors"),
     ("events.calendar", "events.calendars.manage"),

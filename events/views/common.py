@@ -6,7 +6,7 @@ from datetime import date
 
 from django.shortcuts import render
 
-from events import instance, log
+from events import health, instance, log
 from events.index.query import FIRST_YEAR, LAST_YEAR
 from events.models import IndexKey
 
@@ -20,6 +20,7 @@ def page_context(request, **extra) -> dict:
         "instance_name": instance.name(),
         "conflict_count": conflict_count(),
         "writes_held": log.writes_held_reason(),
+        "log_damage": health.banner(),
     }
     context.update(extra)
     return context

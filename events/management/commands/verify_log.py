@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import CommandError
 
+from events import health
 from events.management.base import Command as BaseCommand
 from events.verify import index_matches_log, verify_log
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             problems += index_problems[:100]
             extra += max(0, len(index_problems) - 100)
         ok = not problems
+        health.record(problems, source="verify_log")  # the owner's pages show it, or stop showing it
         if options["json"]:
             self.stdout.write(json.dumps({"ok": ok, "entries": report.entries, "feeds": report.feeds, "problems": problems}))
         else:

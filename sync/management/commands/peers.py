@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import CommandError
 
-from events import log
+from events import forks, log
 from events.management.base import Command as BaseCommand
 from sync import pairing
 from sync.status import status
@@ -16,7 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--approve", type=int, metavar="ID", help="approve the incoming pairing request ID")
         parser.add_argument("--refuse", type=int, metavar="ID", help="refuse the incoming pairing request ID")
         parser.add_argument("--unpair", metavar="KEY", help="stop replicating with this peer (key or unique prefix)")
-        parser.add_argument("--block", metavar="KEY", help="block this author: refuse it, drop and never relay its entries")
+        parser.add_argument(
+            "--block", metavar="KEY", nargs="?", const="",
+            help="block this author: refuse it, drop and never relay its entries (after --fork AUTHOR: block that author)",
+        )
+        parser.add_argument("--fork", metavar="AUTHOR", help="decide about an author with fork evidence: add --keep-held or --block")
+        parser.add_argument("--keep-held", action="store_true", help="with --fork: keep extending the branch we hold")
         parser.add_argument("--unblock", metavar="KEY")
         parser.add_argument(
             "--clear-held",
@@ -26,6 +31,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         try:
+            if o["fork"] is not None or o["keep_held"]:
+                self.decide_fork(o)
+                return
+            if o["block"] == "":
+                raise CommandError("--block needs a KEY (or use --fork AUTHOR --block)")
             if o["approve"] is not None:
                 peer = pairing.approve(o["approve"])
                 self.stdout.write(f"approved {peer.name or peer.author[:12]}; this instance will connect to {peer.url or 'it when it dials'}")
@@ -52,7 +62,7 @@ class Command(BaseCommand):
                 pairing.unblock(key)
                 self.stdout.write(f"unblocked {key}")
                 return
-        except LookupError as e:
+        except (LookupError, ValueError) as e:
             raise CommandError(str(e).strip("'\"")) from None
         data = status()
         if o["json"]:
@@ -79,15 +89,39 @@ class Command(BaseCommand):
             )
             if p["last_error"]:
                 self.stdout.write(f"    last error: {clean(p['last_error'])}")
+            if p["held_back"]:
+                self.stdout.write(f"    not sent for now: {clean(p['held_back'])}")
         for r in data["requests"]:
             verb = "wants to pair" if r["direction"] == "incoming" else "asked by us, waiting"
             hint = f"  (approve: manage.py peers --approve {r['id']})" if r["direction"] == "incoming" else ""
             self.stdout.write(f"request {r['id']}: {clean(r['name']) or '-'} {r['author'][:16]} {r['url']} {verb}{hint}")
         for f in data["forks"]:
+            who = "our own feed" if f["own"] else f"{f['author'][:16]} {clean(f['name']) or '-'}"
+            if f["own"]:
+                state = "kept what we hold"
+            elif f["waiting"]:
+                state = f"its new entries WAIT for your decision (manage.py peers --fork {f['author'][:16]} --keep-held or --block)"
+            else:
+                state = f"decided: {f['decision']}"
             self.stdout.write(
-                f"FORK: {f['author'][:16]} {clean(f['name']) or '-'} signed two entries at seq {f['seq']}: "
-                f"held {f['held_hash']}, offered {f['offered_hash']} (recorded {f['recorded_at']})"
+                f"FORK: {who} signed two entries at seq {f['seq']}: "
+                f"held {f['held_hash']}, offered {f['offered_hash']} (recorded {f['recorded_at']}); {state}"
             )
+            if f["explanation"]:
+                self.stdout.write(f"    {f['explanation']}")
+
+    def decide_fork(self, o: dict) -> None:
+        if not o["fork"]:
+            raise CommandError("--keep-held needs --fork AUTHOR")
+        if o["keep_held"] == (o["block"] == ""):
+            raise CommandError("with --fork AUTHOR, give one of --keep-held or --block")
+        author = forks.find_forked_author(o["fork"])
+        decision = forks.KEEP_HELD if o["keep_held"] else forks.BLOCK
+        pairing.decide_fork(author, decision)
+        if decision == forks.BLOCK:
+            self.stdout.write(f"blocked {author}: its entries are no longer stored or relayed")
+        else:
+            self.stdout.write(f"keeping the branch we hold of {author}: its new entries are accepted again")
 
 
 def clean(text: str) -> str:
