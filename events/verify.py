@@ -14,7 +14,7 @@ from django.db import DatabaseError, transaction
 
 from events import log
 from events.entry import EntryInvalid, check_linkage, check_prev, parse_entry
-from events.models import Feed, IndexKey, LogEntry
+from events.models import Feed, IndexCursor, IndexKey, LogEntry
 
 MAX_PROBLEMS = 100
 
@@ -103,8 +103,9 @@ def index_matches_log() -> list[str]:
     with transaction.atomic(using=INDEX_DB):
         catch_up()
         current = rows()
+        upto = IndexCursor.objects.using(INDEX_DB).values_list("arrival", flat=True).first() or 0
         savepoint = transaction.savepoint(using=INDEX_DB)
-        rebuild()
+        rebuild(upto=upto)  # what the index holds, not what a running server stored meanwhile
         fresh = rows()
         transaction.savepoint_rollback(savepoint, using=INDEX_DB)
     keys = sorted(set(current) | set(fresh))

@@ -92,8 +92,9 @@ def _clear() -> None:
         model.objects.using(DB).all().delete()
 
 
-def rebuild(*, batch: int = 5000) -> int:
-    """Drop the view and fold the whole log again; return the entries folded.
+def rebuild(*, batch: int = 5000, upto: int | None = None) -> int:
+    """Drop the view and fold the whole log again (up to arrival `upto` when
+    given); return the entries folded.
 
     Legacy calendar writes are folded in memory (registers hold every hash
     but only the heads' bodies), so each key's row is built once; every
@@ -107,7 +108,7 @@ def rebuild(*, batch: int = 5000) -> int:
         registers: dict[Key, Register] = {}
         arrival = done = 0
         calendars: set[str] = set()
-        while entries := log.entries_since(arrival, batch):
+        while entries := [(a, e) for a, e in log.entries_since(arrival, batch) if upto is None or a <= upto]:
             legacy, writes = _fold_calendars([entry for _, entry in entries], calendars)
             calendars.update(calendar_named(entry.body) for entry in writes)
             for entry in legacy:
