@@ -131,6 +131,7 @@ class Hub:
                     if arrival != self.arrival:
                         await self.refresh_vector()
                         for s in list(self.sessions.values()):
+                            s.status_dirty = True  # how far each side is depends on our vector
                             s.wake.set()
                     now = time.monotonic()
                     if now - last_peers > PEERS_INTERVAL:

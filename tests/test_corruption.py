@@ -34,9 +34,10 @@ def damage(entry, *, at: int = 40) -> None:
     """Flip one byte of a stored entry, past the append-only triggers, as a bad disk would."""
     raw = entry.raw.decode()
     flipped = raw[:at] + ("0" if raw[at] != "0" else "1") + raw[at + 1:]
+    on_table = " ON log_entry" if connection.vendor == "postgresql" else ""  # PostgreSQL names the table
     with connection.cursor() as cur:
         for name in TRIGGERS:
-            cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cur.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
         cur.execute("UPDATE log_entry SET raw = %s WHERE hash = %s", [flipped, entry.hash])
 
 

@@ -319,9 +319,9 @@ async def test_it_updates_the_status_the_owner_sees(paired_peer):
     async def connected():
         return (await db(status))["peers"][0]["connected"]
 
-    await eventually(progress, equals=(True, 5, 0), timeout=5, message="the status: connected, 5 received, nothing lacking")
+    await eventually(progress, equals=(True, 5, 0), timeout=20, message="the status: connected, 5 received, nothing lacking")
     await c.close()
-    await eventually(connected, equals=False, timeout=5, message="the status: disconnected")
+    await eventually(connected, equals=False, timeout=20, message="the status: disconnected")
 
 
 async def test_it_drops_a_peer_that_stops_answering_mid_sync(monkeypatch, paired_peer):
