@@ -254,3 +254,17 @@ def _occurrences_of(row: _Row, out: list, capped: list[str], snapshot: _Snapshot
             emit(out, frame, row.prepared, row.base, row.rid, override=True)
     elif expand_series(out, frame, row.prepared, row.base, snapshot.skips.get((row.calendar, row.uid), _NO_SKIPS)):
         capped.append(row.uid)
+
+
+def occurrences_of_rows(rows: list[tuple], start: datetime, end: datetime, tz: str, *, limit: int) -> list[Occurrence]:
+    """The occurrences in [start, end) of given index rows (`_ROW_FIELDS`
+    values), as `query` shows them: a series leaves out its overridden and
+    cancelled occurrences, an override shows only while its series does."""
+    viewer, lo, hi = _window(start, end, tz)
+    snapshot = _current_snapshot()
+    out: list[Occurrence] = []
+    frame = Frame(lo, hi, viewer, limit=limit)
+    for row in _rows(rows):
+        _occurrences_of(row, out, [], snapshot, frame)
+    out.sort(key=attrgetter("order"))
+    return out

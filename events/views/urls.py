@@ -12,6 +12,7 @@ from events.views import (
     ics_files,
     ics_page,
     quickadd,
+    search,
     settings,
     timegrid,
 )
@@ -21,6 +22,7 @@ urlpatterns = [
     path("week/", timegrid.week, name="week"),
     path("day/", timegrid.day, name="day"),
     path("agenda/", calendar.agenda, name="agenda"),
+    path("search/", search.search_page, name="search"),
     path("setup/", auth.setup, name="setup"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
