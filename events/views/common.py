@@ -9,6 +9,7 @@ from django.shortcuts import render
 from events import instance, log
 from events.index.query import FIRST_YEAR, LAST_YEAR
 from events.models import IndexKey
+from events.views.undo import OFFER_SECONDS, take_offer
 
 
 def conflict_count() -> int:
@@ -20,6 +21,8 @@ def page_context(request, **extra) -> dict:
         "instance_name": instance.name(),
         "conflict_count": conflict_count(),
         "writes_held": log.writes_held_reason(),
+        "undo_offer": take_offer(request),
+        "undo_seconds": OFFER_SECONDS,
     }
     context.update(extra)
     return context

@@ -23,6 +23,7 @@ from events.preferences import viewer_tz
 from events.recurrence.timing import RecurrenceError
 from events.views.auth import owner_required
 from events.views.calendar import event_url
+from events.views.undo import offer_fields
 
 MAX_SHIFT_MINUTES = 366 * 24 * 60  # a drag moves an event within a year at most
 RESTORED = ("title", "start", "end", "location", "description")
@@ -86,7 +87,7 @@ def move(request):
             written = calendar.edit_series(uid, **_shifted(series, start_by, end_by))
     except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))
-    return _answer(url=event_url(uid, written.recurrence_id), start=written.event["start"])
+    return _answer(url=event_url(uid, written.recurrence_id), start=written.event["start"], undo=offer_fields(written))
 
 
 @require_POST

@@ -15,6 +15,7 @@ from events.views import (
     search,
     settings,
     timegrid,
+    undo,
 )
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("event/shift/", drag.move, name="event_shift"),
     path("event/new/", drag.create, name="event_new"),
     path("event/restore/", drag.restore, name="event_restore"),
+    path("undo/", undo.undo, name="undo"),
     path("conflicts/", conflicts.conflicts, name="conflicts"),
     path("conflicts/resolve/", conflicts.resolve, name="conflict_resolve"),
     path("settings/", settings.settings_page, name="settings"),
