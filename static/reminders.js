@@ -32,16 +32,13 @@
   function schedule() {
     var url = document.body.dataset.remindersUrl;
     if (!url || !("Notification" in window) || Notification.permission !== "granted") return;
-    var asked = performance.now();
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (answer) {
         if (!answer) return;
         timers.forEach(clearTimeout);
-        // measured against the instance's clock, so a computer's wrong clock does not shift them
-        var elapsed = performance.now() - asked;
         timers = answer.reminders.map(function (reminder) {
-          return setTimeout(notify, Math.max(0, reminder.at - answer.now - elapsed), reminder);
+          return setTimeout(notify, Math.max(0, reminder.at - Date.now()), reminder);
         });
       }, function () { /* offline: the next round asks again */ });
   }

@@ -86,8 +86,10 @@ def find_time(request):
         now = clock.now(tz)
         catch_up()
         busy = _busy({log.my_author_id(), *chosen}, now, now + timedelta(days=DAYS_AHEAD), tz)
-        context["slots"] = free_slots(busy, after=now, days=DAYS_AHEAD, hours=hours, duration=timedelta(minutes=minutes),
-                                      limit=PROPOSALS)
+        found = free_slots(busy, after=now, days=DAYS_AHEAD, hours=hours, duration=timedelta(minutes=minutes),
+                           limit=PROPOSALS)
+        # wall times in the owner's zone: the page shows them and books them as such
+        context["slots"] = [(start.replace(tzinfo=None), end.replace(tzinfo=None)) for start, end in found]
         context["searched"] = True
         context["who"] = ", ".join(friends[f] for f in chosen)
     return render_page(request, "findtime.html", context)
