@@ -55,10 +55,9 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    offerPermission();
-    schedule();
-    setInterval(schedule, ASK_EVERY);
-  });
+  // loaded by views.js once the page is ready
+  offerPermission();
+  schedule();
+  setInterval(schedule, ASK_EVERY);
   document.addEventListener("view:refreshed", schedule);
 })();

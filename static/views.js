@@ -84,6 +84,16 @@
   }
 
   document.addEventListener("DOMContentLoaded", expireUndo);
+
+  // --- reminders: their script is fetched only where notifications are allowed, or may be asked for
+  document.addEventListener("DOMContentLoaded", function () {
+    var src = document.body.dataset.remindersJs;
+    if (!src || !("Notification" in window)) return;
+    if (Notification.permission !== "granted" && !document.querySelector(".reminder-note")) return;
+    var script = document.createElement("script");
+    script.src = src;
+    document.head.appendChild(script);
+  });
   document.addEventListener("DOMContentLoaded", offerZone);
   document.addEventListener("view:refreshed", offerZone);
 })();
