@@ -256,15 +256,19 @@ def _occurrences_of(row: _Row, out: list, capped: list[str], snapshot: _Snapshot
         capped.append(row.uid)
 
 
-def occurrences_of_rows(rows: list[tuple], start: datetime, end: datetime, tz: str, *, limit: int) -> list[Occurrence]:
-    """The occurrences in [start, end) of given index rows (`_ROW_FIELDS`
-    values), as `query` shows them: a series leaves out its overridden and
-    cancelled occurrences, an override shows only while its series does."""
-    viewer, lo, hi = _window(start, end, tz)
+def occurrences_of_rows(items: list[tuple[tuple, datetime, datetime]], tz: str, *, limit: int) -> list[list[Occurrence]]:
+    """For each (row, start, end): the occurrences in [start, end) of that
+    index row (`_ROW_FIELDS` values), as `query` shows them: a series leaves
+    out its overridden and cancelled occurrences, an override shows only
+    while its series does. Raises QueryError for a window no zone can hold."""
     snapshot = _current_snapshot()
-    out: list[Occurrence] = []
-    frame = Frame(lo, hi, viewer, limit=limit)
-    for row in _rows(rows):
-        _occurrences_of(row, out, [], snapshot, frame)
-    out.sort(key=attrgetter("order"))
-    return out
+    answers: list[list[Occurrence]] = []
+    for row in items:
+        fields, start, end = row
+        viewer, lo, hi = _window(start, end, tz)
+        out: list[Occurrence] = []
+        for parsed in _rows([fields]):
+            _occurrences_of(parsed, out, [], snapshot, Frame(lo, hi, viewer, limit=limit))
+        out.sort(key=attrgetter("order"))
+        answers.append(out)
+    return answers
