@@ -63,3 +63,21 @@ def test_a_deleted_event_comes_back_from_the_message(owner_page):
     # the offer is taken by the page that shows it
     pg.reload()
     assert pg.locator("form.undo-offer").count() == 0
+
+
+def test_the_undo_button_goes_away_after_half_a_minute(owner_page):
+    pg = owner_page
+    quick_add(pg, "dentist on 1 dec at 9")
+    pg.clock.install()
+    pg.goto(pg.inst.url + "/agenda/?d=2026-12-01")
+    pg.locator(".agenda-item a.what", has_text="dentist").click()
+    pg.once("dialog", lambda d: d.accept())
+    pg.get_by_role("button", name=re.compile("^Delete")).click()
+    pg.wait_for_url(re.compile(r"/\?d=2026-12-01"))
+    undo = pg.locator(".messages").get_by_role("button", name="Undo")
+    expect(undo).to_be_visible()
+    pg.clock.run_for("00:29")
+    expect(undo).to_be_visible()
+    pg.clock.run_for("00:02")
+    expect(undo).to_have_count(0)
+    expect(pg.locator(".messages")).to_contain_text("Deleted “dentist”.")
