@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
 
 @pytest.fixture(autouse=True)
-def fixed_now(settings):
+def fixed_now(settings, monkeypatch):
     settings.CALENDAR_NOW = "2026-12-07T08:00:00+00:00"
+    monkeypatch.setattr("events.views.reminders.viewer_tz", lambda: "UTC")  # whatever zone other tests chose
 
 
 def add(title="Dentist", start="2026-12-07T09:00:00", **fields):
