@@ -40,7 +40,6 @@ urlpatterns = [
     path("event/cancel/", event.cancel, name="event_cancel"),
     path("event/shift/", drag.move, name="event_shift"),
     path("event/new/", drag.create, name="event_new"),
-    path("event/restore/", drag.restore, name="event_restore"),
     path("undo/", undo.undo, name="undo"),
     path("conflicts/", conflicts.conflicts, name="conflicts"),
     path("conflicts/resolve/", conflicts.resolve, name="conflict_resolve"),
