@@ -36,6 +36,8 @@ class EventForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=10000, required=False, label="Times")
     location = forms.CharField(required=False, max_length=500)
     description = forms.CharField(required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    reminders = forms.CharField(required=False, max_length=100, label="Reminders (minutes before)",
+                                widget=forms.TextInput(attrs={"placeholder": "e.g. 10, 60", "inputmode": "numeric"}))
     scope = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, initial="occurrence", widget=forms.RadioSelect, label="Apply to")
 
     def __init__(self, *args, occurrence: bool = False, extra_rule: dict | None = None, **kwargs):
@@ -69,9 +71,21 @@ class EventForm(forms.Form):
             "count": repeat.count,
             "location": event.get("location") or "",
             "description": event.get("description") or "",
+            "reminders": ", ".join(str(m) for m in event.get("reminders") or [] if isinstance(m, int)),
             "scope": "occurrence",
         }
         return initial, repeat.extra
+
+    def clean_reminders(self) -> list[int]:
+        """"10, 60": minutes before the start (docs/PROTOCOL.md section 5.2)."""
+        text = self.cleaned_data.get("reminders") or ""
+        try:
+            minutes = sorted({int(part) for part in text.replace(",", " ").split()})
+        except ValueError:
+            raise forms.ValidationError("Reminders are minutes before the start, e.g. “10, 60”.") from None
+        if len(minutes) > 10 or any(not 0 <= m <= 40320 for m in minutes):
+            raise forms.ValidationError("At most 10 reminders, each up to 40320 minutes (four weeks) before.")
+        return minutes
 
     def clean(self):
         data = super().clean()
@@ -120,6 +134,7 @@ class EventForm(forms.Form):
             "tz": None if all_day else ((data.get("tz") or "").strip() or None),
             "location": data.get("location") or None,
             "description": data.get("description") or None,
+            "reminders": data.get("reminders") or None,
         }
         if data.get("repeat"):
             ends = data.get("ends")

@@ -16,7 +16,7 @@
     var body = new URLSearchParams(fields);
     return fetch(url, {
       method: "POST", credentials: "same-origin", body: body.toString(),
-      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
     }).then(function (r) {
       return r.json().catch(function () { return { ok: false, error: "The instance answered " + r.status + "." }; });
     }, function () { return { ok: false, error: "The instance did not answer; nothing was changed." }; });
@@ -31,6 +31,24 @@
   function hhmm(minutes) {
     minutes = Math.max(0, Math.min(1440, minutes)) % 1440;
     return String(Math.floor(minutes / 60)).padStart(2, "0") + ":" + String(minutes % 60).padStart(2, "0");
+  }
+
+  // a drag is undone from the message it leaves: the inverse write, then a redraw
+  function offerUndo(fields) {
+    say("Moved.");
+    var status = document.getElementById("grid-status");
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "link";
+    undo.textContent = "Undo";
+    undo.addEventListener("click", function () {
+      undo.disabled = true;
+      post(document.body.dataset.undoUrl, fields).then(function (answer) {
+        say(answer.ok ? "Undone." : answer.error);
+        return window.calendarRefresh();
+      });
+    });
+    status.append(" ", undo);
   }
 
   function say(message) {
@@ -223,6 +241,7 @@
       fields.scope = scope;
       return post(document.body.dataset.moveUrl, fields).then(function (answer) {
         if (!answer.ok) say(answer.error);
+        else if (answer.undo) offerUndo(answer.undo);
         return window.calendarRefresh();
       });
     });

@@ -70,6 +70,11 @@
       if (box) { event.preventDefault(); box.focus(); }
       return;
     }
+    if (event.key === "s") {
+      var search = document.getElementById("search-q");
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
     if (event.key === "t") follow("[data-nav=today]");
     else if (event.key === "n" || event.key === "j") follow("[data-nav=next]");
     else if (event.key === "p" || event.key === "k") follow("[data-nav=prev]");

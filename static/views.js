@@ -76,52 +76,23 @@
     place.hidden = false;
   }
 
-  // --- undo, right after cancelling an occurrence --------------------------------------
-  var UNDO_KEY = "undo-cancel";
-
-  function rememberCancel(event) {
-    var form = event.target;
-    if (event.defaultPrevented || !form.dataset || !form.dataset.undo) return;  // not confirmed
-    var fields = { uid: form.elements.uid.value, rid: form.elements.rid.value };
-    ["title", "start", "end", "location"].forEach(function (name) {
-      var value = form.dataset["restore" + name.charAt(0).toUpperCase() + name.slice(1)];
-      if (value) fields[name] = value;
+  // --- undo: the offer beside a message lasts a few seconds -----------------------------
+  function expireUndo() {
+    Array.prototype.forEach.call(document.querySelectorAll("form.undo-offer"), function (form) {
+      setTimeout(function () { form.remove(); }, 1000 * Number(form.dataset.seconds || 30));
     });
-    sessionStorage.setItem(UNDO_KEY, JSON.stringify({ url: form.dataset.undo, fields: fields, at: Date.now() }));
   }
 
-  function offerUndo() {
-    var saved;
-    try { saved = JSON.parse(sessionStorage.getItem(UNDO_KEY) || "null"); } catch (e) { saved = null; }
-    sessionStorage.removeItem(UNDO_KEY);
-    if (!saved || Date.now() - saved.at > 120000) return;
-    var message = Array.prototype.find.call(document.querySelectorAll(".messages li"), function (li) {
-      return /^Cancelled/.test(li.textContent);
-    });
-    if (!message) return;
-    var undo = document.createElement("button");
-    undo.type = "button";
-    undo.className = "link";
-    undo.textContent = "Undo";
-    undo.addEventListener("click", function () {
-      undo.disabled = true;
-      var body = new URLSearchParams(saved.fields);
-      fetch(saved.url, {
-        method: "POST", credentials: "same-origin", body: body.toString(),
-        headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content,
-          "Content-Type": "application/x-www-form-urlencoded" },
-      }).then(function (r) { return r.json(); }).then(function (answer) {
-        message.textContent = answer.ok ? "Restored: the occurrence is back." : answer.error;
-        message.className = answer.ok ? "" : "error";
-        return window.calendarRefresh();
-      }, function () { message.textContent = "The instance did not answer; the occurrence stays cancelled."; });
-    });
-    message.append(" ", undo);
-  }
+  document.addEventListener("DOMContentLoaded", expireUndo);
 
+  // --- reminders: their script is fetched only where notifications are allowed, or may be asked for
   document.addEventListener("DOMContentLoaded", function () {
-    document.addEventListener("submit", rememberCancel);  // after app.js's confirmation
-    offerUndo();
+    var src = document.body.dataset.remindersJs;
+    if (!src || !("Notification" in window)) return;
+    if (Notification.permission !== "granted" && !document.querySelector(".reminder-note")) return;
+    var script = document.createElement("script");
+    script.src = src;
+    document.head.appendChild(script);
   });
   document.addEventListener("DOMContentLoaded", offerZone);
   document.addEventListener("view:refreshed", offerZone);

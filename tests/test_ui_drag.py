@@ -91,19 +91,3 @@ def test_it_refuses_a_new_event_in_one_line(owner_client, data, error):
 def test_a_stranger_cannot_write(client, owner):
     assert client.post("/event/new/", {"title": "x", "day": "2026-12-02", "start": "14:00", "end": "15:00"}).status_code == 302
     assert client.post("/event/shift/", {"uid": "x"}).status_code == 302
-
-
-def test_undo_brings_back_a_cancelled_occurrence_as_the_page_had_it(owner_client):
-    made = calendar.create_event(title="lunch", start="2026-12-01T12:00:00", end="2026-12-01T13:00:00", tz="UTC",
-                                 rrule="FREQ=WEEKLY;BYDAY=TU")
-    rid = "2026-12-08T12:00:00"
-    calendar.edit_occurrence(made.uid, rid, title="lunch with Ana", start="2026-12-08T13:00:00", end="2026-12-08T14:00:00")
-    owner_client.post("/event/cancel/", {"uid": made.uid, "rid": rid})
-    assert register_of(made.uid, rid).deleted
-    status, answer = post(owner_client, "/event/restore/", uid=made.uid, rid=rid, title="lunch with Ana",
-                          start="2026-12-08T13:00:00", end="2026-12-08T14:00:00")  # as the page had it
-    assert status == 200 and answer["ok"]
-    back = shown(made.uid, rid)
-    assert (back["title"], back["start"]) == ("lunch with Ana", "2026-12-08T13:00:00")
-    status, answer = post(owner_client, "/event/restore/", uid=made.uid, rid=rid)
-    assert status == 400 and answer["error"] == "that occurrence is not cancelled"

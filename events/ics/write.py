@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Alarm, Calendar, Event, vRecur
 
 from events.recurrence.timing import get_zone, parse_local
 
 PRODID = "-//calendar-p2p//calendar-p2p 1//EN"
 CANCELLED_PROPERTY = "X-CALENDAR-P2P-CANCELLED"  # recurrence ids of cancelled occurrences, space-separated
 UNTITLED = "(no title)"
+MAX_REMINDER = 4 * 7 * 24 * 60  # minutes: four weeks before
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -122,7 +123,21 @@ def to_vevent(
     for name in ("location", "description"):
         if printable(event.get(name)):
             vevent.add(name, printable(event[name]))
+    for minutes in _reminders(event):  # docs/PROTOCOL.md section 5.2; RFC 5545 section 3.6.6
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", printable(event.get("title")) or UNTITLED)
+        alarm.add("trigger", timedelta(minutes=-minutes))
+        vevent.add_component(alarm)
     return vevent
+
+
+def _reminders(event: dict) -> list[int]:
+    """The event's reminders that make sense (the field is optional and unchecked)."""
+    value = event.get("reminders")
+    if not isinstance(value, list):
+        return []
+    return sorted({m for m in value if isinstance(m, int) and not isinstance(m, bool) and 0 <= m <= MAX_REMINDER})
 
 
 def build_calendar(vevents: Iterable[Event], *, name: str | None = None, horizon: date | None = None) -> Calendar:

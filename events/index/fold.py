@@ -29,6 +29,7 @@ from events.calendars.bodies import (
 )
 from events.calendars.decode import Calendars, Write, calendar_named, decode
 from events.entry import Entry
+from events.index import search
 from events.index.registers import Key, Register, key_of
 from events.index.rows import build_row
 from events.models import (
@@ -104,6 +105,7 @@ def rebuild(*, batch: int = 5000, upto: int | None = None) -> int:
     """
     with transaction.atomic(using=DB):
         _hold_index_writer()
+        search.drop_table()
         _clear()
         registers: dict[Key, Register] = {}
         arrival = done = 0
@@ -123,6 +125,7 @@ def rebuild(*, batch: int = 5000, upto: int | None = None) -> int:
         _insert([build_row(key, register) for key, register in registers.items()])
         for calendar in sorted(calendars):
             refold(calendar)
+        search.fill_table()
         IndexCursor.objects.using(DB).update_or_create(pk=1, defaults={"arrival": arrival, "version": uuid.uuid4().hex})
     return done
 

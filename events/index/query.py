@@ -254,3 +254,21 @@ def _occurrences_of(row: _Row, out: list, capped: list[str], snapshot: _Snapshot
             emit(out, frame, row.prepared, row.base, row.rid, override=True)
     elif expand_series(out, frame, row.prepared, row.base, snapshot.skips.get((row.calendar, row.uid), _NO_SKIPS)):
         capped.append(row.uid)
+
+
+def occurrences_of_rows(items: list[tuple[tuple, datetime, datetime]], tz: str, *, limit: int) -> list[list[Occurrence]]:
+    """For each (row, start, end): the occurrences in [start, end) of that
+    index row (`_ROW_FIELDS` values), as `query` shows them: a series leaves
+    out its overridden and cancelled occurrences, an override shows only
+    while its series does. Raises QueryError for a window no zone can hold."""
+    snapshot = _current_snapshot()
+    answers: list[list[Occurrence]] = []
+    for row in items:
+        fields, start, end = row
+        viewer, lo, hi = _window(start, end, tz)
+        out: list[Occurrence] = []
+        for parsed in _rows([fields]):
+            _occurrences_of(parsed, out, [], snapshot, Frame(lo, hi, viewer, limit=limit))
+        out.sort(key=attrgetter("order"))
+        answers.append(out)
+    return answers

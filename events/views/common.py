@@ -9,6 +9,7 @@ from django.shortcuts import render
 from events import health, instance, log
 from events.index.query import FIRST_YEAR, LAST_YEAR
 from events.models import IndexKey
+from events.views.undo import OFFER_SECONDS, take_offer
 
 
 def conflict_count() -> int:
@@ -21,6 +22,8 @@ def page_context(request, **extra) -> dict:
         "conflict_count": conflict_count(),
         "writes_held": log.writes_held_reason(),
         "log_damage": health.banner(),
+        "undo_offer": take_offer(request),
+        "undo_seconds": OFFER_SECONDS,
     }
     context.update(extra)
     return context

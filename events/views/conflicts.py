@@ -24,6 +24,7 @@ from events.recurrence.rrule import describe_rrule
 from events.views.auth import owner_required
 from events.views.calendar import event_url
 from events.views.common import render_page
+from events.views.undo import offer
 
 FIELDS = [("title", "Title"), ("start", "Starts"), ("end", "Ends"), ("all_day", "All day"), ("tz", "Time zone"),
           ("rrule", "Repeats"), ("location", "Where"), ("description", "Notes")]
@@ -88,9 +89,10 @@ def resolve(request):
     uid, rid, keep = request.POST.get("uid", ""), request.POST.get("rid") or None, request.POST.get("keep", "")
     where = request.POST.get("calendar")  # absent from pages made before calendars: the uid's own
     try:
-        calendar.resolve_conflict(uid, rid, keep=keep, calendar=where)
+        written = calendar.resolve_conflict(uid, rid, keep=keep, calendar=where)
     except (LocalWritesHeld, calendar.CalendarError) as e:
         messages.error(request, str(e))
     else:
         messages.success(request, "Conflict resolved: every peer will now show the version you chose.")
+        offer(request, written)
     return redirect("conflicts")

@@ -1,8 +1,8 @@
 """Changes made on the calendar pages themselves: a new event typed into an
 empty slot of the week or day, an event dragged to another time or day, its
-end dragged to make it longer or shorter, and the undo of a cancelled
-occurrence. Each is one calendar operation (one log entry); the page redraws
-from the index as for any other change.
+end dragged to make it longer or shorter. Each is one calendar operation
+(one log entry), undone from its message by `events.views.undo`; the page
+redraws from the index as for any other change.
 
 Answers are JSON, `{"ok": true, ...}` or `{"ok": false, "error": "one line"}`.
 """
@@ -23,9 +23,9 @@ from events.preferences import viewer_tz
 from events.recurrence.timing import RecurrenceError
 from events.views.auth import owner_required
 from events.views.calendar import event_url
+from events.views.undo import offer_fields
 
 MAX_SHIFT_MINUTES = 366 * 24 * 60  # a drag moves an event within a year at most
-RESTORED = ("title", "start", "end", "location", "description")
 
 
 class DragError(ValueError):
@@ -86,7 +86,7 @@ def move(request):
             written = calendar.edit_series(uid, **_shifted(series, start_by, end_by))
     except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))
-    return _answer(url=event_url(uid, written.recurrence_id), start=written.event["start"])
+    return _answer(url=event_url(uid, written.recurrence_id), start=written.event["start"], undo=offer_fields(written))
 
 
 @require_POST
@@ -109,25 +109,3 @@ def create(request):
     except (calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))
     return _answer(url=event_url(written.uid, None), title=title)
-
-
-@require_POST
-@owner_required
-def restore(request):
-    """Undo the cancelling of one occurrence (uid, rid, and the fields it had)."""
-    uid = request.POST.get("uid", "")
-    try:
-        rid = recurrence_id(request.POST.get("rid") or None)
-        if rid is None:
-            raise DragError("which occurrence? a rid is needed")
-        catch_up()
-        register = register_of(uid, rid)
-        if register is None or not register.deleted:
-            raise DragError("that occurrence is not cancelled")
-        # the occurrence as the page showed it before the cancel (it may have been moved or
-        # retitled on its own); without them it comes back as the series has it
-        fields = {k: request.POST[k] for k in RESTORED if request.POST.get(k)}
-        written = calendar.edit_occurrence(uid, rid, **fields)
-    except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
-        return _answer(str(e))
-    return _answer(url=event_url(uid, written.recurrence_id))

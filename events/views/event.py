@@ -28,6 +28,7 @@ from events.recurrence.timing import RecurrenceError
 from events.views.auth import owner_required
 from events.views.calendar import conflict_url, event_url
 from events.views.common import render_page
+from events.views.undo import offer
 
 
 def _shown(register: Register | None) -> tuple[str, dict] | None:
@@ -210,11 +211,12 @@ def cancel(request):
     if not found["rid"]:
         raise Http404("cancel needs an occurrence")
     try:
-        calendar.cancel_occurrence(found["uid"], found["rid"], calendar=found["calendar"])
+        written = calendar.cancel_occurrence(found["uid"], found["rid"], calendar=found["calendar"])
     except (LocalWritesHeld, calendar.CalendarError) as e:
         messages.error(request, str(e))
         return redirect(event_url(found["uid"], found["rid"]))
     messages.success(request, f"Cancelled “{found['event'].get('title')}” on {found['rid'][:10]}.")
+    offer(request, written)
     return redirect(f"{reverse('month')}?d={found['rid'][:10]}")
 
 
@@ -223,10 +225,11 @@ def cancel(request):
 def delete(request):
     found = _load(request)
     try:
-        calendar.delete_event(found["uid"], calendar=found["calendar"])
+        written = calendar.delete_event(found["uid"], calendar=found["calendar"])
     except (LocalWritesHeld, calendar.CalendarError) as e:
         messages.error(request, str(e))
         return redirect(event_url(found["uid"], found["rid"]))
     messages.success(request, f"Deleted “{found['series'].get('title')}”.")
+    offer(request, written)
     start = found["event"].get("start") or ""
     return redirect(f"{reverse('month')}?d={start[:10]}" if start else reverse("month"))
