@@ -83,9 +83,10 @@ def test_a_rebuilt_index_answers_the_same():
     add("Piano tuner", "2026-11-14T16:00:00")
     before = titles("piano")
     fold.rebuild()
-    with connections["index"].cursor() as cursor:  # filled by the rebuild itself, not by the next search
-        cursor.execute("SELECT count(*) FROM index_search")
-        assert cursor.fetchone() == (2,)
+    if connections["index"].vendor == "sqlite":  # PostgreSQL searches the rows themselves: no table to fill
+        with connections["index"].cursor() as cursor:  # filled by the rebuild itself, not by the next search
+            cursor.execute("SELECT count(*) FROM index_search")
+            assert cursor.fetchone() == (2,)
     assert titles("piano") == before == (["Piano lesson"], ["Piano tuner"])
 
 
