@@ -64,20 +64,21 @@ def calendars_page(request):
 def _done(request, action, success: str):
     try:
         action()
-    except own.CalendarRefused as e:
-        messages.error(request, str(e))
-    except log.LocalWritesHeld as e:
+    except (own.CalendarRefused, log.LocalWritesHeld) as e:
         messages.error(request, str(e))
     else:
         messages.success(request, success)
     return redirect("calendars")
 
 
-def _calendar(request):
+def _on_calendar(request, act):
+    """Run `act(row)` -> (action, success message) on the calendar the form names."""
     try:
-        return manage.find_calendar(request.POST.get("calendar", ""))
+        row = manage.find_calendar(request.POST.get("calendar", ""))
     except own.CalendarRefused:
-        return None
+        messages.error(request, "No such calendar.")
+        return redirect("calendars")
+    return _done(request, *act(row))
 
 
 @owner_required
@@ -91,38 +92,31 @@ def create(request):
 @owner_required
 @require_POST
 def update(request):
-    row = _calendar(request)
-    if row is None:
-        messages.error(request, "No such calendar.")
-        return redirect("calendars")
     name, colour = request.POST.get("name"), request.POST.get("colour") or None
-    return _done(request, lambda: manage.rename(row.ref, name=name, colour=colour), "Saved.")
+    return _on_calendar(request, lambda row: (lambda: manage.rename(row.ref, name=name, colour=colour), "Saved."))
 
 
 @owner_required
 @require_POST
 def share(request):
-    row = _calendar(request)
     peer, role = request.POST.get("peer", ""), request.POST.get("role", "")
-    if row is None:
-        messages.error(request, "No such calendar.")
-        return redirect("calendars")
     who = author_label(peer, author_names())
-    return _done(request, lambda: manage.share(row.ref, peer, role), f"{row.name} is shared with {who}: {ROLE_LABELS.get(role, role).lower()}.")
+    return _on_calendar(request, lambda row: (
+        lambda: manage.share(row.ref, peer, role),
+        f"{row.name} is shared with {who}: {ROLE_LABELS.get(role, role).lower()}.",
+    ))
 
 
 @owner_required
 @require_POST
 def unshare(request):
-    row = _calendar(request)
     peer = request.POST.get("peer", "")
-    if row is None:
-        messages.error(request, "No such calendar.")
-        return redirect("calendars")
     who = author_label(peer, author_names())
-    return _done(request, lambda: manage.unshare(row.ref, peer),
-                 f"{who} was removed from {row.name}: they cannot read anything written from now on. "
-                 "What they already received stays with them.")
+    return _on_calendar(request, lambda row: (
+        lambda: manage.unshare(row.ref, peer),
+        f"{who} was removed from {row.name}: they cannot read anything written from now on. "
+        "What they already received stays with them.",
+    ))
 
 
 @owner_required
@@ -139,18 +133,11 @@ def visibility(request):
 @owner_required
 @require_POST
 def default(request):
-    row = _calendar(request)
-    if row is None:
-        messages.error(request, "No such calendar.")
-        return redirect("calendars")
-    return _done(request, lambda: manage.set_default_calendar(row.ref), f"Quick-add now puts new events in {row.name}.")
+    return _on_calendar(request, lambda row: (
+        lambda: manage.set_default_calendar(row.ref), f"Quick-add now puts new events in {row.name}."))
 
 
 @owner_required
 @require_POST
 def delete(request):
-    row = _calendar(request)
-    if row is None:
-        messages.error(request, "No such calendar.")
-        return redirect("calendars")
-    return _done(request, lambda: manage.delete(row.ref), f"Deleted {row.name}.")
+    return _on_calendar(request, lambda row: (lambda: manage.delete(row.ref), f"Deleted {row.name}."))
