@@ -18,7 +18,7 @@ from events.calendars import state
 from events.calendars.bodies import MAX_MEMBERS, ROLES, parse_snapshot
 from events.calendars.keys import EpochKeys, seal_event, seal_history, seal_member_keys, seal_meta
 from events.calendars.own import CalendarRefused, _meta, _published, _write, ensure_own_entries
-from events.models import IndexCalendar, IndexPublishedKey
+from events.models import Feed, IndexCalendar, IndexPublishedKey
 from events.routers import INDEX_DB as DB
 
 RANK = {"busy": 0, "details": 1, "editor": 2}
@@ -69,6 +69,11 @@ def _reseal(audience: Audience, body: dict, *, rotate: bool) -> dict:
     return body
 
 
+def _held(author: str) -> int:
+    """The highest seq of `author`'s feed we hold (one row, not the whole vector)."""
+    return Feed.objects.filter(author=author).values_list("seq", flat=True).first() or 0
+
+
 def share(calendar: str, peer: str, role: str) -> str:
     """Give `peer` a role in our calendar (or change it)."""
     if role not in ROLES:
@@ -86,10 +91,10 @@ def share(calendar: str, peer: str, role: str) -> str:
     lowered = old is not None and RANK[role] < RANK[old]
     member = {"role": role}
     if role == "editor":
-        member["since"] = members.get(peer, {}).get("since") if old == "editor" else log.vector().get(peer, 0) + 1
+        member["since"] = members.get(peer, {}).get("since") if old == "editor" else _held(peer) + 1
     members[peer] = member
     if old == "editor" and role != "editor":
-        body.setdefault("until", {})[peer] = log.vector().get(peer, 0)
+        body.setdefault("until", {})[peer] = _held(peer)
     return _write(_reseal(audience, body, rotate=lowered))
 
 
@@ -101,7 +106,7 @@ def unshare(calendar: str, peer: str) -> str:
     if old is None:
         raise CalendarRefused(f"{audience.row.name} is not shared with {_name(peer)}")
     if old["role"] == "editor":
-        body.setdefault("until", {})[peer] = log.vector().get(peer, 0)
+        body.setdefault("until", {})[peer] = _held(peer)
     return _write(_reseal(audience, body, rotate=True))
 
 
