@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.harness import TARGET_MARK
+
 
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
@@ -23,7 +25,9 @@ def main(argv: list[str]) -> int:
         return 2
     if len(chosen) > 1:
         # One process per benchmark: each sets Django up on its own DATA_DIR.
-        failed = [n for n in chosen if subprocess.run([sys.executable, "-m", "bench", n]).returncode != 0]
+        rows: list[str] = []
+        failed = [n for n in chosen if run_one(n, rows) != 0]
+        print_targets(rows)
         if failed:
             print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1 if failed else 0
@@ -34,6 +38,30 @@ def main(argv: list[str]) -> int:
     importlib.import_module(f"bench.bench_{name}").main()
     print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
     return 0
+
+
+def run_one(name: str, rows: list[str]) -> int:
+    """Run one benchmark in its own process, echoing its output and keeping its target rows."""
+    process = subprocess.Popen([sys.executable, "-m", "bench", name], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(line, end="", flush=True)
+        if line.startswith(TARGET_MARK):
+            rows.append(line[len(TARGET_MARK):].rstrip("\n"))
+    return process.wait()
+
+
+def print_targets(rows: list[str]) -> None:
+    """The speed targets of this one run, side by side."""
+    if not rows:
+        return
+    table = [["what", "database", "measured", "target", "verdict"]] + [r.split(" | ") for r in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    print("== speed targets (one run)")
+    for r in table:
+        print("   " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    missed = sum(1 for r in table[1:] if r[-1] != "target met")
+    print(f"   {len(rows) - missed} of {len(rows)} targets met\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,13 @@ def median_time(fn: Callable[[], object], *, repeat: int = 7) -> float:
 
 def verdict(ok: bool) -> str:
     return "target met" if ok else "TARGET MISSED"
+
+
+# A line `make bench` gathers into its closing table of speed targets.
+TARGET_MARK = "   target | "
+
+
+def target(what: str, figure: str, goal: str, ok: bool) -> None:
+    """Report one row of the speed-target table: what was measured, the figure, the goal and the verdict."""
+    backend = os.environ.get("BENCH_BACKEND", "sqlite")
+    print(f"{TARGET_MARK}{what} | {backend} | {figure} | {goal} | {verdict(ok)}", flush=True)
