@@ -51,3 +51,15 @@ def test_friends_who_cannot_reach_each_other_pair_and_share_through_a_mirror(spa
     a.manage("add", "--title", "retro with b", "--start", "2026-12-03T09:00", "--end", "2026-12-03T10:00",
              "--tz", "UTC", "--calendar", "Team")
     wait_until(lambda: "retro with b" in titles(b), 40, message="after m's restart")
+
+
+def test_the_owner_names_its_mirror_from_the_peers_page(spawn):
+    from tests.support.browser import OwnerBrowser
+
+    a = spawn("a", now=NOW, tz="UTC")
+    m = spawn("m", now=NOW, tz="UTC", mode="mirror")
+    owner = OwnerBrowser(a)
+    owner.post("/setup/", {"password": "correct horse battery", "password2": "correct horse battery"})
+    page = owner.post("/peers/pair/", {"url": m.manage("invite").strip(), "mirror": "on"}, page="/peers/")
+    assert "is now this instance&#x27;s mirror" in page
+    assert a.manage("invite").strip().startswith(m.url + "/pair/")
