@@ -34,10 +34,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devtools.services import SERVICE_VARIABLES
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DB_FILES = ("calendar.sqlite3", "index.sqlite3")
-SERVICE_VARIABLES = ("DATABASE_URL", "INDEX_DATABASE_URL", "REDIS_URL")
 
 
 def free_port() -> int:

@@ -6,6 +6,8 @@ import os
 import pytest
 from hypothesis import settings
 
+from devtools.services import SERVICE_VARIABLES
+
 # In CI every property test draws the same examples, so a run cannot fail by
 # chance; locally they explore new examples each time.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -16,8 +18,6 @@ TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OWNER_PASSWORD = "correct horse battery"
 
-
-SERVICE_VARIABLES = ("DATABASE_URL", "INDEX_DATABASE_URL", "REDIS_URL")
 
 
 @pytest.fixture(scope="session", autouse=True)
