@@ -189,20 +189,30 @@ class Instance:
     def author(self) -> str:
         return self.peers()["self"]["author"]
 
-    def _db(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.data_dir / 'calendar.sqlite3'}?mode=ro", uri=True, timeout=30)
+    def rows(self, sql: str, params: tuple = (), *, index: bool = False) -> list[tuple]:
+        """Read the instance's log (or its index) directly, read-only, from its
+        SQLite file or its PostgreSQL database. `sql` uses `?` placeholders."""
+        if "DATABASE_URL" in self.services:
+            import psycopg
+
+            url = self.services["INDEX_DATABASE_URL" if index else "DATABASE_URL"]
+            with psycopg.connect(url) as db:
+                return [tuple(r) for r in db.execute(sql.replace("?", "%s"), params).fetchall()]
+        name = "index.sqlite3" if index else "calendar.sqlite3"
+        db = sqlite3.connect(f"file:{self.data_dir / name}?mode=ro", uri=True, timeout=30)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
 
     def vector(self) -> dict[str, int]:
-        with self._db() as db:
-            return dict(db.execute("select author, seq from log_feed"))
+        return dict(self.rows("select author, seq from log_feed"))
 
     def hashes(self) -> set[str]:
-        with self._db() as db:
-            return {h for (h,) in db.execute("select hash from log_entry")}
+        return {h for (h,) in self.rows("select hash from log_entry")}
 
     def has_entry(self, hash_: str) -> bool:
-        with self._db() as db:
-            return db.execute("select 1 from log_entry where hash = ?", (hash_,)).fetchone() is not None
+        return bool(self.rows("select 1 from log_entry where hash = ?", (hash_,)))
 
     def peak_rss_kb(self) -> int:
         """VmHWM of the server process."""

@@ -128,15 +128,23 @@ def instance_template(tmp_path_factory):
 
 
 @pytest.fixture
-def spawn(tmp_path, instance_template):
+def spawn(request, tmp_path, instance_template, services):
     """Start real daphne instances: `spawn("a")`, or with Instance options such as a fixed
     "now" and zone, `spawn("a", now="2026-11-29T10:00", tz="Europe/Bucharest")`; all are
-    killed after the test."""
-    from devtools.instances import Instance
+    killed after the test. In a test marked `postgres_too`, run with PostgreSQL and Redis
+    (`make test-postgres`), each instance has databases of its own there."""
+    import uuid
 
-    started = []
+    from devtools.instances import Instance
+    from devtools.services import drop_services, own_services
+
+    on_postgres = "DATABASE_URL" in services and request.node.get_closest_marker("postgres_too") is not None
+    started, made = [], []
 
     def make(name: str, **options) -> Instance:
+        if on_postgres and "services" not in options:
+            options["services"] = own_services(f"{name}_{uuid.uuid4().hex[:8]}", services)
+            made.append(options["services"])
         inst = Instance(tmp_path / name, instance_template, name=name, **options).start()
         started.append(inst)
         return inst
@@ -144,6 +152,8 @@ def spawn(tmp_path, instance_template):
     yield make
     for inst in started:
         inst.kill()
+    for own in made:
+        drop_services(own)
 
 
 def pytest_addoption(parser):

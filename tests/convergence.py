@@ -27,7 +27,6 @@ import hashlib
 import json
 import random
 import re
-import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -391,11 +390,7 @@ class Swarm:
 
     @staticmethod
     def _index_keys(inst: Instance) -> list[tuple]:
-        db = sqlite3.connect(f"file:{inst.data_dir / 'index.sqlite3'}?mode=ro", uri=True, timeout=30)
-        try:
-            return db.execute("select uid, rid, conflict, deleted, shown, skipped from index_key order by uid, rid").fetchall()
-        finally:
-            db.close()
+        return inst.rows("select uid, rid, conflict, deleted, shown, skipped from index_key order by uid, rid", index=True)
 
     def heal_and_check(self, timeout: float = 120.0) -> Figures:
         self.heal()
