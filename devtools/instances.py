@@ -205,6 +205,26 @@ class Instance:
         finally:
             db.close()
 
+    def stores(self, text: str) -> bool:
+        """True if `text` is anywhere the instance keeps data: a file of its
+        DATA_DIR or, on PostgreSQL, any row of its two databases."""
+        needle = text.encode()
+        if any(needle in p.read_bytes() for p in self.data_dir.rglob("*") if p.is_file()):
+            return True
+        if "DATABASE_URL" not in self.services:
+            return False
+        import psycopg
+
+        for variable in ("DATABASE_URL", "INDEX_DATABASE_URL"):
+            with psycopg.connect(self.services[variable]) as db:
+                tables = [t for (t,) in db.execute(
+                    "select table_name from information_schema.tables where table_schema = 'public'")]
+                for table in tables:  # each row as text, bytea columns in hex and as bytes
+                    for (row,) in db.execute(f'select t::text from "{table}" t'):
+                        if text in row or needle.hex() in row:
+                            return True
+        return False
+
     def vector(self) -> dict[str, int]:
         return dict(self.rows("select author, seq from log_feed"))
 
