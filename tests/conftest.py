@@ -128,23 +128,39 @@ def instance_template(tmp_path_factory):
 
 
 @pytest.fixture
-def spawn(request, tmp_path, instance_template, services):
-    """Start real daphne instances: `spawn("a")`, or with Instance options such as a fixed
-    "now" and zone, `spawn("a", now="2026-11-29T10:00", tz="Europe/Bucharest")`; all are
-    killed after the test. In a test marked `postgres_too`, run with PostgreSQL and Redis
-    (`make test-postgres`), each instance has databases of its own there."""
+def databases_for(request, services):
+    """`databases_for("a")`: the services a real instance named "a" runs on. In a test
+    marked `postgres_too`, run with PostgreSQL and Redis (`make test-postgres`), that is
+    databases of its own there, dropped after the test; otherwise {} (SQLite files)."""
     import uuid
 
-    from devtools.instances import Instance
     from devtools.services import drop_services, own_services
 
     on_postgres = "DATABASE_URL" in services and request.node.get_closest_marker("postgres_too") is not None
-    started, made = [], []
+    made = []
+
+    def make(name: str) -> dict[str, str]:
+        if not on_postgres:
+            return {}
+        made.append(own_services(f"{name}_{uuid.uuid4().hex[:8]}", services))
+        return made[-1]
+
+    yield make
+    for own in made:
+        drop_services(own)
+
+
+@pytest.fixture
+def spawn(tmp_path, instance_template, databases_for):
+    """Start real daphne instances: `spawn("a")`, or with Instance options such as a fixed
+    "now" and zone, `spawn("a", now="2026-11-29T10:00", tz="Europe/Bucharest")`; all are
+    killed after the test (see `databases_for` for where their data lives)."""
+    from devtools.instances import Instance
+
+    started = []
 
     def make(name: str, **options) -> Instance:
-        if on_postgres and "services" not in options:
-            options["services"] = own_services(f"{name}_{uuid.uuid4().hex[:8]}", services)
-            made.append(options["services"])
+        options.setdefault("services", databases_for(name))
         inst = Instance(tmp_path / name, instance_template, name=name, **options).start()
         started.append(inst)
         return inst
@@ -152,8 +168,6 @@ def spawn(request, tmp_path, instance_template, services):
     yield make
     for inst in started:
         inst.kill()
-    for own in made:
-        drop_services(own)
 
 
 def pytest_addoption(parser):
