@@ -89,7 +89,7 @@ def undo_write(uid: str, rid: str | None, *, calendar_ref: str, entry: str) -> i
     else:
         raise calendar.CalendarError("nothing came before it to go back to")
     for body in bodies:
-        calendar._write(body, [entry], calendar_ref)  # the one writer of calendar bodies, with our own links
+        calendar.write_inverse(body, links=[entry], calendar=calendar_ref)
     return len(bodies)
 
 
