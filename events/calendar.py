@@ -22,6 +22,7 @@ from events.index.rows import EventSkipped, check_event
 from events.models import IndexKey
 from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.recurrence.expansion import GaveUp, as_datetime, iter_starts, parse_timing
+from events.recurrence.rrule import split_rrule
 from events.recurrence.timing import RecurrenceError, format_local, parse_local
 from events.routers import INDEX_DB
 
@@ -321,8 +322,10 @@ def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, *
     if cut is None or cut[0] is None:
         raise CalendarError(f"the series cannot be cut at {rid}")
     earlier, later, delta = cut
-    if "rrule" in changes and changes["rrule"] != series["rrule"]:
-        later["rrule"] = changes["rrule"]  # a new rule chosen for the rest
+    if "rrule" in changes and split_rrule(changes["rrule"]) != split_rrule(series["rrule"]):
+        later["rrule"] = changes["rrule"]  # a new rule chosen for the rest (None: the rest is this one event)
+        if later["rrule"] is None:
+            later["exdates"] = []
     new = new_uid()
     later = {k: v for k, v in later.items() if k not in ("split_from", "split_into")}
     later["split_from"], earlier["split_into"] = {"uid": uid, "at": rid}, {"uid": new, "at": rid}
@@ -335,14 +338,16 @@ def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, *
         new_rid = _moved(old_rid, delta)
         old = _register(uid, old_rid, calendar)
         assert old is not None
-        if old_rid in cancelled:
-            body: dict = {"type": DEL, "uid": new, "recurrence_id": new_rid}
-        else:
+        body: dict = {}  # the rest is one event: nothing repeats to carry the exception to
+        if later["rrule"] is not None and old_rid in cancelled:
+            body = {"type": DEL, "uid": new, "recurrence_id": new_rid}
+        elif later["rrule"] is not None:
             event = _carried(dict(old.shown_event() or {}), occurrence_of(series, old_rid), changed)
             event["start"], event["end"] = _moved(event["start"], delta), _moved(event["end"], delta)
             _check(event, override=True)
             body = {"type": PUT, "uid": new, "recurrence_id": new_rid, "event": event}
-        written.append(Written(new, new_rid, _write(body, [], calendar), body.get("event"), calendar))
+        if body:
+            written.append(Written(new, new_rid, _write(body, [], calendar), body.get("event"), calendar))
         if old_rid in edited:
             entry = _write({"type": DEL, "uid": uid, "recurrence_id": old_rid}, old.heads, calendar)
             written.append(Written(uid, old_rid, entry, None, calendar))

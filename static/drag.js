@@ -1,7 +1,7 @@
 // calendar-p2p: direct manipulation of the week and day grids. Press on an
 // empty slot (or drag down over several) to type a new event there; drag an
 // event to move it, drag its lower edge to change its end. A repeating event
-// asks whether the change is for this occurrence or every one. Each change is
+// asks whether the change is for this occurrence, it and the following ones, or every one. Each change is
 // one request, one log entry; the grid redraws from the server afterwards.
 (function () {
   "use strict";
@@ -65,7 +65,7 @@
     if (message) setTimeout(function () { if (status.textContent === message) status.hidden = true; }, 6000);
   }
 
-  // --- asking "this event or all events" ------------------------------------------------
+  // --- asking "this event, this and following, or all events" ---------------------------
   function askScope() {
     return new Promise(function (resolve) {
       var dialog = document.createElement("dialog");
@@ -76,7 +76,8 @@
       title.textContent = "Change a repeating event";
       var row = document.createElement("div");
       row.className = "actions";
-      [["occurrence", "This event", "primary"], ["series", "All events", ""], ["", "Cancel", ""]].forEach(function (choice) {
+      [["occurrence", "This event", "primary"], ["following", "This and following events", ""],
+       ["series", "All events", ""], ["", "Cancel", ""]].forEach(function (choice) {
         var button = document.createElement("button");
         button.type = "button";
         button.className = choice[2];
@@ -242,6 +243,7 @@
       return post(document.body.dataset.moveUrl, fields).then(function (answer) {
         if (!answer.ok) say(answer.error);
         else if (answer.undo) offerUndo(answer.undo);
+        else say("Moved.");
         return window.calendarRefresh();
       });
     });

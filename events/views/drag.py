@@ -67,7 +67,8 @@ def _shown(uid: str, rid: str | None) -> dict | None:
 @require_POST
 @owner_required
 def move(request):
-    """uid, rid (an occurrence), scope (`occurrence` or `series`), and the
+    """uid, rid (an occurrence), scope (`occurrence`, `following` for it and
+    the later ones, a split that offers no undo, or `series`), and the
     minutes to move the start and the end by (the same for a move; only the
     end for a resize)."""
     try:
@@ -79,9 +80,15 @@ def move(request):
         series = _shown(uid, None)
         if series is None:
             raise DragError("this event no longer exists")
-        if rid and request.POST.get("scope") != "series":
+        scope = request.POST.get("scope")
+        if rid and scope != "series":
             occurrence = _shown(uid, rid) or occurrence_of(series, rid)
-            written = calendar.edit_occurrence(uid, rid, **_shifted(occurrence, start_by, end_by))
+            shifted = _shifted(occurrence, start_by, end_by)
+            if scope == "following":
+                split = calendar.split_series(uid, rid, **shifted)
+                return _answer(url=event_url(split[0].uid, None), start=split[0].event["start"],
+                               **({"undo": offer_fields(split[0])} if len(split) == 1 else {}))
+            written = calendar.edit_occurrence(uid, rid, **shifted)
         else:
             written = calendar.edit_series(uid, **_shifted(series, start_by, end_by))
     except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
