@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from events import log
+from events.calendars.default_reminders import default_reminder
 from events.calendars.manage import CalendarRefused, body_for, default_calendar
 from events.entry import Entry
 from events.ics.this_and_future import split_series as cut_series
@@ -145,9 +146,13 @@ def _rid(value: str | None) -> str | None:
         raise CalendarError(str(e)) from None
 
 
-def create_event(draft: dict | None = None, *, uid: str | None = None, calendar: str | None = None, **fields) -> Written:
+def create_event(draft: dict | None = None, *, uid: str | None = None, calendar: str | None = None,
+                 with_default_reminder: bool = False, **fields) -> Written:
     """Write a new event from a parser draft and/or fields, in `calendar`
-    (default: the one quick-add uses); a uid is made up."""
+    (default: the one quick-add uses); a uid is made up. With
+    `with_default_reminder` (the pages' own ways of making events, not
+    CalDAV or imports, whose files say their own alarms) an event naming no
+    reminders gets its calendar's default one."""
     event = event_from_draft({**(draft or {}), **fields})
     if draft is not None and isinstance(event["title"], str) and not event["title"].strip():
         event["title"] = UNTITLED  # "tomorrow 3pm" typed alone is an event, as in other calendars
@@ -160,6 +165,8 @@ def create_event(draft: dict | None = None, *, uid: str | None = None, calendar:
             calendar = default_calendar()
         except CalendarRefused as e:
             raise CalendarError(str(e)) from None
+    if with_default_reminder and event.get("reminders") is None and (minutes := default_reminder(calendar)) is not None:
+        event["reminders"] = [minutes]
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [], calendar)
     return Written(uid, None, entry, event, calendar)
 

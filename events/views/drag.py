@@ -112,7 +112,8 @@ def create(request):
     if not title:
         return _answer("type a title for the new event")
     try:
-        written = calendar.create_event(title=title, start=start.isoformat(), end=end.isoformat(), tz=viewer_tz())
+        written = calendar.create_event(title=title, start=start.isoformat(), end=end.isoformat(), tz=viewer_tz(),
+                                        with_default_reminder=True)
     except (calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))
     return _answer(url=event_url(written.uid, None), title=title)
