@@ -3,12 +3,17 @@
 // event to move it, drag its lower edge to change its end. A repeating event
 // asks whether the change is for this occurrence, it and the following ones, or every one. Each change is
 // one request, one log entry; the grid redraws from the server afterwards.
+// On a touch screen a finger scrolls as usual: a long press (held still)
+// picks the event or slot up, and only then does moving the finger drag it.
 (function () {
   "use strict";
 
   var SNAP = 15;               // minutes
   var CLICK_SLOP = 4;          // pixels a press may wander and still be a click
   var EDGE = 6;                // pixels at an event's foot that resize it
+  var TOUCH_EDGE = 16;         // a fingertip is wider than a mouse pointer
+  var LONG_PRESS = 450;        // ms a finger is held still before it drags instead of scrolling
+  var TOUCH_SLOP = 10;         // pixels a held finger may wander before it counts as a scroll
 
   function csrfToken() { return document.querySelector('meta[name="csrf-token"]').content; }
 
@@ -156,22 +161,50 @@
     var block = event.target.closest(".wk-ev");
     var chip = block && block.querySelector(".chip");
     if (block && (!chip || chip.classList.contains("busy"))) return;  // a busy block is someone else's time
+    var touch = event.pointerType === "touch";
     var box = block ? block.getBoundingClientRect() : null;
     press = {
-      col: col, block: block, chip: chip, x: event.clientX, y: event.clientY, moved: false,
-      mode: !block ? "create" : (event.clientY > box.bottom - EDGE ? "resize" : "move"),
+      col: col, block: block, chip: chip, x: event.clientX, y: event.clientY, moved: false, touch: touch,
+      mode: !block ? "create" : (event.clientY > box.bottom - Math.min(touch ? TOUCH_EDGE : EDGE, box.height / 3) ? "resize" : "move"),
       from: minutesAt(col, event.clientY),
     };
     if (block) {
       press.top = block.offsetTop;
       press.height = block.offsetHeight;
     }
+    if (touch) {
+      press.waiting = setTimeout(pickUp, LONG_PRESS, press);  // until then the finger may still scroll
+      return;
+    }
     document.body.classList.add("dragging");
+  });
+
+  // the long press is over: from now on the finger drags, and the page does not scroll
+  function pickUp(held) {
+    if (press !== held) return;
+    held.waiting = null;
+    held.held = true;
+    document.body.classList.add("dragging");
+    (held.block || held.col).classList.add("picked-up");
+    if (navigator.vibrate) navigator.vibrate(10);
+  }
+
+  // a finger held still is a drag; one moving before the long press ends is a scroll
+  document.addEventListener("touchmove", function (event) {
+    if (press && press.held) event.preventDefault();
+  }, { passive: false });
+
+  document.addEventListener("contextmenu", function (event) {
+    if (press && press.touch) event.preventDefault();  // a long press drags, it does not open a menu
   });
 
   document.addEventListener("pointermove", function (event) {
     if (!press) return;
     var dx = event.clientX - press.x, dy = event.clientY - press.y;
+    if (press.waiting) {
+      if (Math.abs(dx) > TOUCH_SLOP || Math.abs(dy) > TOUCH_SLOP) release();  // scrolling, not dragging
+      return;
+    }
     if (!press.moved && Math.abs(dx) < CLICK_SLOP && Math.abs(dy) < CLICK_SLOP) return;
     press.moved = true;
     event.preventDefault();
@@ -214,6 +247,10 @@
     var done = press;
     press = null;
     document.body.classList.remove("dragging");
+    if (done) {
+      clearTimeout(done.waiting);
+      (done.block || done.col).classList.remove("picked-up");
+    }
     return done;
   }
 
@@ -229,7 +266,10 @@
       openSlotForm(done.col, from, Math.min(to, 1440));
       return;
     }
-    if (!done.moved) return;  // a click: the link opens the event
+    if (!done.moved) {
+      if (done.held) swallowNextClick();  // picked up and put down again: nothing to open or change
+      return;  // a click or tap: the link opens the event
+    }
     swallowNextClick();
     var startBy = done.mode === "move" ? done.shift + (done.days || 0) * 1440 : 0;
     var endBy = done.mode === "move" ? startBy : done.shift;
@@ -250,7 +290,8 @@
   });
 
   document.addEventListener("pointercancel", function () {
-    if (release()) window.calendarRefresh();
+    var done = release();
+    if (done && done.moved) window.calendarRefresh();  // a finger that scrolled changed nothing to redraw
   });
 
   document.addEventListener("keydown", function (event) {
