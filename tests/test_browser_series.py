@@ -183,7 +183,7 @@ def test_a_quick_swipe_over_an_event_scrolls_the_page_and_moves_nothing(phone, o
     assert pg.locator(".wk-ev", has_text="dentist").inner_text().startswith("09:00")
 
 
-def test_a_long_press_on_a_repeating_event_asks_which_ones_to_move(phone, owner_page):
+def test_a_long_press_on_a_repeating_event_moves_the_following_ones_and_undo_puts_them_back(phone, owner_page):
     quick_add(owner_page, "lunch every tuesday at noon")
     pg = phone
     hour = phone_week(pg, "2026-12-07", 12)
@@ -194,4 +194,7 @@ def test_a_long_press_on_a_repeating_event_asks_which_ones_to_move(phone, owner_
         dialog.get_by_role("button", name="This and following events").tap()
     pg.locator(".wk-ev", has_text="lunch").filter(has_text="13:00").wait_for()
     shot(pg, "week-phone-split")
-    assert lunches_at(pg, "12:00") == ["2026-12-01"]
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        pg.locator("#grid-status").get_by_role("button", name="Undo").tap()
+    pg.locator(".wk-ev", has_text="lunch").filter(has_text="12:00").wait_for()
+    assert lunches_at(pg, "12:00") == ["2026-12-01", "2026-12-08", "2026-12-15", "2026-12-22", "2026-12-29"]

@@ -2,6 +2,7 @@
 form and from a drag, and a new series title given to edited occurrences."""
 
 import json
+import re
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_a_drag_can_move_this_and_the_following_occurrences(owner_client):
     response = owner_client.post("/event/shift/", {"uid": made.uid, "rid": "2026-12-08T12:00:00", "scope": "following",
                                                    "start_by": 60, "end_by": 60})
     answer = json.loads(response.content)
-    assert answer["ok"] and answer["start"] == "2026-12-08T13:00:00" and "undo" not in answer
+    assert answer["ok"] and answer["start"] == "2026-12-08T13:00:00" and answer["undo"]["split"]
     assert "UNTIL=20261208T115959" in shown(made.uid)["rrule"]
 
 
@@ -115,3 +116,36 @@ def test_unticked_the_changed_occurrences_keep_their_titles(owner_client):
 def test_a_series_without_changed_occurrences_does_not_ask(owner_client):
     made = weekly()
     assert "rename_changed" not in owner_client.get(f"/event/?uid={made.uid}").content.decode()
+
+
+
+def undo_offer(page: str) -> dict:
+    """The hidden fields of the page's Undo form."""
+    form = re.search(r'<form class="undo-offer".*?</form>', page, re.S).group(0)
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+
+
+def test_a_split_from_the_form_is_undone_from_its_message(owner_client):
+    made = weekly()
+    calendar.edit_occurrence(made.uid, "2026-12-15T12:00:00", location="café")
+    owner_client.post(f"/event/?uid={made.uid}&rid=2026-12-08T12:00:00", edit_data(scope="following", title="brunch"))
+    new_uid = shown(made.uid)["split_into"]["uid"]
+    page = owner_client.get("/").content.decode()
+    assert "a series of their own" in page
+    offer = undo_offer(page)
+    assert offer["split"] == new_uid and offer["also"].startswith("2026-12-15T12:00:00=")
+    response = owner_client.post("/undo/", offer, HTTP_ACCEPT="application/json")
+    assert json.loads(response.content) == {"ok": True}
+    assert shown(made.uid)["rrule"] == "FREQ=WEEKLY;BYDAY=TU"
+    assert shown(made.uid, "2026-12-15T12:00:00")["location"] == "café"
+    assert register_of(new_uid).deleted
+
+
+def test_a_split_is_not_undone_once_the_new_series_was_edited(owner_client):
+    made = weekly()
+    answer = json.loads(owner_client.post("/event/shift/", {"uid": made.uid, "rid": "2026-12-08T12:00:00",
+                                                            "scope": "following", "start_by": 60, "end_by": 60}).content)
+    calendar.edit_series(answer["undo"]["split"], location="upstairs")
+    response = owner_client.post("/undo/", answer["undo"], HTTP_ACCEPT="application/json")
+    assert json.loads(response.content)["error"] == "Could not undo: the new series was changed since, so undoing would lose that."
+    assert "UNTIL" in shown(made.uid)["rrule"]

@@ -23,7 +23,7 @@ from events.preferences import viewer_tz
 from events.recurrence.timing import RecurrenceError
 from events.views.auth import owner_required
 from events.views.calendar import event_url
-from events.views.undo import offer_fields
+from events.views.undo import offer_fields, split_fields
 
 MAX_SHIFT_MINUTES = 366 * 24 * 60  # a drag moves an event within a year at most
 
@@ -68,9 +68,8 @@ def _shown(uid: str, rid: str | None) -> dict | None:
 @owner_required
 def move(request):
     """uid, rid (an occurrence), scope (`occurrence`, `following` for it and
-    the later ones, a split that offers no undo, or `series`), and the
-    minutes to move the start and the end by (the same for a move; only the
-    end for a resize)."""
+    the later ones, or `series`), and the minutes to move the start and the
+    end by (the same for a move; only the end for a resize)."""
     try:
         uid = request.POST.get("uid", "")
         rid = recurrence_id(request.POST.get("rid") or None)
@@ -86,8 +85,7 @@ def move(request):
             shifted = _shifted(occurrence, start_by, end_by)
             if scope == "following":
                 split = calendar.split_series(uid, rid, **shifted)
-                return _answer(url=event_url(split[0].uid, None), start=split[0].event["start"],
-                               **({"undo": offer_fields(split[0])} if len(split) == 1 else {}))
+                return _answer(url=event_url(split[0].uid, None), start=split[0].event["start"], undo=split_fields(split))
             written = calendar.edit_occurrence(uid, rid, **shifted)
         else:
             written = calendar.edit_series(uid, **_shifted(series, start_by, end_by))

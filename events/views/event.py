@@ -137,16 +137,16 @@ def _series_changes(found: dict, fields: dict) -> dict:
     return {**fields, "start": new_start.isoformat(), "end": (new_start + duration).isoformat()}
 
 
-def _save(found: dict, scope: str, fields: dict, *, rename: list[str]) -> None:
+def _save(found: dict, scope: str, fields: dict, *, rename: list[str]) -> list[calendar.Written] | None:
     """Write the form's fields to this occurrence, to it and the later ones
-    (a split), or to the whole series; `rename`: the edited occurrences that
-    take the series' new title too."""
+    (a split, whose writes are returned for its undo), or to the whole
+    series; `rename`: the edited occurrences that take the series' new title too."""
     uid, rid, where = found["uid"], found["rid"], found["calendar"]
     if scope == "occurrence":
         fields.pop("rrule", None)
         calendar.edit_occurrence(uid, rid, calendar=where, **fields)
     elif scope == "following":
-        calendar.split_series(uid, rid, calendar=where, **fields)
+        return calendar.split_series(uid, rid, calendar=where, **fields)
     else:
         calendar.edit_series(uid, calendar=where, **_series_changes(found, fields))
         if rename and fields["title"] != found["series"].get("title"):
@@ -154,6 +154,7 @@ def _save(found: dict, scope: str, fields: dict, *, rename: list[str]) -> None:
                 shown = _shown(register_of(uid, other, calendar=where))
                 if shown is not None and shown[1].get("title") != fields["title"]:
                     calendar.edit_occurrence(uid, other, calendar=where, title=fields["title"])
+    return None
 
 
 @owner_required
@@ -169,14 +170,17 @@ def detail(request):
         if form.is_valid():
             fields = form.event_fields()
             try:
-                _save(found, form.cleaned_data.get("scope") if occurrence else "series", fields,
+                split = _save(found, form.cleaned_data.get("scope") if occurrence else "series", fields,
                       rename=edited if form.cleaned_data.get("rename_changed") else [])
             except LocalWritesHeld as e:
                 form.add_error(None, str(e))
             except calendar.CalendarError as e:
                 form.add_error(None, str(e))
             else:
-                messages.success(request, f"Saved “{fields['title']}”.")
+                rest = " This and the later occurrences are now a series of their own." if split and len(split) > 1 else ""
+                messages.success(request, f"Saved “{fields['title']}”.{rest}")
+                if split:
+                    offer(request, split)
                 return redirect(f"{reverse('month')}?d={fields['start'][:10]}")
     else:
         initial, extra = EventForm.initial_from(event)
