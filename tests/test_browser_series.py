@@ -95,6 +95,7 @@ def test_the_edit_form_renames_this_and_the_following_lunches(owner_page):
     pg.wait_for_url(re.compile(r"/event/"))
     pg.get_by_label("This and following events").check()
     pg.get_by_label("Title").fill("team lunch")
+    shot(pg, "event-this-and-following")
     pg.get_by_role("button", name="Save").click()
     pg.wait_for_url(re.compile(r"/\?d=2026-12-15"))
     days = pg.locator(".day .chip", has_text="lunch").evaluate_all(
@@ -110,6 +111,8 @@ def test_a_default_reminder_set_on_the_calendars_page_reaches_a_quick_added_even
     pg.get_by_label("New events get a reminder").first.select_option(label="10 minutes before")
     pg.locator(".reminder-form").first.get_by_role("button", name="Save").click()
     pg.get_by_text(re.compile(r"get a reminder 10 minutes before")).wait_for()
+    pg.locator(".sharing summary").first.click()
+    shot(pg, "calendars-default-reminder")
     quick_add(pg, "dentist tomorrow at 9")
     pg.goto(pg.inst.url + "/agenda/")
     pg.locator(".agenda-item a.what", has_text="dentist").click()
