@@ -172,11 +172,8 @@
       press.top = block.offsetTop;
       press.height = block.offsetHeight;
     }
-    if (touch) {
-      press.waiting = setTimeout(pickUp, LONG_PRESS, press);  // until then the finger may still scroll
-      return;
-    }
-    document.body.classList.add("dragging");
+    if (touch) press.waiting = setTimeout(pickUp, LONG_PRESS, press);  // until then the finger may still scroll
+    document.body.classList.add("dragging");  // no redraw from under the finger (app.js)
   });
 
   // the long press is over: from now on the finger drags, and the page does not scroll
@@ -184,7 +181,6 @@
     if (press !== held) return;
     held.waiting = null;
     held.held = true;
-    document.body.classList.add("dragging");
     (held.block || held.col).classList.add("picked-up");
     if (navigator.vibrate) navigator.vibrate(10);
   }
@@ -202,7 +198,10 @@
     if (!press) return;
     var dx = event.clientX - press.x, dy = event.clientY - press.y;
     if (press.waiting) {
-      if (Math.abs(dx) > TOUCH_SLOP || Math.abs(dy) > TOUCH_SLOP) release();  // scrolling, not dragging
+      if (Math.abs(dx) > TOUCH_SLOP || Math.abs(dy) > TOUCH_SLOP) {  // scrolling, not dragging
+        release();
+        window.calendarRefresh(true);
+      }
       return;
     }
     if (!press.moved && Math.abs(dx) < CLICK_SLOP && Math.abs(dy) < CLICK_SLOP) return;
@@ -268,6 +267,7 @@
     }
     if (!done.moved) {
       if (done.held) swallowNextClick();  // picked up and put down again: nothing to open or change
+      window.calendarRefresh(true);
       return;  // a click or tap: the link opens the event
     }
     swallowNextClick();
@@ -291,7 +291,7 @@
 
   document.addEventListener("pointercancel", function () {
     var done = release();
-    if (done && done.moved) window.calendarRefresh();  // a finger that scrolled changed nothing to redraw
+    if (done) window.calendarRefresh(!done.moved);  // a finger that scrolled changed nothing: redraw only what came meanwhile
   });
 
   document.addEventListener("keydown", function (event) {

@@ -138,16 +138,28 @@ def finger_drag(pg, x: float, y: float, dx: float, dy: float, *, hold: bool) -> 
     touch(pg, "touchEnd")
 
 
-# how far the phone's week has scrolled down: the page, and the grid that scrolls inside it
-SCROLLED = "window.scrollY + document.querySelector('.week-grid').scrollTop"
+# how far the phone's grid has scrolled down: the page, and the part of the grid that
+# scrolls inside it (the whole grid in the week, its body in the day)
+SCROLLED = "window.scrollY + document.querySelector('.week-grid').scrollTop + document.querySelector('.wk-body').scrollTop"
 
 
-def phone_week(pg, day: str, hour: float):
-    """The phone's week from `day`, scrolled to show `hour` o'clock; the height of an hour."""
+def on_screen(locator) -> dict:
+    """The box of an event brought to the middle of the screen (the grid redraws after
+    each write and may come back scrolled elsewhere; the message of the last write sits
+    at the foot of the screen)."""
+    def box():
+        locator.evaluate("e => e.scrollIntoView({block: 'center'})")
+        return locator.bounding_box()
+    return wait_until(box, 10, message="the event is on screen")
+
+
+def phone_week(pg, day: str, hour: float, *, view: str = "week"):
+    """The phone's week (or day) from `day`, scrolled to show `hour` o'clock; the height of an hour."""
     pg.cdp = pg.context.new_cdp_session(pg)
-    pg.goto(pg.inst.url + f"/week/?d={day}")
-    pg.locator(".wk-ev .chip").first.wait_for()
-    pg.locator(".week-grid").evaluate(f"g => g.scrollTop = g.querySelector('.wk-col').offsetHeight * {hour - 2} / 24")
+    pg.goto(pg.inst.url + f"/{view}/?d={day}")
+    pg.locator(".wk-col").first.wait_for()
+    for scroller in (".week-grid", ".wk-body"):
+        pg.locator(scroller).evaluate(f"g => g.scrollTop = g.querySelector('.wk-col').offsetHeight * {hour - 2} / 24")
     return pg.locator(".wk-col").first.bounding_box()["height"] / 24
 
 
@@ -156,14 +168,13 @@ def test_a_long_press_drags_an_event_on_a_phone_and_its_foot_resizes_it(phone, o
     pg = phone
     hour = phone_week(pg, "2026-11-30", 9)
     assert pg.evaluate("document.documentElement.scrollWidth") <= 375
-    event = pg.locator(".wk-ev", has_text="dentist")
-    box = event.bounding_box()
+    box = on_screen(pg.locator(".wk-ev", has_text="dentist"))
     with pg.expect_response(lambda r: "fragment=1" in r.url):
         finger_drag(pg, box["x"] + box["width"] / 2, box["y"] + 10, 0, 2 * hour, hold=True)
     moved = pg.locator(".wk-ev", has_text="dentist").filter(has_text="11:00")
     moved.wait_for()
     shot(pg, "week-phone-touch-drag")
-    box = wait_until(moved.bounding_box, 10, message="the moved event is on screen")
+    box = on_screen(moved)
     with pg.expect_response(lambda r: "fragment=1" in r.url):
         finger_drag(pg, box["x"] + box["width"] / 2, box["y"] + box["height"] - 4, 0, hour, hold=True)
     pg.locator(".wk-ev .chip", has_text="dentist").tap()
@@ -176,8 +187,7 @@ def test_a_quick_swipe_over_an_event_scrolls_the_page_and_moves_nothing(phone, o
     quick_add(owner_page, "dentist on 1 dec at 9")
     pg = phone
     hour = phone_week(pg, "2026-11-30", 9)
-    event = pg.locator(".wk-ev", has_text="dentist")
-    box = event.bounding_box()
+    box = on_screen(pg.locator(".wk-ev", has_text="dentist"))
     scrolled = pg.evaluate(SCROLLED)
     finger_drag(pg, box["x"] + box["width"] / 2, box["y"] + 10, 0, -3 * hour, hold=False)
     wait_until(lambda: pg.evaluate(SCROLLED) > scrolled, 10, message="the grid scrolled with the finger")
@@ -190,7 +200,7 @@ def test_a_long_press_on_a_repeating_event_moves_the_following_ones_and_undo_put
     quick_add(owner_page, "lunch every tuesday at noon")
     pg = phone
     hour = phone_week(pg, "2026-12-07", 12)
-    box = pg.locator(".wk-ev", has_text="lunch").bounding_box()
+    box = on_screen(pg.locator(".wk-ev", has_text="lunch"))
     finger_drag(pg, box["x"] + box["width"] / 2, box["y"] + 10, 0, hour, hold=True)
     dialog = pg.get_by_role("dialog", name="Change a repeating event")
     with pg.expect_response(lambda r: "fragment=1" in r.url):
@@ -201,3 +211,21 @@ def test_a_long_press_on_a_repeating_event_moves_the_following_ones_and_undo_put
         pg.locator("#grid-status").get_by_role("button", name="Undo").tap()
     pg.locator(".wk-ev", has_text="lunch").filter(has_text="12:00").wait_for()
     assert lunches_at(pg, "12:00") == ["2026-12-01", "2026-12-08", "2026-12-15", "2026-12-22", "2026-12-29"]
+
+
+def test_on_a_phone_day_a_tap_on_an_empty_slot_adds_and_a_long_press_moves(phone, owner_page):
+    pg = phone
+    hour = phone_week(pg, "2026-12-02", 14, view="day")
+    col = pg.locator(".wk-col").bounding_box()
+    pg.touchscreen.tap(col["x"] + col["width"] / 2, col["y"] + 14.2 * hour)
+    box = pg.get_by_label("New event 14:00–15:00")
+    box.fill("Tea with Mara")
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        box.press("Enter")
+    event = pg.locator(".wk-ev", has_text="Tea with Mara")
+    event.wait_for()
+    shot(pg, "day-phone")
+    start = on_screen(event)
+    with pg.expect_response(lambda r: "fragment=1" in r.url):
+        finger_drag(pg, start["x"] + start["width"] / 2, start["y"] + 10, 0, -hour, hold=True)
+    pg.locator(".wk-ev", has_text="Tea with Mara").filter(has_text="13:00").wait_for()

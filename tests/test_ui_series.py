@@ -149,3 +149,9 @@ def test_a_split_is_not_undone_once_the_new_series_was_edited(owner_client):
     response = owner_client.post("/undo/", answer["undo"], HTTP_ACCEPT="application/json")
     assert json.loads(response.content)["error"] == "Could not undo: the new series was changed since, so undoing would lose that."
     assert "UNTIL" in shown(made.uid)["rrule"]
+
+
+def test_an_occurrence_form_without_a_scope_changes_only_that_occurrence(owner_client):
+    made = weekly()
+    owner_client.post(f"/event/?uid={made.uid}&rid=2026-12-08T12:00:00", edit_data(title="just once"))
+    assert shown(made.uid, "2026-12-08T12:00:00")["title"] == "just once" and shown(made.uid)["title"] == "lunch"

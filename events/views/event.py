@@ -170,8 +170,8 @@ def detail(request):
         if form.is_valid():
             fields = form.event_fields()
             try:
-                split = _save(found, form.cleaned_data.get("scope") if occurrence else "series", fields,
-                      rename=edited if form.cleaned_data.get("rename_changed") else [])
+                scope = (form.cleaned_data.get("scope") or "occurrence") if occurrence else "series"
+                split = _save(found, scope, fields, rename=edited if form.cleaned_data.get("rename_changed") else [])
             except LocalWritesHeld as e:
                 form.add_error(None, str(e))
             except calendar.CalendarError as e:
