@@ -127,3 +127,21 @@ def test_the_last_occurrence_of_a_count_can_be_split_off():
     new = calendar.split_series(series.uid, "2026-12-08T12:00:00", title="last")[0]
     assert "COUNT=1" in shown(new.uid)["rrule"]
     assert [t for t, _ in starts("2026-11-23", "2027-01-01")] == ["lunch", "lunch", "last"]
+
+
+def test_other_calendar_apps_see_the_two_halves_meet_without_a_gap_or_a_repeat():
+    """The export (RFC 5545: a zoned UNTIL in UTC) read back by another library."""
+    import recurring_ical_events
+    from icalendar import Calendar
+
+    from events.ics.export import export_calendar
+
+    summer = calendar.create_event(title="choir", start="2026-09-01T19:00:00", end="2026-09-01T21:00:00",
+                                   tz="Europe/Bucharest", rrule="FREQ=WEEKLY;COUNT=12")
+    calendar.split_series(summer.uid, "2026-10-27T19:00:00", title="choir (hall)")
+    exported = Calendar.from_ical(export_calendar())
+    seen = [(str(e["SUMMARY"]), e["DTSTART"].dt.astimezone(ZoneInfo("Europe/Bucharest")).strftime("%m-%d %H:%M"))
+            for e in recurring_ical_events.of(exported).between((2026, 10, 12), (2026, 11, 30))]
+    assert sorted(seen, key=lambda s: s[1]) == [
+        ("choir", "10-13 19:00"), ("choir", "10-20 19:00"), ("choir (hall)", "10-27 19:00"),
+        ("choir (hall)", "11-03 19:00"), ("choir (hall)", "11-10 19:00"), ("choir (hall)", "11-17 19:00")]
