@@ -338,29 +338,25 @@ def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, *
     later["split_from"], earlier["split_into"] = {"uid": uid, "at": rid}, {"uid": new, "at": rid}
     _check(later)
     _check(earlier)
-    written = [Written(new, None, _write({"type": PUT, "uid": new, "recurrence_id": None, "event": later}, [], calendar),
-                       later, calendar)]
+    # Every write is worked out and checked first: a carried occurrence that
+    # fails a check must not leave the new series written beside the whole old one.
+    writes: list[tuple[dict, list[str]]] = [({"type": PUT, "uid": new, "recurrence_id": None, "event": later}, [])]
     edited, cancelled = changed_occurrences(uid, calendar=calendar)
     for old_rid in [r for r in edited + cancelled if as_datetime(wall_time(r)) > at]:
         new_rid = _moved(old_rid, delta)
         old = _register(uid, old_rid, calendar)
         assert old is not None
-        body: dict = {}  # the rest is one event: nothing repeats to carry the exception to
         if later["rrule"] is not None and old_rid in cancelled:
-            body = {"type": DEL, "uid": new, "recurrence_id": new_rid}
-        elif later["rrule"] is not None:
+            writes.append(({"type": DEL, "uid": new, "recurrence_id": new_rid}, []))
+        elif later["rrule"] is not None:  # (when the rest is one event, nothing repeats to carry it to)
             event = _carried(dict(old.shown_event() or {}), occurrence_of(series, old_rid), changed)
             event["start"], event["end"] = _moved(event["start"], delta), _moved(event["end"], delta)
             _check(event, override=True)
-            body = {"type": PUT, "uid": new, "recurrence_id": new_rid, "event": event}
-        if body:
-            written.append(Written(new, new_rid, _write(body, [], calendar), body.get("event"), calendar))
+            writes.append(({"type": PUT, "uid": new, "recurrence_id": new_rid, "event": event}, []))
         if old_rid in edited:
-            entry = _write({"type": DEL, "uid": uid, "recurrence_id": old_rid}, old.heads, calendar)
-            written.append(Written(uid, old_rid, entry, None, calendar))
+            writes.append(({"type": DEL, "uid": uid, "recurrence_id": old_rid}, old.heads))
     if own is not None:
-        entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, own.heads, calendar)
-        written.append(Written(uid, rid, entry, None, calendar))
-    entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": earlier}, register.heads, calendar)
-    written.append(Written(uid, None, entry, earlier, calendar))
-    return written
+        writes.append(({"type": DEL, "uid": uid, "recurrence_id": rid}, own.heads))
+    writes.append(({"type": PUT, "uid": uid, "recurrence_id": None, "event": earlier}, register.heads))
+    return [Written(body["uid"], body["recurrence_id"], _write(body, links, calendar), body.get("event"), calendar)
+            for body, links in writes]

@@ -145,3 +145,23 @@ def test_other_calendar_apps_see_the_two_halves_meet_without_a_gap_or_a_repeat()
     assert sorted(seen, key=lambda s: s[1]) == [
         ("choir", "10-13 19:00"), ("choir", "10-20 19:00"), ("choir (hall)", "10-27 19:00"),
         ("choir (hall)", "11-03 19:00"), ("choir (hall)", "11-10 19:00"), ("choir (hall)", "11-17 19:00")]
+
+
+def test_a_carried_occurrence_that_fails_its_check_writes_nothing(monkeypatch):
+    from events import log
+
+    series = weekly()
+    calendar.edit_occurrence(series.uid, "2026-12-15T12:00:00", title="late lunch")
+    before = log.vector()
+    real_check = calendar._check
+
+    def refuse_carried(event, *, override=False):
+        if override:
+            raise calendar.CalendarError("the carried occurrence is refused")
+        real_check(event, override=override)
+
+    monkeypatch.setattr(calendar, "_check", refuse_carried)
+    with pytest.raises(calendar.CalendarError, match="carried occurrence is refused"):
+        calendar.split_series(series.uid, "2026-12-08T12:00:00", title="team lunch")
+    assert log.vector() == before
+    assert [t for t, _ in starts("2026-11-23", "2026-12-23")] == ["lunch", "lunch", "lunch", "late lunch", "lunch"]
