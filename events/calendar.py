@@ -23,7 +23,7 @@ from events.index.rows import EventSkipped, check_event
 from events.models import IndexKey
 from events.occurrences import occurrence_of, recurrence_id, wall_time
 from events.recurrence.expansion import GaveUp, as_datetime, iter_starts, parse_timing
-from events.recurrence.rrule import split_rrule
+from events.recurrence.rrule import DAY_CODES, DAYS, split_rrule
 from events.recurrence.timing import RecurrenceError, format_local, parse_local
 from events.routers import INDEX_DB
 
@@ -305,6 +305,25 @@ def _carried(override: dict, base: dict, changed: dict) -> dict:
                            if k not in TIMING_FIELDS and k in base and override.get(k) == base.get(k)}}
 
 
+def _day(text: str) -> date:
+    value = wall_time(text)
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _follow_weekday(rrule: str, days: int) -> str:
+    """A rule's plain weekdays (BYDAY=TU,TH) moved by `days`, as when the
+    first occurrence of "this and following" is dragged from Tuesday to
+    Wednesday: the new series repeats on Wednesdays. Numbered days (2TU)
+    and other rules are left as they are."""
+    parts = rrule.split(";")
+    for i, part in enumerate(parts):
+        name, _, value = part.partition("=")
+        if name.upper() == "BYDAY" and all(d in DAYS for d in value.upper().split(",")):
+            moved = [DAY_CODES[(DAYS[d] + days) % 7] for d in value.upper().split(",")]
+            parts[i] = "BYDAY=" + ",".join(sorted(set(moved), key=DAYS.__getitem__))
+    return ";".join(parts)
+
+
 def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, **changes) -> list[Written]:
     """Change the occurrence `recurrence_id` and every later one: the series
     ends just before it (UNTIL), and a new series (new uid, same calendar)
@@ -333,6 +352,11 @@ def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, *
         later["rrule"] = changes["rrule"]  # a new rule chosen for the rest (None: the rest is this one event)
         if later["rrule"] is None:
             later["exdates"] = []
+    if "rrule" not in changes and later["rrule"] and (days := (_day(later["start"]) - _day(rid)).days) % 7:
+        later["rrule"] = _follow_weekday(later["rrule"], days)
+    if later["rrule"] and not _occurs(later, as_datetime(wall_time(later["start"]))):
+        raise CalendarError(f"“{series.get('title')}” does not repeat on {later['start'][:10]}: "
+                            "change its repeat, or move only this event")
     new = new_uid()
     later = {k: v for k, v in later.items() if k not in ("split_from", "split_into")}
     later["split_from"], earlier["split_into"] = {"uid": uid, "at": rid}, {"uid": new, "at": rid}

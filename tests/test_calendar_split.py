@@ -165,3 +165,32 @@ def test_a_carried_occurrence_that_fails_its_check_writes_nothing(monkeypatch):
         calendar.split_series(series.uid, "2026-12-08T12:00:00", title="team lunch")
     assert log.vector() == before
     assert [t for t, _ in starts("2026-11-23", "2026-12-23")] == ["lunch", "lunch", "lunch", "late lunch", "lunch"]
+
+
+@pytest.mark.parametrize("start", ["2026-12-09T12:00:00", "2026-12-09T11:00:00", "2026-12-07T18:00:00"])
+def test_moving_the_first_of_the_following_to_another_weekday_moves_the_weekday_of_the_rest(start):
+    series = weekly()
+    end = start[:11] + f"{int(start[11:13]) + 1:02d}:00:00"
+    new = calendar.split_series(series.uid, "2026-12-08T12:00:00", start=start, end=end)[0]
+    day = {"09": "WE", "07": "MO"}[start[8:10]]
+    assert shown(new.uid)["rrule"] == f"FREQ=WEEKLY;BYDAY={day}"
+    later = [s for _, s in starts("2026-12-05", "2026-12-24")]
+    assert later[0] == start[5:10] + " " + start[11:16] and len(later) == 3
+
+
+def test_a_weekly_rule_on_several_days_moves_every_day_by_the_same_offset():
+    series = weekly("FREQ=WEEKLY;BYDAY=TU,TH")
+    new = calendar.split_series(series.uid, "2026-12-08T12:00:00", start="2026-12-09T12:00:00",
+                                end="2026-12-09T13:00:00")[0]
+    assert shown(new.uid)["rrule"] == "FREQ=WEEKLY;BYDAY=WE,FR"
+
+
+def test_a_move_the_rule_cannot_follow_is_refused_and_writes_nothing():
+    from events import log
+
+    series = calendar.create_event(title="rent", start="2026-11-08T09:00:00", end="2026-11-08T10:00:00", tz="UTC",
+                                   rrule="FREQ=MONTHLY;BYMONTHDAY=8")
+    before = log.vector()
+    with pytest.raises(calendar.CalendarError, match="does not repeat on 2026-12-09"):
+        calendar.split_series(series.uid, "2026-12-08T09:00:00", start="2026-12-09T09:00:00", end="2026-12-09T10:00:00")
+    assert log.vector() == before
