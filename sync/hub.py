@@ -148,6 +148,8 @@ class Hub:
 
     async def _check_peers(self) -> None:
         blocked, paired = await store.peer_sets()
+        if await store.sign_waiting():  # writes that waited on a claim that has lapsed
+            self.kick()
         self.blocked = blocked
         for key, s in list(self.sessions.items()):
             if s.admitted and key not in paired and not s.pair_only:

@@ -349,6 +349,8 @@ class Session(EntryStreams):
         if theirs > ours:
             await store.note_own_feed_seen(theirs, peer=self.key, peer_name=self.name)
             await self._send(protocol.want({self.me: ours}))
+        elif await store.own_feed_confirmed(theirs):  # the writes that waited for it are signed
+            self.hub.kick()
         if first:
             self.streaming = True
             self._spawn(self._send_loop())

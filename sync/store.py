@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
-from events import health, instance, log
+from events import health, instance, local_writes, log
 from events.calendars import state as calendar_state
 from events.entry import Entry, EntryInvalid, parse_entry
 from events.index.fold import catch_up
@@ -164,8 +164,42 @@ async def note_own_feed_seen(seq: int, *, peer: str, peer_name: str) -> None:
     await database_sync_to_async(log.note_own_feed_seen)(seq, peer=peer, peer_name=peer_name)
 
 
-async def note_own_entries_backed(peer: str) -> None:
-    await database_sync_to_async(log.note_own_entries_backed)(peer)
+def _confirmed(seq: int) -> int:
+    signed = local_writes.confirm(seq)
+    if signed:
+        after_store()
+    return signed
+
+
+def _own_entries_stored(peer: str, claimed: int) -> int:
+    log.note_own_entries_backed(peer)
+    return _confirmed(claimed)
+
+
+def _sign_waiting() -> int:
+    signed = local_writes.sign_waiting()
+    if signed:
+        after_store()
+    return signed
+
+
+async def own_feed_confirmed(seq: int) -> int:
+    """A peer's whole `have` names our feed at `seq`: if that is what we hold,
+    the writes waiting for a confirmation are signed (docs/PROTOCOL.md section 3.4). How many."""
+    return await database_sync_to_async(_confirmed)(seq)
+
+
+async def own_entries_stored(peer: str, *, claimed: int) -> int:
+    """`peer` sent our own entries and they were stored: its claim is backed
+    (section 3.3); once we hold all it `claimed`, that confirms our feed."""
+    return await database_sync_to_async(_own_entries_stored)(peer, claimed)
+
+
+async def sign_waiting() -> int:
+    """Writes that wait and that nothing holds any longer (a claim lapsed) are signed."""
+    if not local_writes.has_waiting():
+        return 0
+    return await database_sync_to_async(_sign_waiting)()
 
 
 async def blocked_authors() -> set[str]:

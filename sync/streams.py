@@ -159,7 +159,8 @@ class EntryStreams(ABC):
         if any(o.result == log.STORED and o.author == self.me for o in outcomes):
             # Our own entries, verified under our key: this peer's claim on our
             # feed is backed, and holds local writes until we have caught up.
-            await store.note_own_entries_backed(self.key)
+            if await store.own_entries_stored(self.key, claimed=(self.their_have or {}).get(self.me, 0)):
+                stored = True  # the writes that waited for our feed were signed: push them
         for text in errors[:MAX_ERRORS_PER_FRAME]:
             await self._send(text)
         if wants:

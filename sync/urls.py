@@ -13,4 +13,5 @@ urlpatterns = [
     path("peers/unpair/", views.unpair, name="peers_unpair"),
     path("peers/block/", views.block, name="peers_block"),
     path("peers/fork/", views.fork_decision, name="peers_fork"),
+    path("peers/save-waiting/", views.save_waiting, name="peers_save_waiting"),
 ]

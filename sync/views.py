@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from events import forks, instance, log
+from events import forks, instance, local_writes, log
 from events.authors import author_hue
 from events.views.auth import owner_required
 from events.views.common import page_context
@@ -206,4 +206,14 @@ def fork_decision(request):
         messages.success(request, "Blocked: that author's entries are no longer stored or relayed.")
     else:
         messages.success(request, "Keeping the branch we hold: that author's new entries are accepted again.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def save_waiting(request):
+    """The owner goes ahead: the writes waiting for a peer to confirm our own
+    feed are signed now (docs/PROTOCOL.md section 3.4)."""
+    signed = local_writes.go_ahead()
+    messages.success(request, f"Saved {signed} waiting change{'s' if signed != 1 else ''}.")
     return redirect("peers")
