@@ -150,6 +150,12 @@ class Hub:
         blocked, paired = await store.peer_sets()
         if await store.sign_waiting():  # writes that waited on a claim that has lapsed
             self.kick()
+        refused = await store.refused_peers()
+        for key, s in self.sessions.items():
+            if s.refusals.feeds and not s.refusals.dirty and key not in refused:  # the owner cleared them
+                s.refusals.clear()
+                s.status_dirty = True
+                s.wake.set()
         self.blocked = blocked
         for key, s in list(self.sessions.items()):
             if s.admitted and key not in paired and not s.pair_only:

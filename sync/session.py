@@ -318,6 +318,7 @@ class Session(EntryStreams):
         self.admitted = True
         self.status_dirty = True
         logger.info("connected to %s (%s), %s", self.name or "?", self.key[:12], "dialed" if self.dialer else "dialed by it")
+        await self._load_refusals()
         if not self.have_sent:
             await self._send_have()
         self._spawn(self._verify_loop())

@@ -24,7 +24,7 @@ from events.entry import Entry, EntryInvalid, parse_entry
 from events.index.fold import catch_up
 from events.models import Feed, LogEntry
 from sync import mirror, pairing, protocol
-from sync.models import Peer
+from sync.models import FeedRefusal, Peer
 from sync.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,31 @@ def save_statuses(rows: list[dict]) -> None:
             last_error=row["last_error"][:500],
             held_back=row.get("held_back", "")[:1000],
         )
+        if row.get("refusals") is not None:
+            _save_refusals(row["author"], row["refusals"])
+
+
+def _save_refusals(peer: str, rows: list[dict]) -> None:
+    FeedRefusal.objects.filter(peer=peer).exclude(author__in=[r["author"] for r in rows]).delete()
+    for r in rows:
+        FeedRefusal.objects.update_or_create(peer=peer, author=r["author"], defaults={k: v for k, v in r.items() if k != "author"})
+
+
+def _refusals_of(peer: str) -> list[dict]:
+    return list(FeedRefusal.objects.filter(peer=peer).values("author", "seq", "hash", "count", "retry_at", "reason"))
+
+
+def _refused_peers() -> set[str]:
+    return set(FeedRefusal.objects.values_list("peer", flat=True).distinct())
+
+
+def clear_refusals(peer: str | None = None) -> int:
+    """The owner's way out: every held-back feed (of one peer, or all) is offered
+    again; a running server sees it within a second (`Hub._check_peers`). How many."""
+    rows = FeedRefusal.objects.all() if peer is None else FeedRefusal.objects.filter(peer=peer)
+    count = rows.delete()[0]
+    (Peer.objects.all() if peer is None else Peer.objects.filter(author=peer)).update(held_back="")
+    return count
 
 
 def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
@@ -239,6 +264,16 @@ async def snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] 
     """(the log's arrival counter, our vector, the blocked authors, who may
     receive each feed, the owners we are the mirror of), read together."""
     return await database_sync_to_async(_snapshot)()
+
+
+async def refusals_of(peer: str) -> list[dict]:
+    """The feeds held back from `peer`, as saved (sync/refusals.py)."""
+    return await database_sync_to_async(_refusals_of)(peer)
+
+
+async def refused_peers() -> set[str]:
+    """The peers with a feed held back, as saved."""
+    return await database_sync_to_async(_refused_peers)()
 
 
 async def peer_sets() -> tuple[set[str], set[str]]:

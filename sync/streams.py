@@ -113,6 +113,12 @@ class EntryStreams(ABC):
         logger.warning("peer %s %s", (self.key or "?")[:12], refusal.reason)
         self.status_dirty = True
 
+    async def _load_refusals(self) -> None:
+        """What this peer refused before, maybe before a restart (sync/refusals.py)."""
+        saved = await store.refusals_of(self.key or "")
+        if not self.refusals.dirty:
+            self.refusals.load(saved)
+
     # -- receiving entries: verify frame N+1 while frame N is written ----------
 
     async def _verify_loop(self) -> None:
@@ -248,7 +254,9 @@ class EntryStreams(ABC):
             "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
             "last_error": self.last_error,
             "held_back": self.refusals.describe(),
+            "refusals": self.refusals.rows() if self.refusals.dirty else None,  # saved across restarts
         }
+        self.refusals.dirty = False
         self.sent_flushed, self.received_flushed = self.sent_total, self.received_total
         self.status_dirty = False
         return row

@@ -18,7 +18,7 @@ from events import forks, instance, local_writes, log
 from events.authors import author_hue
 from events.views.auth import owner_required
 from events.views.common import page_context
-from sync import pairing, runtime, status
+from sync import pairing, runtime, status, store
 from sync.dialer import pair_failure
 from sync.models import Invite
 
@@ -216,4 +216,18 @@ def save_waiting(request):
     feed are signed now (docs/PROTOCOL.md section 3.4)."""
     signed = local_writes.go_ahead()
     messages.success(request, f"Saved {signed} waiting change{'s' if signed != 1 else ''}.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def clear_refusals(request):
+    """Offer a peer again the feeds held back after it kept refusing an entry (sync/refusals.py)."""
+    try:
+        key = pairing.find_peer_key(request.POST.get("author", ""))
+    except (LookupError, ValueError) as e:
+        messages.error(request, str(e).strip("'\""))
+        return redirect("peers")
+    store.clear_refusals(key)
+    messages.success(request, "Those feeds are offered to that peer again.")
     return redirect("peers")

@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 
 from events import forks, local_writes, log
 from events.management.base import Command as BaseCommand
-from sync import pairing
+from sync import pairing, store
 from sync.status import status
 
 
@@ -27,6 +27,11 @@ class Command(BaseCommand):
             "--clear-held",
             action="store_true",
             help="forget every peer's claim on our own feed, so local writes are no longer held",
+        )
+        parser.add_argument(
+            "--clear-refusals",
+            metavar="KEY", nargs="?", const="",
+            help="offer again the feeds held back after a peer kept refusing an entry (of every peer, or of KEY)",
         )
         parser.add_argument(
             "--save-waiting",
@@ -63,6 +68,11 @@ class Command(BaseCommand):
                 n = log.drop_own_feed_claims()
                 self.stdout.write(f"forgot {n} claim(s) on our own feed; local writes are not held by a claim")
                 self.report_waiting(local_writes.sign_waiting())
+                return
+            if o["clear_refusals"] is not None:
+                key = pairing.find_peer_key(o["clear_refusals"]) if o["clear_refusals"] else None
+                n = store.clear_refusals(key)
+                self.stdout.write(f"cleared {n} held-back feed(s); they are offered again")
                 return
             if o["save_waiting"]:
                 n = local_writes.go_ahead()
@@ -105,7 +115,7 @@ class Command(BaseCommand):
             if p["last_error"]:
                 self.stdout.write(f"    last error: {clean(p['last_error'])}")
             if p["held_back"]:
-                self.stdout.write(f"    not sent for now: {clean(p['held_back'])}")
+                self.stdout.write(f"    not sent for now: {clean(p['held_back'])}  (offer again: manage.py peers --clear-refusals {p['author'][:16]})")
         for r in data["requests"]:
             verb = "wants to pair" if r["direction"] == "incoming" else "asked by us, waiting"
             hint = f"  (approve: manage.py peers --approve {r['id']})" if r["direction"] == "incoming" else ""
