@@ -297,6 +297,7 @@ class Session(EntryStreams):
         if not ok:
             raise ProtocolError("not-paired", "the auth signature does not verify for this connection")
         self.authenticated = True
+        self.hub.authenticated(self)
         if self.dialer:
             # The dialed side decides; its `have` says we were admitted. Ours goes
             # now, so a peer that waits for it before sending its own works too.
