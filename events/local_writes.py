@@ -197,14 +197,16 @@ def _note_head(me: str) -> None:
 
 def confirm(seq: int) -> int:
     """A paired peer's `have` names our feed at `seq`: if that is exactly what
-    we hold, our feed is not stale. Record it and sign what waits; returns how
+    we hold, and not less than the record says we wrote, our feed is not stale. Record it and sign what waits; returns how
     many were signed."""
     me = log.my_author_id()
     held = Feed.objects.filter(author=me).values_list("seq", flat=True).first() or 0
-    if seq != held:
+    record = own_head.read_record() or {}
+    wrote = record.get("seq") if record.get("author") == me and isinstance(record.get("seq"), int) else 0
+    if seq != held or wrote > held:  # we know we wrote further: a peer holding less confirms nothing
         return 0
     head = _hash_at(me, held)
-    if own_head.read_record() != {"author": me, "seq": held, "head": head, "database": own_head.database_identity()}:
+    if record != {"author": me, "seq": held, "head": head, "database": own_head.database_identity()}:
         own_head.write_record(author=me, seq=held, head=head)
     return sign_waiting()
 

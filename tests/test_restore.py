@@ -70,9 +70,12 @@ def test_a_copied_database_file_makes_writes_wait(monkeypatch):
         log.append_local({"type": "note"})
 
 
-def test_a_peer_confirming_our_head_signs_the_waiting_writes_in_order():
+def test_a_peer_confirming_our_head_signs_the_waiting_writes_in_order(monkeypatch):
     mine = [log.append_local({"type": "note", "n": i}) for i in range(3)]
     restored_after(mine, 1)
+    assert local_writes.confirm(3) == 0  # we know we wrote entry 4: a peer without it confirms nothing
+    own_head.write_record(author=mine[0].author, seq=3, head=mine[-1].hash)  # as if the database file were copied
+    monkeypatch.setattr(own_head, "database_identity", lambda: "another file")
     for n in ("a", "b"):
         with pytest.raises(log.WriteQueued):
             log.append_local({"type": "note", "n": n})
