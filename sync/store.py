@@ -121,8 +121,11 @@ def _save_refusals(peer: str, rows: list[dict]) -> None:
         FeedRefusal.objects.update_or_create(peer=peer, author=r["author"], defaults={k: v for k, v in r.items() if k != "author"})
 
 
+REFUSAL_FIELDS = ("author", "seq", "hash", "count", "retry_at", "reason")
+
+
 def _refusals_of(peer: str) -> list[dict]:
-    return list(FeedRefusal.objects.filter(peer=peer).values("author", "seq", "hash", "count", "retry_at", "reason"))
+    return list(FeedRefusal.objects.filter(peer=peer).values(*REFUSAL_FIELDS))
 
 
 def _refused_peers() -> set[str]:
