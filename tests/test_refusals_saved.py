@@ -17,6 +17,7 @@ from events import log
 from sync import protocol, refusals
 from sync.models import FeedRefusal
 from tests.peer_client import db
+from tests.test_hostile_peer import invited_again, invited_client
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 
@@ -104,3 +105,33 @@ async def test_the_peers_page_offers_them_again(paired_peer, monkeypatch, owner_
     assert not await db(lambda: FeedRefusal.objects.exists())
     bad = await db(owner_client.post, "/peers/clear-refusals/", {"author": "xyz"}, follow=True)
     assert "at least 8 hex" in bad.content.decode()
+
+
+@pytest.mark.slow
+def test_a_real_server_restart_does_not_start_the_loop_again(spawn):
+    inst = spawn("a")
+    inst.append("ours")
+    asyncio.run(_refuse_twice_then_restart(inst))
+
+
+async def _refuse_twice_then_restart(inst):
+    c = await invited_client(inst, "refuser")
+    key = c.key
+    for _ in range(2):  # refused twice: the feed now waits 15 s before it is offered again
+        frame = await c.recv_type("entries", timeout=10)
+        first = frame["entries"][0]
+        assert first["seq"] == 1
+        await c.send(protocol.error("bad-entry", "rule bounds: not in my version", protocol.entry_hash(first)))
+        await c.send(protocol.ack({first["author"]: 0}))
+        await c.send(protocol.want({first["author"]: 0}))
+    await asyncio.sleep(0.5)  # saved with the peer's status
+    await c.close()
+    inst.stop()
+    inst.start()
+    c = await invited_again(inst, key)
+    assert await c.quiet(3.0)  # the 15 s wait survived the restart: not offered again at once
+    assert "refused entry 1" in inst.manage("peers")
+    assert "cleared 1 held-back feed" in inst.manage("peers", "--clear-refusals")
+    frame = await c.recv_type("entries", timeout=5)  # offered again within a second
+    assert frame["entries"][0]["seq"] == 1
+    await c.close()
