@@ -93,8 +93,10 @@ def _queue(item: dict, reason: str) -> NoReturn:
     with _queue_lock():
         # the same change made twice while waiting (e.g. set-up at each start) waits once
         if not any(_load(p)[:2] == (item["body"], item["links"]) for p in _files()):
-            name = f"{clock.time_ns():020d}-{os.getpid()}.json"
-            (_dir() / name).write_text(json.dumps({**item, "queued_at": timezone.now().isoformat(), "reason": reason}))
+            where = _dir() / f"{clock.time_ns():020d}-{os.getpid()}.json"
+            tmp = where.with_suffix(".partial")  # a crash leaves no half-written change in the queue
+            tmp.write_text(json.dumps({**item, "queued_at": timezone.now().isoformat(), "reason": reason}))
+            os.replace(tmp, where)
     count = len(_files())
     raise log.WriteQueued(
         f"not saved yet, queued ({count} change{'s' if count != 1 else ''} waiting): {reason}. It is saved by itself "
