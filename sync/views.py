@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from events import forks, instance, log
+from events import forks, instance, local_writes, log
 from events.authors import author_hue
 from events.views.auth import owner_required
 from events.views.common import page_context
-from sync import mirror, pairing, runtime, status
+from sync import mirror, pairing, runtime, status, store
 from sync.dialer import pair_failure
 from sync.models import Invite
 
@@ -222,4 +222,28 @@ def fork_decision(request):
         messages.success(request, "Blocked: that author's entries are no longer stored or relayed.")
     else:
         messages.success(request, "Keeping the branch we hold: that author's new entries are accepted again.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def save_waiting(request):
+    """The owner goes ahead: the writes waiting for a peer to confirm our own
+    feed are signed now (docs/PROTOCOL.md section 3.4)."""
+    signed = local_writes.go_ahead()
+    messages.success(request, f"Saved {signed} waiting change{'s' if signed != 1 else ''}.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def clear_refusals(request):
+    """Offer a peer again the feeds held back after it kept refusing an entry (sync/refusals.py)."""
+    try:
+        key = pairing.find_peer_key(request.POST.get("author", ""))
+    except (LookupError, ValueError) as e:
+        messages.error(request, str(e).strip("'\""))
+        return redirect("peers")
+    store.clear_refusals(key)
+    messages.success(request, "Those feeds are offered to that peer again.")
     return redirect("peers")

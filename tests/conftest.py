@@ -190,3 +190,15 @@ def fresh_login_throttle():
 
     throttle.reset()
     yield
+
+
+@pytest.fixture(autouse=True)
+def own_head_dir(tmp_path_factory, monkeypatch):
+    """Each test keeps the record of our feed's head and the waiting writes
+    (events/own_head.py) in a directory of its own: the test databases are new
+    for each test, a record left by another test would disagree with them."""
+    from events import own_head
+
+    where = tmp_path_factory.mktemp("own-head")
+    monkeypatch.setattr(own_head, "state_dir", lambda: where)
+    return where
