@@ -193,3 +193,14 @@ def test_an_edit_is_taken_key_by_key_not_by_reading_everything_again(weekly, mon
     calendar.create_event(timed("lunch", "2026-03-10T12:00:00", "2026-03-10T13:00:00"))
     assert ("lunch", "10 12:00") in titles() and ("standup", "09 09:00") not in titles()
     assert loads == []
+
+
+def test_query_results_are_shared_so_they_refuse_changes(weekly):
+    found = query(*MARCH, ZONE).occurrences
+    with pytest.raises(TypeError, match="shared"):
+        found.sort(key=lambda o: o.title)
+    with pytest.raises(TypeError, match="shared"):
+        found.append(found[0])
+    mine = list(found)
+    mine.reverse()
+    assert [o.start for o in query(*MARCH, ZONE).occurrences] == sorted(o.start for o in mine)

@@ -28,7 +28,7 @@ from events.calendars.bodies import (
 )
 from events.calendars.decode import Calendars, Write, calendar_named, decode
 from events.entry import Entry
-from events.index import search
+from events.index import search, snapshot
 from events.index.registers import Key, Register, key_of
 from events.index.rows import build_row, next_version
 from events.models import (
@@ -77,11 +77,23 @@ def _rolled_back(version: str) -> bool:
 
 
 def catch_up(*, batch: int = BATCH) -> int:
-    """Fold every log entry that arrived since the cursor; return how many."""
-    done = 0
+    """Fold every log entry that arrived since the cursor; return how many.
+
+    Then this process's range queries take the rows written at once
+    (`snapshot.refresh`): a page asking for its month after a write finds
+    that work done."""
     if _cursor().arrival > log.last_arrival():  # the log was replaced under us
         logger.warning("index cursor is beyond the log; rebuilding the index")
-        return rebuild(batch=batch)
+        done = rebuild(batch=batch)
+    else:
+        done = _fold_new(batch)
+    if done:
+        snapshot.refresh()
+    return done
+
+
+def _fold_new(batch: int) -> int:
+    done = 0
     while True:
         with transaction.atomic(using=DB):
             _hold_index_writer()

@@ -28,7 +28,7 @@ class QueryError(ValueError):
 
 @dataclass
 class QueryResult:
-    occurrences: list[Occurrence]
+    occurrences: list[Occurrence]  # shared with other queries: read-only
     capped: list[str] = field(default_factory=list)  # uids of series cut at the per-query cap
 
     @property
@@ -72,7 +72,7 @@ def query(start: date | datetime, end: date | datetime, tz: str = "UTC", *, limi
     viewer, lo, hi = _window(start, end, tz)
     with snapshot.lock, _no_cycle_collection():
         answer = snapshot.current().answer(lo, hi, viewer, limit=limit)
-        return QueryResult(list(answer.merged), list(answer.capped.values()))
+        return QueryResult(answer.shown(), list(answer.capped.values()))
 
 
 @contextmanager

@@ -187,6 +187,17 @@ def _changes_since(seen: int) -> tuple[str, int, list[tuple]]:
     return version_value, top, [r[2:] for r in found if r[-1] is not None]
 
 
+class Shown(list):
+    """An answer's occurrences as queries hand them out: one list shared by
+    every query until the next change, so it refuses to be changed."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("query results are shared between queries: copy them (list(...)) to change them")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
 class Answer:
     """The occurrences of one window as seen from one zone, by the key of the
     row that gives them, and all of them in order."""
@@ -197,6 +208,13 @@ class Answer:
         self.found: dict[Key, list[Occurrence]] = {}
         self.capped: dict[Key, str] = {}  # rows whose series hit the per-query cap -> uid
         self.merged: list[Occurrence] = []
+        self._shown: Shown | None = None
+
+    def shown(self) -> Shown:
+        """The occurrences in order, copied once per change rather than per query."""
+        if self._shown is None:
+            self._shown = Shown(self.merged)
+        return self._shown
 
     def fill(self, snapshot: Snapshot) -> None:
         for key, row in self.rows.items():
@@ -220,6 +238,7 @@ class Answer:
             if row is not None and row.overlaps(lo_utc, hi_utc):
                 self.rows[key] = row
         merged = self.merged
+        self._shown = None
         for key in affected:
             for occurrence in self.found.pop(key, ()):
                 _remove(merged, occurrence)
@@ -320,6 +339,7 @@ class Snapshot:
             affected.update((calendar, uid, rid) for rid in self.skips.get((calendar, uid), ()))
         for answer in self.answers.values():
             answer.patch(fresh, affected, self)
+            answer.shown()  # made here, once, rather than by the next query
 
     def answer(self, lo: datetime, hi: datetime, viewer: tzinfo, *, limit: int) -> Answer:
         """The window [lo, hi) (aware, in the viewer's zone), kept for next time."""
@@ -354,3 +374,11 @@ def current() -> Snapshot:
     elif version != snapshot.version or values:
         snapshot.patch(values, max(top, snapshot.seen), version)
     return snapshot
+
+
+def refresh() -> None:
+    """Bring this process's snapshot up to date now, if it has one (the fold
+    calls this after writing rows)."""
+    if _snapshot is not None:
+        with lock:
+            current()
