@@ -133,7 +133,7 @@ def _short_rows(lo_utc: datetime, hi_utc: datetime) -> dict[Key, Row]:
     """The shown short rows (spans up to SHORT_SPAN) that can overlap [lo_utc,
     hi_utc): a range scan on span_start."""
     kind, long, span_start, span_end = _quoted("kind", "long", "span_start", "span_end")
-    fields = ", ".join(_quoted(*ROW_FIELDS, "span_start", "span_end"))
+    fields = ", ".join(_quoted(*ROW_FIELDS))  # no spans: only rows written later are placed by theirs
     adapt = connections[DB].ops.adapt_datetimefield_value
     found = _select(
         f"SELECT {fields} FROM {_key_table()} WHERE {kind} <> '' AND {long} = %s"
@@ -142,7 +142,7 @@ def _short_rows(lo_utc: datetime, hi_utc: datetime) -> dict[Key, Row]:
     )
     rows = {}
     for values in found:
-        row = parse_row([*values[:-2], _utc(values[-2]), _utc(values[-1])])
+        row = parse_row(values)
         if row is not None:
             rows[(row.calendar, row.uid, row.rid)] = row
     return rows
