@@ -318,16 +318,16 @@ class Snapshot:
     def patch(self, values: list[tuple], seen: int, version: str) -> None:
         """Take the rows written since the snapshot last looked."""
         changes = [_Change.of(v) for v in values]
-        touched = {(c.key[0], c.key[1]) for c in changes}
-        had_skips = {uid for uid in touched if uid in self.skips}
-        mains = {}
+        touched = {(c.key[0], c.key[1]) for c in changes}  # (calendar, uid) of each event changed
+        had_skips = {event for event in touched if event in self.skips}
+        mains: dict[tuple[str, str], str] = {}
         for change in changes:
             self._take(change)
             if not change.key[2]:
                 mains[(change.key[0], change.key[1])] = change.kind
-        for uid, kind in mains.items():
-            (self.series.add if kind == "series" else self.series.discard)(uid)
-        self.series |= _series_among(u for u in touched if u in self.skips and u not in had_skips and u not in mains)
+        for event, kind in mains.items():
+            (self.series.add if kind == "series" else self.series.discard)(event)
+        self.series |= _series_among(e for e in touched if e in self.skips and e not in had_skips and e not in mains)
         self.seen, self.version = seen, version
         if len(changes) > self.PATCH_LIMIT:
             self.answers.clear()
