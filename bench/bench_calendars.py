@@ -137,7 +137,7 @@ def month_from_nothing(sealed: tuple, clear: tuple, zone: str) -> float:
         query(*window, zone)
 
     sealed_runs, clear_runs = [], []
-    for _ in range(15):
-        sealed_runs.append(median_time(lambda: fresh(sealed), repeat=1))
-        clear_runs.append(median_time(lambda: fresh(clear), repeat=1))
+    for _ in range(31):
+        sealed_runs.append(median_time(lambda: fresh(sealed), repeat=3))
+        clear_runs.append(median_time(lambda: fresh(clear), repeat=3))
     return statistics.median(sealed_runs) / statistics.median(clear_runs)
