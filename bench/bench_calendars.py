@@ -132,8 +132,7 @@ def month_from_nothing(sealed: tuple, clear: tuple, zone: str) -> float:
     from events.index.query import query
 
     def fresh(window: tuple) -> None:
-        assert snapshot._snapshot is not None
-        snapshot._snapshot.answers.clear()
+        snapshot.forget_answers()
         query(*window, zone)
 
     sealed_runs, clear_runs = [], []

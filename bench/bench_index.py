@@ -180,8 +180,7 @@ def month_query_targets(steady: float, theirs: float) -> None:
     from events.index.query import query
 
     def from_nothing() -> None:
-        assert snapshot._snapshot is not None
-        snapshot._snapshot.answers.clear()
+        snapshot.forget_answers()
         query(*MONTH, VIEWER)
 
     fresh = median_time(from_nothing, repeat=7)

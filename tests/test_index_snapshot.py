@@ -204,3 +204,9 @@ def test_query_results_are_shared_so_they_refuse_changes(weekly):
     mine = list(found)
     mine.reverse()
     assert [o.start for o in query(*MARCH, ZONE).occurrences] == sorted(o.start for o in mine)
+
+
+def test_forgetting_the_kept_answers_changes_nothing_but_the_work(weekly):
+    before = month()
+    snapshot.forget_answers()
+    assert month() == before
