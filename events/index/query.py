@@ -36,7 +36,6 @@ class QueryResult:
         return bool(self.capped)
 
 
-
 def _as_viewer_time(value: datetime | date, zone: tzinfo | None, viewer: tzinfo) -> datetime:
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
@@ -86,8 +85,6 @@ def _no_cycle_collection():
     finally:
         if enabled:
             gc.enable()
-
-
 
 
 def occurrences_of_rows(items: list[tuple[tuple, datetime, datetime]], tz: str, *, limit: int) -> list[list[Occurrence]]:
