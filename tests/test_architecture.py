@@ -142,7 +142,7 @@ def test_no_module_is_over_400_lines():
 # occurrence, where the keywords would be a dictionary built per call: (module, callee).
 POSITIONAL_CONSTRUCTORS = {
     ("events.index.expand", "Occurrence"),  # one per occurrence of every expanded series
-    ("events.index.query", "_Row"),  # one per index row a query reads
+    ("events.index.snapshot", "Row"),  # one per index row a query reads
 }
 
 
