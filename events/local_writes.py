@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import time as clock
@@ -143,7 +144,9 @@ def _sign(item: dict, *, decided: bool = False) -> Entry:
                 entry = sign_entry(key, seq=seq, prev=prev, body=item["body"], links=tuple(item["links"]), time=item["time"])
                 LogEntry.objects.create(hash=entry.hash, author=me, seq=seq, raw=entry.raw.decode())
                 log._save_heads({me: (seq, entry.hash)})
-            own_head.write_record(author=me, seq=seq, head=entry.hash)
+            # Only once committed: a caller's transaction that rolls back (an
+            # .ics import refused whole) must not leave a record ahead of the log.
+            transaction.on_commit(functools.partial(own_head.write_record, author=me, seq=seq, head=entry.hash))
             return entry
         except IntegrityError:
             continue

@@ -16,7 +16,8 @@ from devtools.feeds import FeedWriter
 from events import local_writes, log, own_head
 from events.models import ForkEvidence
 
-pytestmark = pytest.mark.django_db(databases=["default", "index"])
+# Transactional: the record of our head is written once a write commits.
+pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "index"]), pytest.mark.usefixtures("flushable_log")]
 
 
 def peers_output(*args) -> str:
@@ -147,3 +148,17 @@ def test_the_peers_page_shows_the_waiting_writes_and_saves_them(owner_client):
     assert "Saved 1 waiting change." in response.content.decode()
     assert local_writes.waiting() is None
     assert [e.body.get("n") for e in log.all_entries()][-1] == "page"
+
+
+def test_a_write_rolled_back_with_its_transaction_records_nothing():
+    """An .ics import refused whole rolls its writes back: the record must not
+    then say we wrote further than the log holds, or every later write would wait."""
+    from django.db import transaction
+
+    log.append_local({"type": "note", "n": 1})
+    with pytest.raises(RuntimeError), transaction.atomic():
+        log.append_local({"type": "note", "n": 2})
+        raise RuntimeError("refused whole")
+    assert own_head.read_record()["seq"] == 1
+    assert log.append_local({"type": "note", "n": 3}).seq == 2
+    assert local_writes.doubt() is None
