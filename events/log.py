@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events import forks as fork_decisions
+from events import wake
 from events.entry import (
     Entry,
     EntryInvalid,
@@ -131,6 +132,7 @@ def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = No
                 entry = sign_entry(key, seq=seq, prev=prev, body=body, links=tuple(links), time=time or now_ms())
                 LogEntry.objects.create(hash=entry.hash, author=me, seq=seq, raw=entry.raw.decode())
                 _save_heads({me: (seq, entry.hash)})
+                transaction.on_commit(wake.announce)
             return entry
         except IntegrityError:
             continue
@@ -263,7 +265,10 @@ def receive(items: Iterable[str | bytes | dict | Entry | Outcome]) -> list[Outco
         return [p for p in parsed if isinstance(p, Outcome)]
     with transaction.atomic():
         _hold_arrival_order()
-        return _decide_and_store(parsed, entries)
+        outcomes = _decide_and_store(parsed, entries)
+        if any(o.result == STORED for o in outcomes):
+            transaction.on_commit(wake.announce)
+        return outcomes
 
 
 def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> list[Outcome]:

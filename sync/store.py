@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -22,7 +22,8 @@ from events import health, instance, log
 from events.calendars import state as calendar_state
 from events.entry import Entry, EntryInvalid, parse_entry
 from events.index.fold import catch_up
-from events.models import Feed, LogEntry
+from events.models import Feed, IndexCursor, LogEntry
+from events.routers import INDEX_DB
 from sync import mirror, pairing, protocol
 from sync.models import Peer
 from sync.protocol import ProtocolError
@@ -70,15 +71,31 @@ def verify_items(items: list[Any]) -> list[Entry | Invalid]:
     return out
 
 
-def store_entries(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int], bool]:
-    """Store a frame's valid entries atomically; our vector for the touched feeds."""
+class Stored(NamedTuple):
+    """What storing a verified frame did: the items kept (blocked authors' dropped), the
+    log's outcome per entry, our vector for the feeds it touched, whether anything
+    was stored, and the authors blocked when it was written."""
+
+    checked: list[Entry | Invalid]
+    outcomes: list[log.Outcome]
+    held: dict[str, int]
+    stored: bool
+    blocked: set[str]
+
+
+def store_entries(checked: list[Entry | Invalid]) -> Stored:
+    """Store a frame's valid entries atomically, leaving out those of blocked authors;
+    after a stored entry the index catches up before this returns."""
+    blocked = pairing.blocked_authors()
+    checked = [c for c in checked if c.author not in blocked]
+    entries = [c for c in checked if isinstance(c, Entry)]
     outcomes = log.receive(entries) if entries else []
     authors = {e.author for e in entries}
     held = dict(Feed.objects.filter(author__in=authors).values_list("author", "seq"))
     stored = any(o.result == log.STORED for o in outcomes)
     if stored:
         after_store()
-    return outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored
+    return Stored(checked, outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored, blocked)
 
 
 def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PER_FRAME) -> tuple[list[tuple[int, bytes]], str | None]:
@@ -113,9 +130,19 @@ def save_statuses(rows: list[dict]) -> None:
         )
 
 
+def _index_behind(arrival: int) -> bool:
+    folded = IndexCursor.objects.using(INDEX_DB).filter(pk=1).values_list("arrival", flat=True).first() or 0
+    return folded != arrival
+
+
 def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
-    catch_up()  # the audiences come from the index: fold what the vector will show
-    return log.last_arrival(), log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners()
+    arrival = log.last_arrival()
+    # The audiences come from the index: fold what the vector will show. Calendar
+    # operations and `after_store` have caught up already; a writer that did not
+    # (an import, a script) is folded here.
+    if _index_behind(arrival):
+        catch_up()
+    return arrival, log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners()
 
 
 def _peer_sets() -> tuple[set[str], set[str]]:
@@ -181,8 +208,8 @@ async def verify(items: list[Any]) -> list[Entry | Invalid]:
     return await asyncio.to_thread(verify_items, items) if items else []
 
 
-async def store(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int], bool]:
-    return await database_sync_to_async(store_entries)(entries)
+async def store(checked: list[Entry | Invalid]) -> Stored:
+    return await database_sync_to_async(store_entries)(checked)
 
 
 async def read(author: str, after_seq: int) -> tuple[list[tuple[int, bytes]], str | None]:
