@@ -18,9 +18,9 @@ from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
-from events import health, instance, log
+from events import health, instance, log, verify_pool
 from events.calendars import state as calendar_state
-from events.entry import Entry, EntryInvalid, parse_entry
+from events.entry import Entry
 from events.index.fold import catch_up
 from events.models import Feed, IndexCursor, LogEntry
 from events.routers import INDEX_DB
@@ -29,8 +29,6 @@ from sync.models import Peer
 from sync.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
-
-PARALLEL_VERIFY_MIN = 200
 
 
 @dataclass(slots=True)
@@ -59,15 +57,15 @@ def after_store() -> None:
 
 
 def verify_items(items: list[Any]) -> list[Entry | Invalid]:
-    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker thread
-    (cryptography releases the GIL while verifying)."""
+    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker
+    thread, which hands a big frame to the verifying processes (events.verify_pool)."""
     out: list[Entry | Invalid] = []
-    for item in items:
-        try:
-            out.append(parse_entry(item))
-        except EntryInvalid as e:
-            author = item.get("author") if isinstance(item, dict) and isinstance(item.get("author"), str) else None
-            out.append(Invalid(e.rule, e.message, protocol.entry_hash(item), author))
+    for item, checked in zip(items, verify_pool.check_all(items), strict=True):
+        if isinstance(checked, Entry):
+            out.append(checked)
+            continue
+        author = item.get("author") if isinstance(item, dict) and isinstance(item.get("author"), str) else None
+        out.append(Invalid(checked.rule, checked.message, protocol.entry_hash(item), author))
     return out
 
 
@@ -200,11 +198,7 @@ async def blocked_authors() -> set[str]:
 
 
 async def verify(items: list[Any]) -> list[Entry | Invalid]:
-    """`verify_items` in worker threads: two halves side by side for a big frame."""
-    if len(items) >= PARALLEL_VERIFY_MIN:
-        half = len(items) // 2
-        a, b = await asyncio.gather(asyncio.to_thread(verify_items, items[:half]), asyncio.to_thread(verify_items, items[half:]))
-        return a + b
+    """`verify_items` in a worker thread, so the event loop goes on meanwhile."""
     return await asyncio.to_thread(verify_items, items) if items else []
 
 
