@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
@@ -32,6 +33,7 @@ from events.entry import Entry, EntryInvalid, parse_entry
 
 logger = logging.getLogger(__name__)
 
+PARENT_CHECK = 1.0  # seconds between a worker's looks at whether its parent still runs
 POOL_MIN = 256  # a batch below this size is verified in the caller's thread
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
@@ -45,9 +47,17 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def _quiet_worker() -> None:
+def _worker_started(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent shuts the pool down, the workers need not be told twice.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """A worker whose parent was killed (no shutdown) would wait for work forever: end it."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(0)
 
 
 def _pool_started() -> ProcessPoolExecutor:
@@ -55,7 +65,9 @@ def _pool_started() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context, initializer=_quiet_worker)
+            _pool = ProcessPoolExecutor(
+                max_workers=workers(), mp_context=context, initializer=_worker_started, initargs=(os.getpid(),)
+            )
             atexit.register(shutdown)
         return _pool
 

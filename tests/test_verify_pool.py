@@ -2,6 +2,10 @@
 
 import io
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,8 @@ from events.entry import Entry, EntryInvalid
 from events.models import LogEntry
 from sync import store
 from tests.test_log import load_vectors
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def as_pair(result):
@@ -84,3 +90,47 @@ def test_a_big_frame_is_verified_in_the_workers_with_each_refusal_named():
     assert [c.hash for c in checked if isinstance(c, Entry)] == [e.hash for i, e in enumerate(entries) if i not in (3, 5)]
     bad = [c for c in checked if isinstance(c, store.Invalid)]
     assert [(b.rule, b.author) for b in bad] == [("signature", entries[3].author), ("fields", entries[5].author)]
+
+
+STARTS_THE_POOL = """
+import sys, time
+from events import verify_pool
+verify_pool.check_all([b"not an entry"] * verify_pool.POOL_MIN)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_workers_end_when_their_parent_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", STARTS_THE_POOL], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        workers = children_of(parent.pid)
+        assert workers
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10 * verify_pool.PARENT_CHECK + 5
+    while any(running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(running(w) for w in workers)
