@@ -193,10 +193,6 @@ async def note_own_entries_backed(peer: str) -> None:
     await database_sync_to_async(log.note_own_entries_backed)(peer)
 
 
-async def blocked_authors() -> set[str]:
-    return await database_sync_to_async(pairing.blocked_authors)()
-
-
 async def verify(items: list[Any]) -> list[Entry | Invalid]:
     """`verify_items` in a worker thread, so the event loop goes on meanwhile."""
     return await asyncio.to_thread(verify_items, items) if items else []
