@@ -30,6 +30,8 @@ from sync.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
 
+VERIFY_IN_PLACE = 4  # entries a frame may carry and be verified in the event loop (under a millisecond)
+
 
 @dataclass(slots=True)
 class Invalid:
@@ -194,8 +196,11 @@ async def note_own_entries_backed(peer: str) -> None:
 
 
 async def verify(items: list[Any]) -> list[Entry | Invalid]:
-    """`verify_items` in a worker thread, so the event loop goes on meanwhile."""
-    return await asyncio.to_thread(verify_items, items) if items else []
+    """`verify_items` in a worker thread, so the event loop goes on meanwhile; a frame of
+    a few entries (live sync) in place, where a thread's round trip would cost more."""
+    if len(items) <= VERIFY_IN_PLACE:
+        return verify_items(items)
+    return await asyncio.to_thread(verify_items, items)
 
 
 async def store(checked: list[Entry | Invalid]) -> Stored:
