@@ -51,11 +51,11 @@ test: $(VENV)/.installed-test browser-deps lint
 	$(MAKE) test-postgres
 
 # The suite again on a throw-away PostgreSQL cluster and Redis server under
-# build/services (.ci/services starts and stops them). The `slow` tests whose
-# instances keep SQLite files in their own DATA_DIR ran in the first pass;
-# here only those marked `postgres` as well.
+# build/services (.ci/services starts and stops them). Of the `slow` tests with
+# real instances, those marked `postgres_too` run again with each instance on
+# databases of its own; the others look at SQLite files and ran in the first pass.
 test-postgres: $(VENV)/.installed-test
-	.ci/services run $(BIN)/pytest -m "not browser and (not slow or postgres)" --durations=15
+	.ci/services run $(BIN)/pytest -m "not browser and (not slow or postgres or postgres_too)" --durations=15
 
 # The long resilience run: bigger convergence schedules and 20 kills per crash scenario.
 test-long: $(VENV)/.installed-test

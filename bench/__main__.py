@@ -12,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import TARGET_MARK
+from bench.harness import TARGET_MARK, on_postgres
+
+# What `make bench` measures again on PostgreSQL and Redis: the speed-target rows.
+ON_POSTGRES = ["index", "log", "ics", "sync"]
 
 
 def main(argv: list[str]) -> int:
@@ -26,23 +29,29 @@ def main(argv: list[str]) -> int:
     if len(chosen) > 1:
         # One process per benchmark: each sets Django up on its own DATA_DIR.
         rows: list[str] = []
-        failed = [n for n in chosen if run_one(n, rows) != 0]
-        print_targets(rows)
+        failed = [n for n in chosen if run_one([sys.executable, "-m", "bench", n], rows) != 0]
+        if not argv and not on_postgres():
+            # The same figures on PostgreSQL and Redis, in this same run, for the same table.
+            postgres = [str(Path(__file__).parents[1] / ".ci" / "services"), "run", "env", "BENCH_BACKEND=postgres", sys.executable, "-m", "bench", *ON_POSTGRES]
+            if run_one(postgres, rows, env={**os.environ, "SERVICES_DURABLE": "1"}) != 0:
+                failed.append("the PostgreSQL run")
+        if not on_postgres():  # a PostgreSQL run inside `make bench` leaves the table to it
+            print_targets(rows)
         if failed:
             print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1 if failed else 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_p2p.settings")
     [name] = chosen
-    print(f"== {name}", flush=True)
+    print(f"== {name}{' (PostgreSQL)' if on_postgres() else ''}", flush=True)
     started = time.perf_counter()
     importlib.import_module(f"bench.bench_{name}").main()
     print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
     return 0
 
 
-def run_one(name: str, rows: list[str]) -> int:
-    """Run one benchmark in its own process, echoing its output and keeping its target rows."""
-    process = subprocess.Popen([sys.executable, "-m", "bench", name], stdout=subprocess.PIPE, text=True)
+def run_one(command: list[str], rows: list[str], env: dict[str, str] | None = None) -> int:
+    """Run benchmarks in a process of their own, echoing the output and keeping the target rows."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
     for line in process.stdout:
         print(line, end="", flush=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import median_time, setup_django, verdict, verify_rate  # noqa: E402
+from bench.harness import median_time, setup_django, target, verdict, verify_rate  # noqa: E402
 
 ENTRIES = int(os.environ.get("BENCH_CAL_ENTRIES", "100000"))
 CAL = "0123456789abcdef0123456789abcdef"
@@ -111,10 +111,32 @@ def main() -> None:
         query(*clear_month, zone)
     # interleaved, so that a busy moment of the machine weighs on both alike
     sealed_runs, clear_runs = [], []
-    for _ in range(25):
-        sealed_runs.append(median_time(lambda: query(*MONTH, zone), repeat=1))
-        clear_runs.append(median_time(lambda: query(*clear_month, zone), repeat=1))
+    for _ in range(25):  # each a median of 21: a month asked again takes a fraction of a millisecond
+        sealed_runs.append(median_time(lambda: query(*MONTH, zone), repeat=21))
+        clear_runs.append(median_time(lambda: query(*clear_month, zone), repeat=21))
     sealed_time, clear_time = statistics.median(sealed_runs), statistics.median(clear_runs)
     ratio = sealed_time / clear_time
-    print(f"   month query: sealed {sealed_time * 1000:.1f} ms ({counts[0]:,} occurrences), the same in the clear "
-          f"{clear_time * 1000:.1f} ms ({counts[1]:,}): {ratio:.2f}x (target within 10%: {verdict(ratio <= 1.10)})")
+    print(f"   month query: sealed {sealed_time * 1000:.3f} ms ({counts[0]:,} occurrences), the same in the clear "
+          f"{clear_time * 1000:.3f} ms ({counts[1]:,}): {ratio:.2f}x (target within 10%: {verdict(ratio <= 1.10)})")
+    worked = month_from_nothing(MONTH, clear_month, zone)
+    print(f"   the same months worked out from nothing (rows read and expanded, nothing kept): {worked:.2f}x")
+    target("month query, sealed vs plain", f"{ratio:.2f}x (from nothing {worked:.2f}x)", "within 10%",
+           ratio <= 1.10 and worked <= 1.10)
+
+
+def month_from_nothing(sealed: tuple, clear: tuple, zone: str) -> float:
+    """Sealed over clear, each month's answer dropped before it is asked for:
+    the rows read from the index and expanded again (the work a steady query
+    is spared), interleaved as above."""
+    from events.index import snapshot
+    from events.index.query import query
+
+    def fresh(window: tuple) -> None:
+        snapshot.forget_answers()
+        query(*window, zone)
+
+    sealed_runs, clear_runs = [], []
+    for _ in range(31):
+        sealed_runs.append(median_time(lambda: fresh(sealed), repeat=3))
+        clear_runs.append(median_time(lambda: fresh(clear), repeat=3))
+    return statistics.median(sealed_runs) / statistics.median(clear_runs)

@@ -88,6 +88,7 @@ def main() -> None:
     from django.conf import settings
 
     from events.index.query import query
+    from events.index.snapshot import forget_answers
     from events.preferences import set_viewer_tz
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -99,13 +100,16 @@ def main() -> None:
     url = f"/?d={MONTH.isoformat()}"
     first, last = date(2026, 5, 25), date(2026, 7, 6)  # the grid's weeks around June 2026
 
+    # Both work the month out from the index rows (a month asked for again is
+    # answered from what the previous query kept, which leaves nothing to compare).
     def render():
+        forget_answers()
         response = client.get(url)
         assert response.status_code == 200
 
     count = len(query(first, last, "Europe/Bucharest").occurrences)
     render()
-    query_time = median_time(lambda: query(first, last, "Europe/Bucharest"), repeat=9)
+    query_time = median_time(lambda: (forget_answers(), query(first, last, "Europe/Bucharest")), repeat=9)
     page = median_time(render, repeat=9)
     added = page - query_time
     print(f"   month view, {count} occurrences in the grid's range: page {page * 1000:.1f} ms, "

@@ -11,10 +11,26 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
+def on_postgres() -> bool:
+    """This run measures PostgreSQL and Redis (`make bench` runs the benchmarks there too)."""
+    return os.environ.get("BENCH_BACKEND") == "postgres"
+
+
+def instance_services(name: str) -> dict[str, str]:
+    """For a real instance of a benchmark: its own PostgreSQL databases and Redis
+    database on a PostgreSQL run, else nothing (SQLite files in its DATA_DIR)."""
+    from devtools.services import cluster, own_services
+
+    return own_services(f"bench_{name}", cluster()) if on_postgres() else {}
+
+
 def setup_django(prefix: str) -> str:
-    """Point Django at a fresh DATA_DIR, set it up and migrate both databases."""
+    """Point Django at a fresh DATA_DIR (and on a PostgreSQL run, fresh databases),
+    set it up and migrate both databases."""
     data_dir = tempfile.mkdtemp(prefix=f"calendar-p2p-bench-{prefix}-")
     os.environ["DATA_DIR"] = data_dir
+    if on_postgres():
+        os.environ.update(instance_services(f"{prefix}_self"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_p2p.settings")
     import django
     from django.core.management import call_command

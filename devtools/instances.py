@@ -34,10 +34,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devtools.services import SERVICE_VARIABLES
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DB_FILES = ("calendar.sqlite3", "index.sqlite3")
-SERVICE_VARIABLES = ("DATABASE_URL", "INDEX_DATABASE_URL", "REDIS_URL")
 
 
 def free_port() -> int:
@@ -188,20 +189,50 @@ class Instance:
     def author(self) -> str:
         return self.peers()["self"]["author"]
 
-    def _db(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.data_dir / 'calendar.sqlite3'}?mode=ro", uri=True, timeout=30)
+    def rows(self, sql: str, params: tuple = (), *, index: bool = False) -> list[tuple]:
+        """Read the instance's log (or its index) directly, read-only, from its
+        SQLite file or its PostgreSQL database. `sql` uses `?` placeholders."""
+        if "DATABASE_URL" in self.services:
+            import psycopg
+
+            url = self.services["INDEX_DATABASE_URL" if index else "DATABASE_URL"]
+            with psycopg.connect(url) as db:
+                return [tuple(r) for r in db.execute(sql.replace("?", "%s"), params).fetchall()]
+        name = "index.sqlite3" if index else "calendar.sqlite3"
+        db = sqlite3.connect(f"file:{self.data_dir / name}?mode=ro", uri=True, timeout=30)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
+    def stores(self, text: str) -> bool:
+        """True if `text` is anywhere the instance keeps data: a file of its
+        DATA_DIR or, on PostgreSQL, any row of its two databases."""
+        needle = text.encode()
+        if any(needle in p.read_bytes() for p in self.data_dir.rglob("*") if p.is_file()):
+            return True
+        if "DATABASE_URL" not in self.services:
+            return False
+        import psycopg
+
+        for variable in ("DATABASE_URL", "INDEX_DATABASE_URL"):
+            with psycopg.connect(self.services[variable]) as db:
+                tables = [t for (t,) in db.execute(
+                    "select table_name from information_schema.tables where table_schema = 'public'")]
+                for table in tables:  # each row as text, bytea columns in hex and as bytes
+                    for (row,) in db.execute(f'select t::text from "{table}" t'):
+                        if text in row or needle.hex() in row:
+                            return True
+        return False
 
     def vector(self) -> dict[str, int]:
-        with self._db() as db:
-            return dict(db.execute("select author, seq from log_feed"))
+        return dict(self.rows("select author, seq from log_feed"))
 
     def hashes(self) -> set[str]:
-        with self._db() as db:
-            return {h for (h,) in db.execute("select hash from log_entry")}
+        return {h for (h,) in self.rows("select hash from log_entry")}
 
     def has_entry(self, hash_: str) -> bool:
-        with self._db() as db:
-            return db.execute("select 1 from log_entry where hash = ?", (hash_,)).fetchone() is not None
+        return bool(self.rows("select 1 from log_entry where hash = ?", (hash_,)))
 
     def peak_rss_kb(self) -> int:
         """VmHWM of the server process."""

@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from events import log
+from events.calendars.default_reminders import default_reminder
 from events.calendars.manage import CalendarRefused, body_for, default_calendar
 from events.entry import Entry
+from events.ics.this_and_future import split_series as cut_series
 from events.index.fold import catch_up
 from events.index.history import calendar_of_uid, register_of
 from events.index.registers import DEL, PUT, Register
 from events.index.rows import EventSkipped, check_event
 from events.models import IndexKey
-from events.occurrences import occurrence_of, recurrence_id
+from events.occurrences import occurrence_of, recurrence_id, wall_time
+from events.recurrence.expansion import GaveUp, as_datetime, iter_starts, parse_timing
+from events.recurrence.rrule import DAY_CODES, DAYS, split_rrule
 from events.recurrence.timing import RecurrenceError, format_local, parse_local
 from events.routers import INDEX_DB
 
@@ -116,6 +120,15 @@ def _current(uid: str, rid: str | None = None, *, calendar: str | None = None) -
     return calendar, register, dict(event)
 
 
+def write_inverse(body: dict, *, links: list[str], calendar: str) -> Entry:
+    """Write `body` (an event.put or event.del of `calendar`) linking exactly
+    `links`. Undo needs this: it puts back a value an earlier write replaced,
+    linking the write it undoes rather than the heads the index shows, which
+    the operations above always link. Sealing and the index catch-up are the
+    same as for every other write."""
+    return _write(body, links, calendar)
+
+
 def _write(body: dict, links: list[str], calendar: str) -> Entry:
     try:
         signed = body_for(body, calendar)
@@ -133,9 +146,13 @@ def _rid(value: str | None) -> str | None:
         raise CalendarError(str(e)) from None
 
 
-def create_event(draft: dict | None = None, *, uid: str | None = None, calendar: str | None = None, **fields) -> Written:
+def create_event(draft: dict | None = None, *, uid: str | None = None, calendar: str | None = None,
+                 with_default_reminder: bool = False, **fields) -> Written:
     """Write a new event from a parser draft and/or fields, in `calendar`
-    (default: the one quick-add uses); a uid is made up."""
+    (default: the one quick-add uses); a uid is made up. With
+    `with_default_reminder` (the pages' own ways of making events, not
+    CalDAV or imports, whose files say their own alarms) an event naming no
+    reminders gets its calendar's default one."""
     event = event_from_draft({**(draft or {}), **fields})
     if draft is not None and isinstance(event["title"], str) and not event["title"].strip():
         event["title"] = UNTITLED  # "tomorrow 3pm" typed alone is an event, as in other calendars
@@ -148,6 +165,8 @@ def create_event(draft: dict | None = None, *, uid: str | None = None, calendar:
             calendar = default_calendar()
         except CalendarRefused as e:
             raise CalendarError(str(e)) from None
+    if with_default_reminder and event.get("reminders") is None and (minutes := default_reminder(calendar)) is not None:
+        event["reminders"] = [minutes]
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, [], calendar)
     return Written(uid, None, entry, event, calendar)
 
@@ -200,6 +219,15 @@ def delete_event(uid: str, *, calendar: str | None = None) -> Written:
     return Written(uid, None, entry, None, calendar)
 
 
+def changed_occurrences(uid: str, *, calendar: str) -> tuple[list[str], list[str]]:
+    """The recurrence ids of a series' edited occurrences and of its cancelled ones, in order."""
+    catch_up()
+    children = IndexKey.objects.using(INDEX_DB).filter(calendar=calendar, uid=uid).exclude(rid="")
+    edited = sorted(children.filter(deleted=False).exclude(kind="").values_list("rid", flat=True))
+    cancelled = sorted(children.filter(deleted=True).values_list("rid", flat=True))
+    return edited, cancelled
+
+
 def move_event(uid: str, to: str, *, calendar: str | None = None) -> list[Written]:
     """Move an event (a series with its edited and cancelled occurrences) to
     calendar `to`: written anew there, then deleted where it was. What peers
@@ -207,9 +235,7 @@ def move_event(uid: str, to: str, *, calendar: str | None = None) -> list[Writte
     calendar, _, _ = _current(uid, calendar=calendar)
     if to == calendar:
         raise CalendarError("the event is already in that calendar")
-    children = IndexKey.objects.using(INDEX_DB).filter(calendar=calendar, uid=uid).exclude(rid="")
-    edited = sorted(children.filter(deleted=False).exclude(kind="").values_list("rid", flat=True))
-    cancelled = sorted(children.filter(deleted=True).values_list("rid", flat=True))
+    edited, cancelled = changed_occurrences(uid, calendar=calendar)
     written = []
     for rid in [None, *edited]:
         _, register, event = _current(uid, rid, calendar=calendar)
@@ -250,3 +276,111 @@ def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | 
         new = {"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}
     entry = _write(new, heads, calendar)
     return Written(uid, rid, entry, event, calendar)
+
+
+TIMING_FIELDS = ("start", "end", "all_day", "tz", "rrule", "exdates")
+
+
+def _occurs(series: dict, at: datetime) -> bool:
+    """Whether the series has an occurrence starting at the wall time `at` (not skipped)."""
+    try:
+        timing = parse_timing(series)
+        if timing.rule is None or at in timing.exdates:
+            return False
+        return at in iter_starts(timing.rule, as_datetime(timing.start), at, at)
+    except (RecurrenceError, GaveUp):
+        return False
+
+
+def _moved(text: str, delta: timedelta) -> str:
+    """A local time or date moved by `delta` (whole days for a date)."""
+    value = wall_time(text)
+    return format_local(value + (delta if isinstance(value, datetime) else timedelta(days=delta.days)))
+
+
+def _carried(override: dict, base: dict, changed: dict) -> dict:
+    """A later edited occurrence as the new series has it: the fields this
+    change set, where the occurrence still had the value of the one changed."""
+    return {**override, **{k: v for k, v in changed.items()
+                           if k not in TIMING_FIELDS and k in base and override.get(k) == base.get(k)}}
+
+
+def _day(text: str) -> date:
+    value = wall_time(text)
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _follow_weekday(rrule: str, days: int) -> str:
+    """A rule's plain weekdays (BYDAY=TU,TH) moved by `days`, as when the
+    first occurrence of "this and following" is dragged from Tuesday to
+    Wednesday: the new series repeats on Wednesdays. Numbered days (2TU)
+    and other rules are left as they are."""
+    parts = rrule.split(";")
+    for i, part in enumerate(parts):
+        name, _, value = part.partition("=")
+        if name.upper() == "BYDAY" and all(d in DAYS for d in value.upper().split(",")):
+            moved = [DAY_CODES[(DAYS[d] + days) % 7] for d in value.upper().split(",")]
+            parts[i] = "BYDAY=" + ",".join(sorted(set(moved), key=DAYS.__getitem__))
+    return ";".join(parts)
+
+
+def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, **changes) -> list[Written]:
+    """Change the occurrence `recurrence_id` and every later one: the series
+    ends just before it (UNTIL), and a new series (new uid, same calendar)
+    starts there with `changes`, the rest of the rule (the rest of a COUNT)
+    and the later exceptions, moved as the occurrence moved. From the first
+    occurrence this is an edit of the whole series. The first Written is the
+    new series'; both series name the other (`split_from`, `split_into`)."""
+    rid = _rid(recurrence_id)
+    assert rid is not None
+    calendar, register, series = _current(uid, calendar=calendar)
+    if not series.get("rrule"):
+        raise CalendarError(f"event {uid} does not repeat; edit it with edit_series")
+    at = as_datetime(wall_time(rid))
+    own = _register(uid, rid, calendar)
+    if not _occurs(series, at) or (own is not None and own.deleted):
+        raise CalendarError(f"{rid} is not an occurrence of “{series.get('title')}”")
+    if at <= as_datetime(wall_time(series["start"])):
+        return [edit_series(uid, calendar=calendar, **changes)]
+    base = dict(own.shown_event() or {}) if own is not None else occurrence_of(series, rid)
+    changed = _merge(base, {k: v for k, v in changes.items() if k != "rrule"})
+    cut = cut_series(series, changed, rid)
+    if cut is None or cut[0] is None:
+        raise CalendarError(f"the series cannot be cut at {rid}")
+    earlier, later, delta = cut
+    if "rrule" in changes and split_rrule(changes["rrule"]) != split_rrule(series["rrule"]):
+        later["rrule"] = changes["rrule"]  # a new rule chosen for the rest (None: the rest is this one event)
+        if later["rrule"] is None:
+            later["exdates"] = []
+    if "rrule" not in changes and later["rrule"] and (days := (_day(later["start"]) - _day(rid)).days) % 7:
+        later["rrule"] = _follow_weekday(later["rrule"], days)
+    if later["rrule"] and not _occurs(later, as_datetime(wall_time(later["start"]))):
+        raise CalendarError(f"“{series.get('title')}” does not repeat on {later['start'][:10]}: "
+                            "change its repeat, or move only this event")
+    new = new_uid()
+    later = {k: v for k, v in later.items() if k not in ("split_from", "split_into")}
+    later["split_from"], earlier["split_into"] = {"uid": uid, "at": rid}, {"uid": new, "at": rid}
+    _check(later)
+    _check(earlier)
+    # Every write is worked out and checked first: a carried occurrence that
+    # fails a check must not leave the new series written beside the whole old one.
+    writes: list[tuple[dict, list[str]]] = [({"type": PUT, "uid": new, "recurrence_id": None, "event": later}, [])]
+    edited, cancelled = changed_occurrences(uid, calendar=calendar)
+    for old_rid in [r for r in edited + cancelled if as_datetime(wall_time(r)) > at]:
+        new_rid = _moved(old_rid, delta)
+        old = _register(uid, old_rid, calendar)
+        assert old is not None
+        if later["rrule"] is not None and old_rid in cancelled:
+            writes.append(({"type": DEL, "uid": new, "recurrence_id": new_rid}, []))
+        elif later["rrule"] is not None:  # (when the rest is one event, nothing repeats to carry it to)
+            event = _carried(dict(old.shown_event() or {}), occurrence_of(series, old_rid), changed)
+            event["start"], event["end"] = _moved(event["start"], delta), _moved(event["end"], delta)
+            _check(event, override=True)
+            writes.append(({"type": PUT, "uid": new, "recurrence_id": new_rid, "event": event}, []))
+        if old_rid in edited:
+            writes.append(({"type": DEL, "uid": uid, "recurrence_id": old_rid}, old.heads))
+    if own is not None:
+        writes.append(({"type": DEL, "uid": uid, "recurrence_id": rid}, own.heads))
+    writes.append(({"type": PUT, "uid": uid, "recurrence_id": None, "event": earlier}, register.heads))
+    return [Written(body["uid"], body["recurrence_id"], _write(body, links, calendar), body.get("event"), calendar)
+            for body, links in writes]

@@ -15,7 +15,8 @@ from events.recurrence.timing import MAX_TITLE, is_zone
 
 REPEAT_CHOICES = [("", "Does not repeat")] + [(freq, freq.capitalize()) for freq in CALENDAR_FREQS]
 ENDS_CHOICES = [("never", "Never"), ("until", "On a date"), ("count", "After a number of times")]
-SCOPE_CHOICES = [("occurrence", "Only this occurrence"), ("series", "The whole series")]
+SCOPE_CHOICES = [("occurrence", "Only this occurrence"), ("following", "This and following events"),
+                 ("series", "The whole series")]
 
 
 class EventForm(forms.Form):
@@ -39,13 +40,21 @@ class EventForm(forms.Form):
     reminders = forms.CharField(required=False, max_length=100, label="Reminders (minutes before)",
                                 widget=forms.TextInput(attrs={"placeholder": "e.g. 10, 60", "inputmode": "numeric"}))
     scope = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, initial="occurrence", widget=forms.RadioSelect, label="Apply to")
+    rename_changed = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args, occurrence: bool = False, extra_rule: dict | None = None, **kwargs):
+    def __init__(self, *args, occurrence: bool = False, extra_rule: dict | None = None, changed: int = 0, **kwargs):
+        """`changed`: how many occurrences of the series were edited on their own
+        (a new title for the series can be given to them too)."""
         super().__init__(*args, **kwargs)
         self.occurrence = occurrence
         self.extra_rule = extra_rule or {}
         if not occurrence:
             del self.fields["scope"]
+        if changed:
+            self.fields["rename_changed"].label = (
+                f"Also rename {changed} changed occurrence{'s' if changed != 1 else ''}")
+        else:
+            del self.fields["rename_changed"]
 
     @classmethod
     def initial_from(cls, event: dict) -> tuple[dict, dict]:

@@ -17,7 +17,7 @@ from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from events import forks as fork_decisions
@@ -29,7 +29,6 @@ from events.entry import (
     check_prev,
     decode_stored,
     parse_entry,
-    sign_entry,
 )
 from events.identity import author_id, load_or_create_signing_key
 from events.models import Feed, ForkEvidence, LogEntry, OwnFeedClaim
@@ -53,6 +52,10 @@ class Outcome:
 class LocalWritesHeld(RuntimeError):
     """A peer holds more of our own feed than we do (we were restored from a
     backup): signing now would fork our own history."""
+
+
+class WriteQueued(LocalWritesHeld):
+    """The write was kept, unsigned, until our own feed is confirmed (docs/PROTOCOL.md section 3.4)."""
 
 
 @cache
@@ -108,34 +111,11 @@ def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
 
 
 def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = None) -> Entry:
-    """Sign `body` as the next entry of our feed and store it.
+    """Sign `body` as the next entry of our feed and store it, unless that could
+    fork our feed: then it waits, and `WriteQueued` says so (events/local_writes.py)."""
+    from events import local_writes  # it builds on this module
 
-    The seq is assigned inside the write transaction, which appends alone
-    (`_hold_arrival_order`); the unique (author, seq) constraint would turn
-    any remaining race into a retry instead of a fork.
-    """
-    key, me = signing_key(), my_author_id()
-    for _ in range(10):
-        try:
-            with transaction.atomic():
-                _hold_arrival_order()
-                feed = Feed.objects.filter(author=me).first()
-                seq, prev = (feed.seq + 1, feed.head) if feed else (1, None)
-                claim = _holding_claims(seq - 1).first()
-                if claim:
-                    raise LocalWritesHeld(
-                        f"peer {_clean(claim.peer_name) or claim.peer} holds our feed up to entry {claim.seq} "
-                        f"but this instance has only {seq - 1}: it was probably restored from an old "
-                        "backup. Writes wait until sync has brought our own entries back."
-                    )
-                entry = sign_entry(key, seq=seq, prev=prev, body=body, links=tuple(links), time=time or now_ms())
-                LogEntry.objects.create(hash=entry.hash, author=me, seq=seq, raw=entry.raw.decode())
-                _save_heads({me: (seq, entry.hash)})
-                transaction.on_commit(wake.announce)
-            return entry
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not append: the feed kept changing under concurrent writers")
+    return local_writes.append(body, links=links, time=time)
 
 
 CLAIM_STALL = timedelta(minutes=2)  # a backed claim holds writes this long after its last verified entry
@@ -210,6 +190,10 @@ def own_feed_claims() -> list[dict]:
 
 def writes_held_reason() -> str | None:
     """Why local writes are held, or None when they are not."""
+    from events import local_writes
+
+    if waiting := local_writes.describe():
+        return waiting
     held = _own_seq()
     claim = _holding_claims(held).first()
     if claim is None:

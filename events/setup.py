@@ -262,10 +262,13 @@ def prepare_server(host: str, port: int | str) -> None:
 
 def _repair_emptied_index() -> None:
     from events.index.fold import rebuild
-    from events.models import IndexCursor, IndexKey
+    from events.models import IndexCursor, IndexKey, LogEntry
     from events.routers import INDEX_DB
 
     cursor = IndexCursor.objects.using(INDEX_DB).filter(pk=1).first()
-    if cursor is not None and cursor.arrival > 0 and not IndexKey.objects.using(INDEX_DB).exists():
+    if cursor is None or cursor.arrival == 0 or IndexKey.objects.using(INDEX_DB).exists():
+        return
+    # No event rows is right for a log with no event yet (a new instance's key and calendar entries)
+    if LogEntry.objects.filter(raw__contains='"type":"event.').exists():
         logger.info("the index has a cursor but no rows: folding the log again")
         rebuild()

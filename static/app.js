@@ -18,13 +18,17 @@
   // --- the calendar part of the page: re-fetched, never reloaded -------------------
   var refreshing = null;
   var refreshAgain = false;
+  var missed = false;  // a change came while a finger or pointer held an event
 
-  function refreshView() {
+  // `onlyIfMissed`: redraw only if a change was held back by a press that ended changing nothing.
+  function refreshView(onlyIfMissed) {
     var view = document.getElementById("view");
     if (!view || !view.dataset.fragment) return Promise.resolve();
+    if (onlyIfMissed === true && !missed) return Promise.resolve();
     if (refreshing) { refreshAgain = true; return refreshing; }
     // Not under a pointer that is dragging an event: the drag redraws the view when it ends.
-    if (document.body.classList.contains("dragging")) return Promise.resolve();
+    if (document.body.classList.contains("dragging")) { missed = true; return Promise.resolve(); }
+    missed = false;
     refreshing = fetch(view.dataset.fragment, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);

@@ -1,14 +1,19 @@
 // calendar-p2p: direct manipulation of the week and day grids. Press on an
 // empty slot (or drag down over several) to type a new event there; drag an
 // event to move it, drag its lower edge to change its end. A repeating event
-// asks whether the change is for this occurrence or every one. Each change is
+// asks whether the change is for this occurrence, it and the following ones, or every one. Each change is
 // one request, one log entry; the grid redraws from the server afterwards.
+// On a touch screen a finger scrolls as usual: a long press (held still)
+// picks the event or slot up, and only then does moving the finger drag it.
 (function () {
   "use strict";
 
   var SNAP = 15;               // minutes
   var CLICK_SLOP = 4;          // pixels a press may wander and still be a click
   var EDGE = 6;                // pixels at an event's foot that resize it
+  var TOUCH_EDGE = 16;         // a fingertip is wider than a mouse pointer
+  var LONG_PRESS = 450;        // ms a finger is held still before it drags instead of scrolling
+  var TOUCH_SLOP = 10;         // pixels a held finger may wander before it counts as a scroll
 
   function csrfToken() { return document.querySelector('meta[name="csrf-token"]').content; }
 
@@ -65,7 +70,7 @@
     if (message) setTimeout(function () { if (status.textContent === message) status.hidden = true; }, 6000);
   }
 
-  // --- asking "this event or all events" ------------------------------------------------
+  // --- asking "this event, this and following, or all events" ---------------------------
   function askScope() {
     return new Promise(function (resolve) {
       var dialog = document.createElement("dialog");
@@ -76,7 +81,8 @@
       title.textContent = "Change a repeating event";
       var row = document.createElement("div");
       row.className = "actions";
-      [["occurrence", "This event", "primary"], ["series", "All events", ""], ["", "Cancel", ""]].forEach(function (choice) {
+      [["occurrence", "This event", "primary"], ["following", "This and following events", ""],
+       ["series", "All events", ""], ["", "Cancel", ""]].forEach(function (choice) {
         var button = document.createElement("button");
         button.type = "button";
         button.className = choice[2];
@@ -155,22 +161,49 @@
     var block = event.target.closest(".wk-ev");
     var chip = block && block.querySelector(".chip");
     if (block && (!chip || chip.classList.contains("busy"))) return;  // a busy block is someone else's time
+    var touch = event.pointerType === "touch";
     var box = block ? block.getBoundingClientRect() : null;
     press = {
-      col: col, block: block, chip: chip, x: event.clientX, y: event.clientY, moved: false,
-      mode: !block ? "create" : (event.clientY > box.bottom - EDGE ? "resize" : "move"),
+      col: col, block: block, chip: chip, x: event.clientX, y: event.clientY, moved: false, touch: touch,
+      mode: !block ? "create" : (event.clientY > box.bottom - Math.min(touch ? TOUCH_EDGE : EDGE, box.height / 3) ? "resize" : "move"),
       from: minutesAt(col, event.clientY),
     };
     if (block) {
       press.top = block.offsetTop;
       press.height = block.offsetHeight;
     }
-    document.body.classList.add("dragging");
+    if (touch) press.waiting = setTimeout(pickUp, LONG_PRESS, press);  // until then the finger may still scroll
+    document.body.classList.add("dragging");  // no redraw from under the finger (app.js)
+  });
+
+  // the long press is over: from now on the finger drags, and the page does not scroll
+  function pickUp(held) {
+    if (press !== held) return;
+    held.waiting = null;
+    held.held = true;
+    (held.block || held.col).classList.add("picked-up");
+    if (navigator.vibrate) navigator.vibrate(10);
+  }
+
+  // a finger held still is a drag; one moving before the long press ends is a scroll
+  document.addEventListener("touchmove", function (event) {
+    if (press && press.held) event.preventDefault();
+  }, { passive: false });
+
+  document.addEventListener("contextmenu", function (event) {
+    if (press && press.touch) event.preventDefault();  // a long press drags, it does not open a menu
   });
 
   document.addEventListener("pointermove", function (event) {
     if (!press) return;
     var dx = event.clientX - press.x, dy = event.clientY - press.y;
+    if (press.waiting) {
+      if (Math.abs(dx) > TOUCH_SLOP || Math.abs(dy) > TOUCH_SLOP) {  // scrolling, not dragging
+        release();
+        window.calendarRefresh(true);
+      }
+      return;
+    }
     if (!press.moved && Math.abs(dx) < CLICK_SLOP && Math.abs(dy) < CLICK_SLOP) return;
     press.moved = true;
     event.preventDefault();
@@ -213,6 +246,10 @@
     var done = press;
     press = null;
     document.body.classList.remove("dragging");
+    if (done) {
+      clearTimeout(done.waiting);
+      (done.block || done.col).classList.remove("picked-up");
+    }
     return done;
   }
 
@@ -228,7 +265,11 @@
       openSlotForm(done.col, from, Math.min(to, 1440));
       return;
     }
-    if (!done.moved) return;  // a click: the link opens the event
+    if (!done.moved) {
+      if (done.held) swallowNextClick();  // picked up and put down again: nothing to open or change
+      window.calendarRefresh(true);
+      return;  // a click or tap: the link opens the event
+    }
     swallowNextClick();
     var startBy = done.mode === "move" ? done.shift + (done.days || 0) * 1440 : 0;
     var endBy = done.mode === "move" ? startBy : done.shift;
@@ -242,13 +283,15 @@
       return post(document.body.dataset.moveUrl, fields).then(function (answer) {
         if (!answer.ok) say(answer.error);
         else if (answer.undo) offerUndo(answer.undo);
+        else say("Moved.");
         return window.calendarRefresh();
       });
     });
   });
 
   document.addEventListener("pointercancel", function () {
-    if (release()) window.calendarRefresh();
+    var done = release();
+    if (done) window.calendarRefresh(!done.moved);  // a finger that scrolled changed nothing: redraw only what came meanwhile
   });
 
   document.addEventListener("keydown", function (event) {

@@ -84,6 +84,15 @@ class Hub:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
+    def authenticated(self, session: Session) -> None:
+        """`session` proved its peer's key: an older connection of that peer in the
+        same direction is a reconnection's leftover, closed in favour of the new one,
+        so a peer holds at most one connection each way (and its frames one share of
+        the receive budget, sync/budget.py)."""
+        for other in list(self.open):
+            if other is not session and not other.closed and other.key == session.key and other.dialer == session.dialer:
+                self._close_later(other, "duplicate connection: replaced by a newer one")
+
     def register(self, session: Session) -> bool:
         """Admit `session` as the one connection to its peer. When both sides
         dialed, the connection dialed by the smaller author id stays."""
@@ -155,6 +164,14 @@ class Hub:
 
     async def _check_peers(self) -> None:
         blocked, paired = await store.peer_sets()
+        if await store.sign_waiting():  # writes that waited on a claim that has lapsed
+            self.kick()
+        refused = await store.refused_peers()
+        for key, s in self.sessions.items():
+            if s.refusals.feeds and not s.refusals.dirty and key not in refused:  # the owner cleared them
+                s.refusals.clear()
+                s.status_dirty = True
+                s.wake.set()
         self.blocked = blocked
         for key, s in list(self.sessions.items()):
             if s.admitted and key not in paired and not s.pair_only:

@@ -36,6 +36,22 @@ def name_mirror(mirror: str, url: str) -> None:
     _catch_up()
 
 
+def refuse_naming_here() -> None:
+    """A mirror has no calendar of its own to be mirrored: say so before pairing."""
+    if is_mirror():
+        raise ValueError("a mirror has no calendar to be mirrored; name the mirror from the instance it should serve")
+
+
+def name_after_pairing(result: str, key: str | None, base_url: str) -> str:
+    """Once paired through an invite of the mirror at `base_url`, name it as ours; the
+    sentence to add to the pairing's message. Raises ValueError when the
+    pairing is only pending (a plain address, not an invite of the mirror)."""
+    if result == "pending" or key is None:
+        raise ValueError("a mirror is named with an invite link it made; this address only asked to pair")
+    name_mirror(key, base_url)
+    return "it is now this instance's mirror: invite links point at it"
+
+
 def my_mirror() -> tuple[str, str] | None:
     _catch_up()
     return mirrors.mirror_of(log.my_author_id())

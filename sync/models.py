@@ -62,3 +62,20 @@ class PairingRequest(models.Model):
     class Meta:
         db_table = "sync_pairing_request"
         constraints = [models.UniqueConstraint(fields=["author", "direction"], name="sync_request_author_direction")]
+
+
+class FeedRefusal(models.Model):
+    """A feed held back from a peer after it refused an entry of it (sync/refusals.py),
+    kept so that a restart does not start sending it in a loop again."""
+
+    peer = models.CharField(max_length=64)
+    author = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64, blank=True)  # "" for a feed skipped because our entry is damaged
+    count = models.IntegerField()
+    retry_at = models.DateTimeField(null=True, blank=True)  # null: not sent again until cleared
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        db_table = "sync_feed_refusal"
+        constraints = [models.UniqueConstraint(fields=["peer", "author"], name="sync_refusal_peer_author")]

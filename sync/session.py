@@ -297,6 +297,7 @@ class Session(EntryStreams):
         if not ok:
             raise ProtocolError("not-paired", "the auth signature does not verify for this connection")
         self.authenticated = True
+        self.hub.authenticated(self)
         if self.dialer:
             # The dialed side decides; its `have` says we were admitted. Ours goes
             # now, so a peer that waits for it before sending its own works too.
@@ -318,6 +319,7 @@ class Session(EntryStreams):
         self.admitted = True
         self.status_dirty = True
         logger.info("connected to %s (%s), %s", self.name or "?", self.key[:12], "dialed" if self.dialer else "dialed by it")
+        await self._load_refusals()
         if not self.have_sent:
             await self._send_have()
         self._spawn(self._verify_loop())
@@ -349,6 +351,8 @@ class Session(EntryStreams):
         if theirs > ours:
             await store.note_own_feed_seen(theirs, peer=self.key, peer_name=self.name)
             await self._send(protocol.want({self.me: ours}))
+        elif await store.own_feed_confirmed(theirs):  # the writes that waited for it are signed
+            self.hub.kick()
         if first:
             self.streaming = True
             self._spawn(self._send_loop())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from events import instance, log
+from events import instance, local_writes, log
 from sync import pairing
 from sync.models import Peer
 
@@ -41,6 +41,8 @@ def status() -> dict:
             "feeds": vector,
             "entries": sum(vector.values()),
             "writes_held": log.writes_held_reason(),
+            "waiting_writes": waiting.count if (waiting := local_writes.waiting()) else 0,
+            "own_feed_doubt": local_writes.doubt(),
             "own_feed_claims": log.own_feed_claims(),
         },
         "peers": peers,

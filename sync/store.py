@@ -18,14 +18,14 @@ from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
-from events import health, instance, log, verify_pool
+from events import health, instance, local_writes, log, verify_pool
 from events.calendars import state as calendar_state
 from events.entry import Entry
 from events.index.fold import catch_up
 from events.models import Feed, IndexCursor, LogEntry
 from events.routers import INDEX_DB
 from sync import mirror, pairing, protocol
-from sync.models import Peer
+from sync.models import FeedRefusal, Peer
 from sync.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,34 @@ def save_statuses(rows: list[dict]) -> None:
             last_error=row["last_error"][:500],
             held_back=row.get("held_back", "")[:1000],
         )
+        if row.get("refusals") is not None:
+            _save_refusals(row["author"], row["refusals"])
+
+
+def _save_refusals(peer: str, rows: list[dict]) -> None:
+    FeedRefusal.objects.filter(peer=peer).exclude(author__in=[r["author"] for r in rows]).delete()
+    for r in rows:
+        FeedRefusal.objects.update_or_create(peer=peer, author=r["author"], defaults={k: v for k, v in r.items() if k != "author"})
+
+
+REFUSAL_FIELDS = ("author", "seq", "hash", "count", "retry_at", "reason")
+
+
+def _refusals_of(peer: str) -> list[dict]:
+    return list(FeedRefusal.objects.filter(peer=peer).values(*REFUSAL_FIELDS))
+
+
+def _refused_peers() -> set[str]:
+    return set(FeedRefusal.objects.values_list("peer", flat=True).distinct())
+
+
+def clear_refusals(peer: str | None = None) -> int:
+    """The owner's way out: every held-back feed (of one peer, or all) is offered
+    again; a running server sees it within a second (`Hub._check_peers`). How many."""
+    rows = FeedRefusal.objects.all() if peer is None else FeedRefusal.objects.filter(peer=peer)
+    count = rows.delete()[0]
+    (Peer.objects.all() if peer is None else Peer.objects.filter(author=peer)).update(held_back="")
+    return count
 
 
 def _index_behind(arrival: int) -> bool:
@@ -191,8 +219,42 @@ async def note_own_feed_seen(seq: int, *, peer: str, peer_name: str) -> None:
     await database_sync_to_async(log.note_own_feed_seen)(seq, peer=peer, peer_name=peer_name)
 
 
-async def note_own_entries_backed(peer: str) -> None:
-    await database_sync_to_async(log.note_own_entries_backed)(peer)
+def _confirmed(seq: int) -> int:
+    signed = local_writes.confirm(seq)
+    if signed:
+        after_store()
+    return signed
+
+
+def _own_entries_stored(peer: str, claimed: int) -> int:
+    log.note_own_entries_backed(peer)
+    return _confirmed(claimed)
+
+
+def _sign_waiting() -> int:
+    signed = local_writes.sign_waiting()
+    if signed:
+        after_store()
+    return signed
+
+
+async def own_feed_confirmed(seq: int) -> int:
+    """A peer's whole `have` names our feed at `seq`: if that is what we hold,
+    the writes waiting for a confirmation are signed (docs/PROTOCOL.md section 3.4). How many."""
+    return await database_sync_to_async(_confirmed)(seq)
+
+
+async def own_entries_stored(peer: str, *, claimed: int) -> int:
+    """`peer` sent our own entries and they were stored: its claim is backed
+    (section 3.3); once we hold all it `claimed`, that confirms our feed."""
+    return await database_sync_to_async(_own_entries_stored)(peer, claimed)
+
+
+async def sign_waiting() -> int:
+    """Writes that wait and that nothing holds any longer (a claim lapsed) are signed."""
+    if not local_writes.has_waiting():
+        return 0
+    return await database_sync_to_async(_sign_waiting)()
 
 
 async def verify(items: list[Any]) -> list[Entry | Invalid]:
@@ -227,6 +289,16 @@ async def snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] 
     """(the log's arrival counter, our vector, the blocked authors, who may
     receive each feed, the owners we are the mirror of), read together."""
     return await database_sync_to_async(_snapshot)()
+
+
+async def refusals_of(peer: str) -> list[dict]:
+    """The feeds held back from `peer`, as saved (sync/refusals.py)."""
+    return await database_sync_to_async(_refusals_of)(peer)
+
+
+async def refused_peers() -> set[str]:
+    """The peers with a feed held back, as saved."""
+    return await database_sync_to_async(_refused_peers)()
 
 
 async def peer_sets() -> tuple[set[str], set[str]]:

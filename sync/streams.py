@@ -113,6 +113,12 @@ class EntryStreams(ABC):
         logger.warning("peer %s %s", (self.key or "?")[:12], refusal.reason)
         self.status_dirty = True
 
+    async def _load_refusals(self) -> None:
+        """What this peer refused before, maybe before a restart (sync/refusals.py)."""
+        saved = await store.refusals_of(self.key or "")
+        if not self.refusals.dirty:
+            self.refusals.load(saved)
+
     # -- receiving entries: verify frame N+1 while frame N is written ----------
 
     async def _verify_loop(self) -> None:
@@ -157,7 +163,8 @@ class EntryStreams(ABC):
         if any(o.result == log.STORED and o.author == self.me for o in outcomes):
             # Our own entries, verified under our key: this peer's claim on our
             # feed is backed, and holds local writes until we have caught up.
-            await store.note_own_entries_backed(self.key)
+            if await store.own_entries_stored(self.key, claimed=(self.their_have or {}).get(self.me, 0)):
+                stored = True  # the writes that waited for our feed were signed: push them
         for text in errors[:MAX_ERRORS_PER_FRAME]:
             await self._send(text)
         if wants:
@@ -245,7 +252,9 @@ class EntryStreams(ABC):
             "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
             "last_error": self.last_error,
             "held_back": self.refusals.describe(),
+            "refusals": self.refusals.rows() if self.refusals.dirty else None,  # saved across restarts
         }
+        self.refusals.dirty = False
         self.sent_flushed, self.received_flushed = self.sent_total, self.received_total
         self.status_dirty = False
         return row

@@ -13,4 +13,6 @@ urlpatterns = [
     path("peers/unpair/", views.unpair, name="peers_unpair"),
     path("peers/block/", views.block, name="peers_block"),
     path("peers/fork/", views.fork_decision, name="peers_fork"),
+    path("peers/clear-refusals/", views.clear_refusals, name="peers_clear_refusals"),
+    path("peers/save-waiting/", views.save_waiting, name="peers_save_waiting"),
 ]

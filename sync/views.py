@@ -9,16 +9,17 @@ import socket
 import ssl
 
 import segno
+from channels.db import database_sync_to_async
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from events import forks, instance, log
+from events import forks, instance, local_writes, log
 from events.authors import author_hue
 from events.views.auth import owner_required
 from events.views.common import page_context
-from sync import pairing, runtime, status
+from sync import mirror, pairing, runtime, status, store
 from sync.dialer import pair_failure
 from sync.models import Invite
 
@@ -93,6 +94,8 @@ def _context(request) -> dict:
         "requests": [r for r in state["requests"] if r["direction"] == "incoming"],
         "outgoing": [r for r in state["requests"] if r["direction"] == "outgoing"],
         "forks": log.forks(),
+        "mirror": None if mirror.is_mirror() else mirror.my_mirror(),
+        "is_mirror": mirror.is_mirror(),
         "fragment_url": "/peers/?fragment=1",
     }
 
@@ -125,8 +128,11 @@ async def pair(request):
     """Pair in the server's own event loop, beside its dialer, which dials a new peer at once.
     Outside the server (the test client) a runtime of the request's own does it."""
     url = request.POST.get("url", "").strip()
+    as_mirror = request.POST.get("mirror") == "on"
     try:
-        pairing.split_pair_url(url)
+        base, _ = pairing.split_pair_url(url)
+        if as_mirror:
+            mirror.refuse_naming_here()
     except ValueError as e:
         messages.error(request, str(e))
         return redirect("peers")
@@ -136,8 +142,18 @@ async def pair(request):
     except Exception as e:  # unreachable, refused, broken: say so on the page, plainly
         messages.error(request, unreachable(url, e))
         return redirect("peers")
-    level = messages.success if result.result in ("paired", "pending") else messages.error
-    level(request, result.message or result.result)
+    if result.result not in ("paired", "pending"):
+        messages.error(request, result.message or result.result)
+        return redirect("peers")
+    message = result.message or result.result
+    if as_mirror:
+        try:
+            named = await database_sync_to_async(mirror.name_after_pairing)(result.result, result.key, base)
+        except ValueError as e:
+            messages.error(request, f"{message}; {e}")
+            return redirect("peers")
+        message = f"{message}; {named}"
+    messages.success(request, message)
     return redirect("peers")
 
 
@@ -206,4 +222,28 @@ def fork_decision(request):
         messages.success(request, "Blocked: that author's entries are no longer stored or relayed.")
     else:
         messages.success(request, "Keeping the branch we hold: that author's new entries are accepted again.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def save_waiting(request):
+    """The owner goes ahead: the writes waiting for a peer to confirm our own
+    feed are signed now (docs/PROTOCOL.md section 3.4)."""
+    signed = local_writes.go_ahead()
+    messages.success(request, f"Saved {signed} waiting change{'s' if signed != 1 else ''}.")
+    return redirect("peers")
+
+
+@require_POST
+@owner_required
+def clear_refusals(request):
+    """Offer a peer again the feeds held back after it kept refusing an entry (sync/refusals.py)."""
+    try:
+        key = pairing.find_peer_key(request.POST.get("author", ""))
+    except (LookupError, ValueError) as e:
+        messages.error(request, str(e).strip("'\""))
+        return redirect("peers")
+    store.clear_refusals(key)
+    messages.success(request, "Those feeds are offered to that peer again.")
     return redirect("peers")

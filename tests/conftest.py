@@ -6,6 +6,8 @@ import os
 import pytest
 from hypothesis import settings
 
+from devtools.services import SERVICE_VARIABLES
+
 # In CI every property test draws the same examples, so a run cannot fail by
 # chance; locally they explore new examples each time.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -16,8 +18,6 @@ TRIGGERS = ("log_entry_no_update", "log_entry_no_delete")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OWNER_PASSWORD = "correct horse battery"
 
-
-SERVICE_VARIABLES = ("DATABASE_URL", "INDEX_DATABASE_URL", "REDIS_URL")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -128,15 +128,39 @@ def instance_template(tmp_path_factory):
 
 
 @pytest.fixture
-def spawn(tmp_path, instance_template):
+def databases_for(request, services):
+    """`databases_for("a")`: the services a real instance named "a" runs on. In a test
+    marked `postgres_too`, run with PostgreSQL and Redis (`make test-postgres`), that is
+    databases of its own there, dropped after the test; otherwise {} (SQLite files)."""
+    import uuid
+
+    from devtools.services import drop_services, own_services
+
+    on_postgres = "DATABASE_URL" in services and request.node.get_closest_marker("postgres_too") is not None
+    made = []
+
+    def make(name: str) -> dict[str, str]:
+        if not on_postgres:
+            return {}
+        made.append(own_services(f"{name}_{uuid.uuid4().hex[:8]}", services))
+        return made[-1]
+
+    yield make
+    for own in made:
+        drop_services(own)
+
+
+@pytest.fixture
+def spawn(tmp_path, instance_template, databases_for):
     """Start real daphne instances: `spawn("a")`, or with Instance options such as a fixed
     "now" and zone, `spawn("a", now="2026-11-29T10:00", tz="Europe/Bucharest")`; all are
-    killed after the test."""
+    killed after the test (see `databases_for` for where their data lives)."""
     from devtools.instances import Instance
 
     started = []
 
     def make(name: str, **options) -> Instance:
+        options.setdefault("services", databases_for(name))
         inst = Instance(tmp_path / name, instance_template, name=name, **options).start()
         started.append(inst)
         return inst
@@ -166,3 +190,15 @@ def fresh_login_throttle():
 
     throttle.reset()
     yield
+
+
+@pytest.fixture(autouse=True)
+def own_head_dir(tmp_path_factory, monkeypatch):
+    """Each test keeps the record of our feed's head and the waiting writes
+    (events/own_head.py) in a directory of its own: the test databases are new
+    for each test, a record left by another test would disagree with them."""
+    from events import own_head
+
+    where = tmp_path_factory.mktemp("own-head")
+    monkeypatch.setattr(own_head, "state_dir", lambda: where)
+    return where

@@ -27,10 +27,10 @@ import hashlib
 import json
 import random
 import re
-import sqlite3
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -161,8 +161,10 @@ def _read_bundle(text: str) -> tuple[set[str], int]:
 
 
 class Swarm:
-    def __init__(self, root: Path, *, n: int = 5, seed: int, extra_links: int = 2, template: Path | None = None):
+    def __init__(self, root: Path, *, n: int = 5, seed: int, extra_links: int = 2, template: Path | None = None,
+                 databases_for: Callable[[str], dict[str, str]] = lambda name: {}):
         self.root = Path(root)
+        self.databases_for = databases_for  # the services of instance `name` (the conftest fixture)
         self.template = template  # migrated databases to copy (e.g. the `instance_template` fixture); made here if None
         self.n = n
         self.seed = seed
@@ -182,7 +184,8 @@ class Swarm:
     def start(self) -> None:
         template = self.template or Instance.template(self.root / "template")
         self.instances = [
-            Instance(self.root / f"i{k}", template, name=f"i{k}", public_url=f"http://127.0.0.1:{free_port()}")
+            Instance(self.root / f"i{k}", template, name=f"i{k}", public_url=f"http://127.0.0.1:{free_port()}",
+                     services=self.databases_for(f"i{k}"))
             for k in range(self.n)
         ]
         list(self.pool.map(lambda inst: inst.start(), self.instances))
@@ -391,11 +394,7 @@ class Swarm:
 
     @staticmethod
     def _index_keys(inst: Instance) -> list[tuple]:
-        db = sqlite3.connect(f"file:{inst.data_dir / 'index.sqlite3'}?mode=ro", uri=True, timeout=30)
-        try:
-            return db.execute("select uid, rid, conflict, deleted, shown, skipped from index_key order by uid, rid").fetchall()
-        finally:
-            db.close()
+        return inst.rows("select uid, rid, conflict, deleted, shown, skipped from index_key order by uid, rid", index=True)
 
     def heal_and_check(self, timeout: float = 120.0) -> Figures:
         self.heal()

@@ -16,10 +16,12 @@ from tests.convergence import Swarm
 pytestmark = pytest.mark.slow
 
 
-def test_replicas_converge_and_lose_nothing_acknowledged(tmp_path, instance_template, long_mode):
+@pytest.mark.postgres_too
+def test_replicas_converge_and_lose_nothing_acknowledged(tmp_path, instance_template, long_mode, databases_for):
     seed = int(os.environ.get("CONVERGENCE_SEED") or random.randrange(10**6))
     n, operations = (6, 2000) if long_mode else (5, 300)
-    swarm = Swarm(tmp_path, n=n, seed=seed, extra_links=3 if long_mode else 2, template=instance_template)
+    swarm = Swarm(tmp_path, n=n, seed=seed, extra_links=3 if long_mode else 2, template=instance_template,
+                  databases_for=databases_for)
     print(f"convergence seed {seed} (replay: CONVERGENCE_SEED={seed}), {n} instances, {operations} operations")
     try:
         swarm.start()

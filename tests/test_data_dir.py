@@ -95,6 +95,16 @@ def test_a_server_start_refolds_an_index_whose_rows_alone_were_deleted(tmp_path)
     assert manage(data, "query", "2026-03-01", "2026-04-01", "--tz", "Europe/Bucharest", "--json").stdout == before
 
 
+def test_a_new_instance_with_no_event_is_not_refolded_at_each_start(tmp_path):
+    data = tmp_path / "new"
+    manage(data, "whoami")  # the key and the Personal calendar: entries, but no event
+    out = shell(data, "from unittest import mock; from events import setup; from events.index import fold\n"
+                      "with mock.patch.object(fold, 'rebuild') as rebuild:\n"
+                      "    setup.prepare_server('127.0.0.1', '8000')\n"
+                      "print(rebuild.call_count)")
+    assert out.strip() == "0"
+
+
 def test_the_owner_zone_of_an_earlier_version_moves_to_instance_json(tmp_path):
     data = tmp_path / "old"
     manage(data, "whoami")

@@ -89,3 +89,48 @@ def test_a_mirror_has_no_calendar_pages(owner_client, settings):
     assert "it has no calendar of its own" in response.content.decode()
     response = owner_client.post("/quick/add/", {"text": "lunch tomorrow at noon"})
     assert response.status_code == 400 and "mirror" in response.content.decode()
+
+
+def pairing_returns(monkeypatch, result: str, key: str | None):
+    """The Peers page's pairing, answered without a network: what the dialer would say."""
+    from sync import runtime
+    from sync.dialer import PairResult
+
+    async def pair(self, url, *, timeout=40.0):
+        return PairResult(result, f"{result} with m", key, "m")
+
+    monkeypatch.setattr(runtime.Runtime, "pair", pair)
+
+
+def test_the_peers_page_names_the_mirror_when_the_box_is_ticked(owner_client, monkeypatch):
+    m = Remote("m")
+    pairing_returns(monkeypatch, "paired", m.id)
+    page = owner_client.post("/peers/pair/", {"url": "http://mirror.example:8000/pair/" + TOKEN, "mirror": "on"},
+                             follow=True).content.decode()
+    assert "is now this instance&#x27;s mirror" in page
+    assert "http://mirror.example:8000" in page.split("<dt>Mirror</dt>", 1)[1].split("</dd>", 1)[0]
+    assert mirror.my_mirror() == (m.id, "http://mirror.example:8000")
+    assert pairing.create_invite().startswith("http://mirror.example:8000/pair/")
+
+
+def test_without_the_box_a_pairing_names_no_mirror(owner_client, monkeypatch):
+    pairing_returns(monkeypatch, "paired", Remote("m").id)
+    page = owner_client.post("/peers/pair/", {"url": "http://m.example/pair/" + TOKEN}, follow=True).content.decode()
+    assert "paired with m" in page and "<dt>Mirror</dt>" not in page
+    assert mirror.my_mirror() is None
+
+
+def test_a_mirror_is_named_only_through_an_invite_it_made(owner_client, monkeypatch):
+    pairing_returns(monkeypatch, "pending", None)
+    page = owner_client.post("/peers/pair/", {"url": "http://m.example", "mirror": "on"}, follow=True).content.decode()
+    assert "a mirror is named with an invite link it made" in page
+    assert mirror.my_mirror() is None
+
+
+def test_a_mirror_cannot_name_a_mirror(owner_client, monkeypatch, settings):
+    settings.MODE = "mirror"
+    pairing_returns(monkeypatch, "paired", Remote("m").id)
+    page = owner_client.post("/peers/pair/", {"url": "http://m.example/pair/" + TOKEN, "mirror": "on"},
+                             follow=True).content.decode()
+    assert "a mirror has no calendar to be mirrored" in page
+    assert not Peer.objects.exists()

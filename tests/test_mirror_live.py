@@ -7,7 +7,7 @@ import pytest
 
 from devtools.instances import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_too]
 
 NOW = "2026-11-29T10:00"
 
@@ -15,10 +15,6 @@ NOW = "2026-11-29T10:00"
 def titles(inst):
     found = json.loads(inst.manage("query", "2026-12-01", "2026-12-08", "--tz", "UTC", "--json"))
     return {o.get("title") for o in found}
-
-
-def files_contain(inst, text: str) -> bool:
-    return any(text.encode() in p.read_bytes() for p in inst.data_dir.rglob("*") if p.is_file())
 
 
 def test_friends_who_cannot_reach_each_other_pair_and_share_through_a_mirror(spawn):
@@ -39,7 +35,7 @@ def test_friends_who_cannot_reach_each_other_pair_and_share_through_a_mirror(spa
     a.manage("add", "--title", "planning with b", "--start", "2026-12-02T09:00", "--end", "2026-12-02T10:00",
              "--tz", "UTC", "--calendar", "Team")
     wait_until(lambda: "planning with b" in titles(b), 30, message="the event reaches b through m")
-    assert not files_contain(m, "planning with b")
+    assert b.stores("planning with b") and not m.stores("planning with b")
     # they never connected to each other
     assert [p["name"] for p in b.peers()["peers"]] == ["m"]
     assert not next(p for p in a.peers()["peers"] if p["author"] == b.author())["connected"]
@@ -51,3 +47,15 @@ def test_friends_who_cannot_reach_each_other_pair_and_share_through_a_mirror(spa
     a.manage("add", "--title", "retro with b", "--start", "2026-12-03T09:00", "--end", "2026-12-03T10:00",
              "--tz", "UTC", "--calendar", "Team")
     wait_until(lambda: "retro with b" in titles(b), 40, message="after m's restart")
+
+
+def test_the_owner_names_its_mirror_from_the_peers_page(spawn):
+    from tests.support.browser import OwnerBrowser
+
+    a = spawn("a", now=NOW, tz="UTC")
+    m = spawn("m", now=NOW, tz="UTC", mode="mirror")
+    owner = OwnerBrowser(a)
+    owner.post("/setup/", {"password": "correct horse battery", "password2": "correct horse battery"})
+    page = owner.post("/peers/pair/", {"url": m.manage("invite").strip(), "mirror": "on"}, page="/peers/")
+    assert "is now this instance&#x27;s mirror" in page
+    assert a.manage("invite").strip().startswith(m.url + "/pair/")

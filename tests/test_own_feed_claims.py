@@ -67,15 +67,17 @@ async def test_a_claim_backed_by_our_own_signed_entries_holds_writes_until_caugh
     assert (await c.recv_type("want"))["feeds"] == {mine[0].author: 2}
     await c.entries(later[:2])
     assert (await c.recv_type("ack"))["feeds"] == {mine[0].author: 4}
-    with pytest.raises(log.LocalWritesHeld, match="restored"):
-        await db(log.append_local, {"type": "note"})
+    with pytest.raises(log.WriteQueued, match="restored"):
+        await db(log.append_local, {"type": "note", "n": "waits"})
     reason = await db(log.writes_held_reason)
-    assert "5" in reason and paired_peer.name in reason and "--clear-held" in reason
+    assert "5" in reason and paired_peer.name in reason and "--save-waiting" in reason
     assert "holds local writes" in await db(peers_output)
     await c.entries(later[2:])
     assert (await c.recv_type("ack"))["feeds"] == {mine[0].author: 5}
+    pushed = await c.recv_type("entries")  # the write that waited, signed once we caught up
+    assert [(e["seq"], e["body"]) for e in pushed["entries"]] == [(6, {"type": "note", "n": "waits"})]
     assert await db(log.writes_held_reason) is None
-    assert (await db(log.append_local, {"type": "note"})).seq == 6
+    assert (await db(log.append_local, {"type": "note"})).seq == 7
     assert await db(log.fork_evidence) == []
     await c.close()
 
@@ -87,11 +89,12 @@ async def test_the_owner_clears_a_held_write(paired_peer):
     await c.recv_type("want")
     await c.entries(later[:1])
     await c.recv_type("ack")
-    with pytest.raises(log.LocalWritesHeld):
+    with pytest.raises(log.WriteQueued):
         await db(log.append_local, {"type": "note"})
-    assert "forgot 1 claim" in await db(peers_output, "--clear-held")
+    out = await db(peers_output, "--clear-held")
+    assert "forgot 1 claim" in out and "saved 1 waiting change" in out  # signed at 4, nothing holds it any more
     assert await db(log.writes_held_reason) is None
-    assert (await db(log.append_local, {"type": "note"})).seq == 4
+    assert (await db(log.append_local, {"type": "note"})).seq == 5
     await c.close()
 
 

@@ -7,12 +7,13 @@ import http.cookiejar
 import json
 import urllib.request
 import uuid
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from websockets.sync.client import connect
 
 from devtools.instances import Instance, wait_until
+from devtools.services import admin_connection, drop_services, own_services
 from sync.leader import APPLICATION_NAME
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -21,34 +22,14 @@ PASSWORD = "correct horse battery"
 NOW = "2026-11-29T10:00"
 
 
-def _database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(url: str):
-    import psycopg
-
-    return psycopg.connect(_database(url, "postgres"), autocommit=True)
-
-
 @pytest.fixture
 def instance_services(services):
     """Databases of their own in the test run's PostgreSQL, and its Redis."""
     if "DATABASE_URL" not in services or "REDIS_URL" not in services:
         pytest.skip("needs PostgreSQL and Redis (make test-postgres)")
-    name = f"two_processes_{uuid.uuid4().hex[:8]}"
-    with _admin(services["DATABASE_URL"]) as admin:
-        for db in (name, f"{name}_index"):
-            admin.execute(f'CREATE DATABASE "{db}"')
-    yield {
-        "DATABASE_URL": _database(services["DATABASE_URL"], name),
-        "INDEX_DATABASE_URL": _database(services["DATABASE_URL"], f"{name}_index"),
-        "REDIS_URL": services["REDIS_URL"],
-    }
-    with _admin(services["DATABASE_URL"]) as admin:
-        for db in (name, f"{name}_index"):
-            admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    own = own_services(f"two_processes_{uuid.uuid4().hex[:8]}", services)
+    yield own
+    drop_services(own)
 
 
 @pytest.fixture
@@ -120,7 +101,7 @@ def test_a_write_through_either_process_reaches_the_pages_of_both(two_processes)
 def _dialing_pid(services: dict) -> int | None:
     """The process holding the dialer's lock, by the name its connection carries."""
     database = urlsplit(services["DATABASE_URL"]).path.lstrip("/")
-    with _admin(services["DATABASE_URL"]) as admin:
+    with admin_connection(services["DATABASE_URL"]) as admin:
         rows = admin.execute(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = %s AND a.application_name LIKE %s",

@@ -41,6 +41,7 @@ def public(*instances):
         inst.manage("calendars", "--create", "Club", "--public")
 
 
+@pytest.mark.postgres_too
 def test_it_pairs_by_invite_and_converges(spawn, instance_template, tmp_path):
     a, b = spawn("a"), spawn("b")
     own_a, own_b = own(a), own(b)
@@ -73,6 +74,7 @@ def test_it_pairs_by_invite_and_converges(spawn, instance_template, tmp_path):
         c.manage("pair", invite)
 
 
+@pytest.mark.postgres_too
 def test_it_gossips_along_a_line_both_ways(spawn):
     a, b, c = spawn("a"), spawn("b"), spawn("c")
     public(a, c)
@@ -85,6 +87,7 @@ def test_it_gossips_along_a_line_both_ways(spawn):
     assert c.author() in a.vector() and a.author() in c.vector()  # through b, both ways
 
 
+@pytest.mark.postgres_too
 def test_it_catches_up_after_a_peer_was_down(spawn):
     a, b, c = spawn("a"), spawn("b"), spawn("c")
     public(a, c)
@@ -106,6 +109,7 @@ def test_it_catches_up_after_a_peer_was_down(spawn):
     check_log(b)
 
 
+@pytest.mark.postgres_too
 def test_it_pairs_by_plain_url_after_approval(spawn):
     a, b = spawn("a"), spawn("b")
     a.append("a1")
@@ -121,6 +125,7 @@ def test_it_pairs_by_plain_url_after_approval(spawn):
     assert b.peers()["requests"] == []
 
 
+@pytest.mark.postgres_too
 def test_it_resumes_after_being_killed_while_storing_a_big_batch(spawn):
     a, b = spawn("a"), spawn("b")
     own_b = own(b)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from events.index.query import query
 from sync.models import PairingRequest, Peer
+from tests.support.browser import OwnerBrowser
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -104,30 +105,6 @@ def test_the_subscription_url_is_shown_once_made(owner_client):
     page = owner_client.post("/calendar/feed/", {"action": "revoke"}, follow=True).content.decode()
     assert 'id="feed-url"' not in page
     assert owner_client.get("/calendar.ics").status_code == 200
-
-
-class OwnerBrowser:
-    """The owner at a real instance over HTTP: cookies and CSRF tokens as a browser keeps them."""
-
-    def __init__(self, inst):
-        import http.cookiejar
-        import urllib.request
-
-        self.url = inst.url
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def get(self, path: str) -> str:
-        return self.opener.open(self.url + path, timeout=10).read().decode()
-
-    def post(self, path: str, fields: dict, *, page: str | None = None) -> str:
-        """POST `fields` to `path` as the form on `page` (by default `path`) would, following the redirect."""
-        from urllib.parse import urlencode
-
-        self.get(page or path)  # sets the CSRF cookie
-        token = next(c.value for c in self.jar if c.name == "csrftoken")
-        data = urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
-        return self.opener.open(self.url + path, data, timeout=60).read().decode()
 
 
 def children(pid: int) -> set[int]:

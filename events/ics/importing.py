@@ -20,10 +20,9 @@ from events.ics.grouping import Group, Skipped, group_vevents, orphans_as_events
 from events.ics.read import NotICalendar, read_calendar
 from events.ics.times import local_recurrence_id
 from events.index.fold import catch_up
-from events.index.history import register_of
+from events.index.history import Prefetched
 from events.index.registers import PUT, Register
 from events.index.rows import EventSkipped, check_event
-from events.models import IndexKey
 from events.routers import INDEX_DB
 
 logger = logging.getLogger(__name__)
@@ -132,11 +131,12 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     for group in grouped.groups.values():
         if group.failure is None:
             pending += _spread(group, report)
+    known = Prefetched(group.uid for group in pending if group.failure is None)
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
         try:
             with transaction.atomic(using=INDEX_DB), transaction.atomic():
                 for group in pending[start : start + GROUPS_PER_TRANSACTION]:
-                    _apply_group(group, report)
+                    _apply_group(group, report, known)
                 catch_up()  # new events are appended without folding each one (see _create)
         except log.LocalWritesHeld as e:
             report.error = f"{e} ({report.entries_written} entries were written before this)"
@@ -160,28 +160,26 @@ def _shown(register: Register | None) -> dict | None:
     return register.shown_event() if register is not None else None
 
 
-def _cancelled_rids(uid: str) -> set[str]:
-    return set(IndexKey.objects.using(INDEX_DB).filter(uid=uid, deleted=True).exclude(rid="").values_list("rid", flat=True))
-
-
-def _apply_group(group: Group, report: ImportReport) -> None:
+def _apply_group(group: Group, report: ImportReport, known: Prefetched) -> None:
     if group.failure is not None:
         return
     tally = ImportReport()
     try:
         with transaction.atomic(using=INDEX_DB), transaction.atomic():
-            _write_group(group, tally)
+            _write_group(group, tally, known)
     except calendar.CalendarError as e:
         report.skipped.append(Skipped(f"UID {group.uid}", f"not written: {e}"))
         return
+    finally:
+        known.forget(group.uid)  # another group of the same UID reads what this one wrote
     for name in ("created", "updated", "deleted", "occurrences_changed", "occurrences_cancelled", "unchanged", "entries_written"):
         setattr(report, name, getattr(report, name) + getattr(tally, name))
     report.notes.extend(tally.notes)
 
 
-def _write_group(group: Group, tally: ImportReport) -> None:
+def _write_group(group: Group, tally: ImportReport, known: Prefetched) -> None:
     uid = group.uid
-    register = register_of(uid)
+    register = known.register_of(uid)
     current = _shown(register)
     series = current
     if group.master is not None:
@@ -197,7 +195,7 @@ def _write_group(group: Group, tally: ImportReport) -> None:
         if wanted.get("rrule"):
             # Occurrences we cancelled are written as EXDATE on export; they
             # are cancelled already, not exdates of the event.
-            cancelled = _cancelled_rids(uid)
+            cancelled = known.cancelled_rids(uid)
             wanted = {**wanted, "exdates": [x for x in wanted["exdates"] if x not in cancelled]}
         series = wanted
         if current is None:
@@ -211,7 +209,7 @@ def _write_group(group: Group, tally: ImportReport) -> None:
         else:
             tally.unchanged += 1
     if group.master is not None and group.master.cancelled:
-        _cancel(uid, group.master.cancelled, tally)
+        _cancel(uid, group.master.cancelled, tally, known)
     if not group.overrides:
         return
     if series is None:
@@ -222,7 +220,7 @@ def _write_group(group: Group, tally: ImportReport) -> None:
             "calendar were imported as events of their own"
         )
         for orphan in orphans_as_events(group):
-            _write_group(orphan, tally)
+            _write_group(orphan, tally, known)
         return
     if not series.get("rrule"):
         tally.notes.append(f"UID {uid}: {len(group.overrides)} override(s) of an event that does not repeat were ignored")
@@ -230,9 +228,9 @@ def _write_group(group: Group, tally: ImportReport) -> None:
     for override in group.overrides:
         rid = local_recurrence_id(override.recurrence_id, series)
         if not occurs_at(series, rid):
-            _write_stray(group, override, rid, tally)
+            _write_stray(group, override, rid, tally, known)
             continue
-        occurrence = register_of(uid, rid)
+        occurrence = known.register_of(uid, rid)
         if override.event is None:
             if occurrence is not None and occurrence.deleted:
                 tally.unchanged += 1
@@ -248,10 +246,10 @@ def _write_group(group: Group, tally: ImportReport) -> None:
         tally.entries_written += 1
 
 
-def _cancel(uid: str, rids: list[str], tally: ImportReport) -> None:
+def _cancel(uid: str, rids: list[str], tally: ImportReport, known: Prefetched) -> None:
     """Occurrences the file says were cancelled (not exdates of the series)."""
     for rid in rids:
-        occurrence = register_of(uid, rid)
+        occurrence = known.register_of(uid, rid)
         if occurrence is not None and occurrence.deleted:
             tally.unchanged += 1
             continue
@@ -260,7 +258,7 @@ def _cancel(uid: str, rids: list[str], tally: ImportReport) -> None:
         tally.entries_written += 1
 
 
-def _write_stray(group: Group, override, rid: str, tally: ImportReport) -> None:
+def _write_stray(group: Group, override, rid: str, tally: ImportReport, known: Prefetched) -> None:
     """An override naming no occurrence of its series: left over from before
     the series changed when it is older (SEQUENCE) than the series, else an
     occurrence of its own, as the file shows it."""
@@ -269,7 +267,7 @@ def _write_stray(group: Group, override, rid: str, tally: ImportReport) -> None:
         return
     tally.notes.append(f"UID {group.uid}: the override of {rid} names no occurrence of the event; it was imported as an event of its own")
     for stray in orphans_as_events(Group(group.uid, overrides=[override])):
-        _write_group(stray, tally)
+        _write_group(stray, tally, known)
 
 
 def _create(uid: str, event: dict, register: Register | None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Iterable
 
 from django.db import connections, transaction
@@ -29,9 +28,9 @@ from events.calendars.bodies import (
 )
 from events.calendars.decode import Calendars, Write, calendar_named, decode
 from events.entry import Entry
-from events.index import search
+from events.index import search, snapshot
 from events.index.registers import Key, Register, key_of
-from events.index.rows import build_row
+from events.index.rows import build_row, next_version
 from events.models import (
     IndexCalendar,
     IndexCalendarEntry,
@@ -66,12 +65,35 @@ def _cursor() -> IndexCursor:
     return cursor or IndexCursor(pk=1, arrival=0)
 
 
+# The version this process last wrote. On SQLite a rolled back batch gives its
+# row ids out again; a reader that saw them (inside the same transaction)
+# must not take the rows above the last id it saw as all that changed, so a
+# batch that finds another version than it left starts a new generation.
+_written = {"version": ""}
+
+
+def _rolled_back(version: str) -> bool:
+    return connections[DB].vendor == "sqlite" and version != _written["version"]
+
+
 def catch_up(*, batch: int = BATCH) -> int:
-    """Fold every log entry that arrived since the cursor; return how many."""
-    done = 0
+    """Fold every log entry that arrived since the cursor; return how many.
+
+    Then this process's range queries take the rows written at once
+    (`snapshot.refresh`): a page asking for its month after a write finds
+    that work done."""
     if _cursor().arrival > log.last_arrival():  # the log was replaced under us
         logger.warning("index cursor is beyond the log; rebuilding the index")
-        return rebuild(batch=batch)
+        done = rebuild(batch=batch)
+    else:
+        done = _fold_new(batch)
+    if done:
+        snapshot.refresh()
+    return done
+
+
+def _fold_new(batch: int) -> int:
+    done = 0
     while True:
         with transaction.atomic(using=DB):
             _hold_index_writer()
@@ -79,10 +101,11 @@ def catch_up(*, batch: int = BATCH) -> int:
             entries = log.entries_since(cursor.arrival, batch)
             if not entries:
                 return done
-            apply_entries([entry for _, entry in entries])
+            dropped = apply_entries([entry for _, entry in entries])
             cursor.arrival = entries[-1][0]
-            cursor.version = uuid.uuid4().hex
+            cursor.version = next_version(cursor.version, drop=dropped or _rolled_back(cursor.version))
             cursor.save(using=DB)
+        _written["version"] = cursor.version
         done += len(entries)
         if len(entries) < batch:
             return done
@@ -126,7 +149,9 @@ def rebuild(*, batch: int = 5000, upto: int | None = None) -> int:
         for calendar in sorted(calendars):
             refold(calendar)
         search.fill_table()
-        IndexCursor.objects.using(DB).update_or_create(pk=1, defaults={"arrival": arrival, "version": uuid.uuid4().hex})
+        version = next_version("", drop=True)
+        IndexCursor.objects.using(DB).update_or_create(pk=1, defaults={"arrival": arrival, "version": version})
+    _written["version"] = version
     return done
 
 
@@ -188,10 +213,11 @@ def refold(calendar: str) -> None:
     _insert([build_row(key, register) for key, register in registers.items()])
 
 
-def apply_entries(entries: Iterable[Entry]) -> None:
+def apply_entries(entries: Iterable[Entry]) -> bool:
     """Fold entries into their registers and rewrite the rows of the keys they
     changed. Rows are only ever written here, deleted and recreated together.
-    A calendar whose audience or keys changed is folded again whole."""
+    A calendar whose audience or keys changed is folded again whole; returns
+    whether one was (its rows may go without successors)."""
     refolds: set[str] = set()
     legacy, writes = _fold_calendars(list(entries), refolds)
     for calendar in sorted(refolds):
@@ -204,11 +230,11 @@ def apply_entries(entries: Iterable[Entry]) -> None:
         write = decode(entry, calendars)
         if isinstance(write, Write):
             folded.append((write, write.calendar))
-    if not folded:
-        return
-    registers, pks = _registers_of(folded)
-    changed = {key for write, calendar in folded if (key := _fold_into(registers, write, calendar)) is not None}
-    _replace(pks, [build_row(key, registers[key]) for key in changed])
+    if folded:
+        registers, pks = _registers_of(folded)
+        changed = {key for write, calendar in folded if (key := _fold_into(registers, write, calendar)) is not None}
+        _replace(pks, [build_row(key, registers[key]) for key in changed])
+    return bool(refolds)
 
 
 def _registers_of(folded: list[tuple[Write | Entry, str]]) -> tuple[dict[Key, Register], dict[Key, int]]:

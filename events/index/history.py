@@ -9,6 +9,7 @@ writes did not count and why (docs/PROTOCOL.md section 6.5).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from events import log
@@ -37,7 +38,11 @@ def calendar_of_uid(uid: str, recurrence_id: str | None = None) -> str | None:
     key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id})
     if key is None:
         return None
-    rows = list(IndexKey.objects.using(DB).filter(uid=uid, rid="").values_list("calendar", "deleted"))
+    return _chosen(list(IndexKey.objects.using(DB).filter(uid=uid, rid="").values_list("calendar", "deleted")))
+
+
+def _chosen(rows: list[tuple[str, bool]]) -> str | None:
+    """Among (calendar, deleted) of one uid's series rows, the calendar holding it."""
     if not rows:
         return None
     me = log.my_author_id()
@@ -54,6 +59,47 @@ def register_of(uid: str, recurrence_id: str | None = None, *, calendar: str | N
         return None
     state = IndexKey.objects.using(DB).filter(calendar=key[0], uid=key[1], rid=key[2]).values_list("state", flat=True).first()
     return Register.from_json(json.loads(state)) if state else None
+
+
+class Prefetched:
+    """The index rows of many uids read in one pass, answering `calendar_of_uid`
+    and `register_of` for them as those would have at the time of reading (an
+    import compares thousands of events with what the calendar shows). A uid
+    `forget` was called for, or never asked about, is read from the index again."""
+
+    def __init__(self, uids: Iterable[str]):
+        self._rows: dict[str, dict[tuple[str, str], tuple[bool, str]]] = {uid: {} for uid in uids}
+        names = sorted(self._rows)
+        for i in range(0, len(names), 500):
+            found = IndexKey.objects.using(DB).filter(uid__in=names[i : i + 500])
+            for calendar, uid, rid, deleted, state in found.values_list("calendar", "uid", "rid", "deleted", "state"):
+                self._rows[uid][(calendar, rid)] = (deleted, state)
+
+    def forget(self, uid: str) -> None:
+        self._rows.pop(uid, None)
+
+    def calendar_of_uid(self, uid: str) -> str | None:
+        rows = self._rows.get(uid)
+        if rows is None:
+            return calendar_of_uid(uid)
+        return _chosen([(calendar, deleted) for (calendar, rid), (deleted, _) in rows.items() if not rid])
+
+    def register_of(self, uid: str, recurrence_id: str | None = None) -> Register | None:
+        rows = self._rows.get(uid)
+        if rows is None:
+            return register_of(uid, recurrence_id)
+        calendar = self.calendar_of_uid(uid)
+        key = key_of({"type": DEL, "uid": uid, "recurrence_id": recurrence_id}, calendar) if calendar is not None else None
+        found = rows.get((key[0], key[2])) if key is not None else None
+        return Register.from_json(json.loads(found[1])) if found and found[1] else None
+
+    def cancelled_rids(self, uid: str) -> set[str]:
+        """The recurrence ids of the uid's cancelled occurrences, in any calendar."""
+        rows = self._rows.get(uid)
+        if rows is None:
+            found = IndexKey.objects.using(DB).filter(uid=uid, deleted=True).exclude(rid="")
+            return set(found.values_list("rid", flat=True))
+        return {rid for (_, rid), (deleted, _) in rows.items() if rid and deleted}
 
 
 def _opened(hashes: list[str]) -> dict[str, Write]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
@@ -124,3 +125,21 @@ def _fill_view(row: IndexKey, timing: Timing) -> None:
 
 _checkpoints = lru_cache(maxsize=4096)(checkpoints)  # edits that keep the rule cost nothing
 
+
+
+def next_version(previous: str, *, drop: bool) -> str:
+    """The index version for a batch just written: `generation.batch`. The
+    generation stays while rows are only replaced (each key's new row with a
+    higher id), so a reader can take the rows above the last id it saw; it
+    changes when rows may have gone without successors (`drop`) or the
+    previous version is not one this scheme wrote."""
+    generation = generation_of(previous)
+    if drop or generation is None:
+        generation = uuid.uuid4().hex[:12]
+    return f"{generation}.{uuid.uuid4().hex[:16]}"
+
+
+def generation_of(version: str) -> str | None:
+    """The generation part of an index version; None when it has none."""
+    generation, dot, batch = version.partition(".")
+    return generation if dot and generation and batch else None

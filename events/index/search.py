@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connections, transaction
 
 from events.index.expand import Occurrence
-from events.index.query import _ROW_FIELDS, FIRST_YEAR, LAST_YEAR, occurrences_of_rows
+from events.index.query import FIRST_YEAR, LAST_YEAR, occurrences_of_rows
+from events.index.snapshot import ROW_FIELDS
 from events.models import IndexKey
 from events.recurrence.expansion import MAX_OCCURRENCES
 from events.routers import INDEX_DB as DB
@@ -137,7 +138,7 @@ def search(text: str, *, now: datetime, tz: str) -> Found:
     ids = _matching_ids(words)
     now_utc = now.astimezone(UTC)
     rows = [(tuple(fields), start, end) for *fields, start, end in
-            IndexKey.objects.using(DB).filter(pk__in=ids).values_list(*_ROW_FIELDS, "span_start", "span_end")
+            IndexKey.objects.using(DB).filter(pk__in=ids).values_list(*ROW_FIELDS, "span_start", "span_end")
             if start is not None and _placeable(start, end)]
     # the next occurrence of each, from now on; then the latest one of those with none to come
     ahead = [(fields, now_utc, min(end or now_utc + AHEAD, now_utc + AHEAD)) for fields, start, end in rows]

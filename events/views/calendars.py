@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from events import log
 from events.authors import author_label, author_names
-from events.calendars import manage, own, state
+from events.calendars import default_reminders, manage, own, state
 from events.calendars.bodies import ROLES
 from events.models import IndexKey
 from events.views.auth import owner_required
@@ -20,7 +20,7 @@ ROLE_LABELS = {"busy": "See only free/busy", "details": "See all event details",
 MY_ROLE = {"owner": "yours", "editor": "you can edit", "details": "you can read", "busy": "free/busy only"}
 
 
-def _row(row, *, names: dict, hidden: set, default: str, peers: list) -> dict:
+def _row(row, *, names: dict, hidden: set, default: str, peers: list, reminders: dict) -> dict:
     members = [{"id": a, "name": author_label(a, names), "role": r} for a, r in sorted(manage.members_of(row).items())]
     taken = {m["id"] for m in members}
     return {
@@ -36,6 +36,7 @@ def _row(row, *, names: dict, hidden: set, default: str, peers: list) -> dict:
         "default": row.ref == default,
         "writable": row.my_role in state.WRITERS,
         "candidates": [(a, n) for a, n in peers if a not in taken],
+        "reminder": reminders.get(row.ref),
     }
 
 
@@ -48,7 +49,8 @@ def calendars_page(request):
         return redirect("month")
     names, hidden = author_names(), manage.hidden_calendars()
     default, peers = manage.default_calendar(), manage.shareable_peers()
-    rows = [_row(r, names=names, hidden=hidden, default=default, peers=peers) for r in state.visible()]
+    reminders = default_reminders.default_reminders()
+    rows = [_row(r, names=names, hidden=hidden, default=default, peers=peers, reminders=reminders) for r in state.visible()]
     legacy = IndexKey.objects.using("index").filter(calendar="", deleted=False).exclude(kind="").exists()
     context = {
         "nav": "calendars",
@@ -57,6 +59,7 @@ def calendars_page(request):
         "legacy_shown": "" not in hidden,
         "roles": [(r, ROLE_LABELS[r]) for r in ROLES],
         "colours": own.COLOURS,
+        "reminder_choices": list(default_reminders.CHOICES.items()),
     }
     return render_page(request, "calendars.html", context)
 
@@ -135,6 +138,21 @@ def visibility(request):
 def default(request):
     return _on_calendar(request, lambda row: (
         lambda: manage.set_default_calendar(row.ref), f"Quick-add now puts new events in {row.name}."))
+
+
+@owner_required
+@require_POST
+def reminder(request):
+    """The default reminder of one of our calendars: minutes before, or "" for none."""
+    text = request.POST.get("minutes", "")
+    minutes = int(text) if text.isdigit() else None
+    if text and minutes is None:
+        messages.error(request, "A default reminder is a number of minutes before the start.")
+        return redirect("calendars")
+    said = default_reminders.CHOICES.get(minutes, "").lower() if minutes is not None else ""
+    return _on_calendar(request, lambda row: (
+        lambda: default_reminders.set_default_reminder(row.ref, minutes),
+        f"New events in {row.name} get a reminder {said}." if said else f"New events in {row.name} get no reminder."))
 
 
 @owner_required

@@ -23,7 +23,7 @@ from events.preferences import viewer_tz
 from events.recurrence.timing import RecurrenceError
 from events.views.auth import owner_required
 from events.views.calendar import event_url
-from events.views.undo import offer_fields
+from events.views.undo import offer_fields, split_fields
 
 MAX_SHIFT_MINUTES = 366 * 24 * 60  # a drag moves an event within a year at most
 
@@ -67,9 +67,9 @@ def _shown(uid: str, rid: str | None) -> dict | None:
 @require_POST
 @owner_required
 def move(request):
-    """uid, rid (an occurrence), scope (`occurrence` or `series`), and the
-    minutes to move the start and the end by (the same for a move; only the
-    end for a resize)."""
+    """uid, rid (an occurrence), scope (`occurrence`, `following` for it and
+    the later ones, or `series`), and the minutes to move the start and the
+    end by (the same for a move; only the end for a resize)."""
     try:
         uid = request.POST.get("uid", "")
         rid = recurrence_id(request.POST.get("rid") or None)
@@ -79,9 +79,14 @@ def move(request):
         series = _shown(uid, None)
         if series is None:
             raise DragError("this event no longer exists")
-        if rid and request.POST.get("scope") != "series":
+        scope = request.POST.get("scope")
+        if rid and scope != "series":
             occurrence = _shown(uid, rid) or occurrence_of(series, rid)
-            written = calendar.edit_occurrence(uid, rid, **_shifted(occurrence, start_by, end_by))
+            shifted = _shifted(occurrence, start_by, end_by)
+            if scope == "following":
+                split = calendar.split_series(uid, rid, **shifted)
+                return _answer(url=event_url(split[0].uid, None), start=split[0].event["start"], undo=split_fields(split))
+            written = calendar.edit_occurrence(uid, rid, **shifted)
         else:
             written = calendar.edit_series(uid, **_shifted(series, start_by, end_by))
     except (DragError, RecurrenceError, calendar.CalendarError, LocalWritesHeld) as e:
@@ -105,7 +110,8 @@ def create(request):
     if not title:
         return _answer("type a title for the new event")
     try:
-        written = calendar.create_event(title=title, start=start.isoformat(), end=end.isoformat(), tz=viewer_tz())
+        written = calendar.create_event(title=title, start=start.isoformat(), end=end.isoformat(), tz=viewer_tz(),
+                                        with_default_reminder=True)
     except (calendar.CalendarError, LocalWritesHeld) as e:
         return _answer(str(e))
     return _answer(url=event_url(written.uid, None), title=title)

@@ -79,6 +79,29 @@ def _label(rid: str) -> str:
     return f"{value:%a %-d %b %Y, %H:%M}" if isinstance(value, datetime) else f"{value:%a %-d %b %Y}"
 
 
+SPLIT_FIELDS = ("split_from", "split_into")  # set by calendar.split_series
+
+
+def _split_note(changes: dict) -> dict:
+    """How a change split the series, in words with a link to the other part:
+    "split it from the earlier series" on the new one, "ended it before …
+    (split)" on the old one."""
+    for name in SPLIT_FIELDS:
+        new = changes.get(name, (None, None))[1]
+        if not (isinstance(new, dict) and isinstance(new.get("uid"), str) and isinstance(new.get("at"), str)):
+            continue
+        try:
+            at = _label(recurrence_id(new["at"]) or "")
+        except RecurrenceError:
+            continue
+        link = event_url(new["uid"], None)
+        if name == "split_from":
+            return {"action": "split it from", "link": link, "link_text": "the earlier series", "after": f"at {at}",
+                    "created": True}
+        return {"action": f"ended it before {at} (split); the rest is", "link": link, "link_text": "a new series"}
+    return {}
+
+
 def _history(uid: str, rid: str | None, names: dict[str, str], where: str) -> list[dict]:
     changes = history(uid, None, calendar=where) + (history(uid, rid, calendar=where) if rid else [])
     out = []
@@ -89,7 +112,8 @@ def _history(uid: str, rid: str | None, names: dict[str, str], where: str) -> li
                 "author": author_label(change.author, names),
                 "hue": author_hue(change.author),
                 "action": change.action,
-                "changes": [(k, v[0], v[1]) for k, v in change.changes.items()],
+                **_split_note(change.changes),
+                "changes": [(k, v[0], v[1]) for k, v in change.changes.items() if k not in SPLIT_FIELDS],
                 "hash": change.hash[:12],
                 "not_shown": change.not_shown,
                 "not_applied": change.not_applied,
@@ -113,27 +137,50 @@ def _series_changes(found: dict, fields: dict) -> dict:
     return {**fields, "start": new_start.isoformat(), "end": (new_start + duration).isoformat()}
 
 
+def _save(found: dict, scope: str, fields: dict, *, rename: list[str]) -> list[calendar.Written] | None:
+    """Write the form's fields to this occurrence, to it and the later ones
+    (a split, whose writes are returned for its undo), or to the whole
+    series; `rename`: the edited occurrences that take the series' new title too."""
+    uid, rid, where = found["uid"], found["rid"], found["calendar"]
+    if scope == "occurrence":
+        fields.pop("rrule", None)
+        calendar.edit_occurrence(uid, rid, calendar=where, **fields)
+    elif scope == "following":
+        return calendar.split_series(uid, rid, calendar=where, **fields)
+    else:
+        calendar.edit_series(uid, calendar=where, **_series_changes(found, fields))
+        if rename and fields["title"] != found["series"].get("title"):
+            for other in rename:
+                shown = _shown(register_of(uid, other, calendar=where))
+                if shown is not None and shown[1].get("title") != fields["title"]:
+                    calendar.edit_occurrence(uid, other, calendar=where, title=fields["title"])
+    return None
+
+
 @owner_required
 def detail(request):
     found = _load(request)
     uid, rid, event = found["uid"], found["rid"], found["event"]
     occurrence = bool(rid)
+    edited, _ = calendar.changed_occurrences(uid, calendar=found["calendar"])
+    changed = len(edited)
     if request.method == "POST":
-        form = EventForm(request.POST, occurrence=occurrence, extra_rule=EventForm.initial_from(found["series"])[1])
+        form = EventForm(request.POST, occurrence=occurrence, extra_rule=EventForm.initial_from(found["series"])[1],
+                         changed=changed)
         if form.is_valid():
             fields = form.event_fields()
             try:
-                if occurrence and form.cleaned_data.get("scope") != "series":
-                    fields.pop("rrule", None)
-                    calendar.edit_occurrence(uid, rid, calendar=found["calendar"], **fields)
-                else:
-                    calendar.edit_series(uid, calendar=found["calendar"], **_series_changes(found, fields))
+                scope = (form.cleaned_data.get("scope") or "occurrence") if occurrence else "series"
+                split = _save(found, scope, fields, rename=edited if form.cleaned_data.get("rename_changed") else [])
             except LocalWritesHeld as e:
                 form.add_error(None, str(e))
             except calendar.CalendarError as e:
                 form.add_error(None, str(e))
             else:
-                messages.success(request, f"Saved “{fields['title']}”.")
+                rest = " This and the later occurrences are now a series of their own." if split and len(split) > 1 else ""
+                messages.success(request, f"Saved “{fields['title']}”.{rest}")
+                if split:
+                    offer(request, split)
                 return redirect(f"{reverse('month')}?d={fields['start'][:10]}")
     else:
         initial, extra = EventForm.initial_from(event)
@@ -141,7 +188,7 @@ def detail(request):
             series_initial, extra = EventForm.initial_from(found["series"])
             for name in ("repeat", "interval", "byday", "ends", "until", "count"):
                 initial[name] = series_initial[name]
-        form = EventForm(initial=initial, occurrence=occurrence, extra_rule=extra)
+        form = EventForm(initial=initial, occurrence=occurrence, extra_rule=extra, changed=changed)
     names = author_names()
     series_reg, override_reg = found["series_reg"], found["override_reg"]
     conflicted = series_reg.conflict or (override_reg is not None and override_reg.conflict)

@@ -102,7 +102,7 @@ def add(request):
     if result.error or result.draft is None:
         return JsonResponse({"ok": False, "error": str(result.error), "spans": _spans(result)}, status=400)
     try:
-        written = calendar.create_event(_draft_dict(result.draft))
+        written = calendar.create_event(_draft_dict(result.draft), with_default_reminder=True)
     except LocalWritesHeld as e:
         return JsonResponse({"ok": False, "error": str(e), "held": True}, status=409)
     except calendar.CalendarError as e:

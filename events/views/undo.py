@@ -1,5 +1,7 @@
-"""Undo, offered for a little while after a delete, a drag, a cancel or a
-conflict resolved: the inverse of that one write, as a new write.
+"""Undo, offered for a little while after a delete, a drag, a cancel, a
+conflict resolved or a split series: the inverse of that one write, as a new
+write (for a split, of each write on the old series, and the new series
+deleted).
 
 The write undone (its entry hash) must still be a head of its key: then each
 value it replaced is put again, linking it, so the key's history keeps both
@@ -42,9 +44,21 @@ def offer_fields(written: calendar.Written) -> dict:
             "entry": written.entry.hash}
 
 
-def offer(request, written: calendar.Written) -> None:
-    """Offer to undo `written` beside the next page's message."""
-    request.session[SESSION_KEY] = offer_fields(written)
+def offer(request, written: calendar.Written | list[calendar.Written]) -> None:
+    """Offer to undo `written` (one write, or what a split wrote) beside the next page's message."""
+    request.session[SESSION_KEY] = offer_fields(written) if isinstance(written, calendar.Written) else split_fields(written)
+
+
+def split_fields(written: list[calendar.Written]) -> dict:
+    """What the Undo button of a split sends back (`calendar.split_series`'s
+    writes): the old series' write as for any edit, the new series (`split`)
+    and the old series' edited occurrences the split took away (`also`,
+    "rid=entry" pairs). A split from the first occurrence is one edit."""
+    if len(written) == 1:
+        return offer_fields(written[0])
+    new, old = written[0], written[-1]
+    taken = [f"{w.recurrence_id}={w.entry.hash}" for w in written if w.uid == old.uid and w.recurrence_id]
+    return {**offer_fields(old), "split": new.uid, "also": " ".join(taken)}
 
 
 def take_offer(request) -> dict | None:
@@ -89,8 +103,29 @@ def undo_write(uid: str, rid: str | None, *, calendar_ref: str, entry: str) -> i
     else:
         raise calendar.CalendarError("nothing came before it to go back to")
     for body in bodies:
-        calendar._write(body, [entry], calendar_ref)  # the one writer of calendar bodies, with our own links
+        calendar.write_inverse(body, links=[entry], calendar=calendar_ref)
     return len(bodies)
+
+
+def undo_split(uid: str, *, calendar_ref: str, entry: str, new_uid: str, also: str) -> None:
+    """Undo a split: the old series and the edited occurrences it took away
+    come back, and the new series is deleted. Refused when any of them
+    changed since (their writes are no longer the heads) or the new series
+    or one of its occurrences was edited."""
+    catch_up()
+    taken = [tuple(pair.split("=", 1)) for pair in also.split() if "=" in pair]
+    for rid, written in [(None, entry), *taken]:
+        register = register_of(uid, rid, calendar=calendar_ref)
+        if register is None or written not in register.heads:
+            raise calendar.CalendarError("it was changed again since, so undoing would overwrite that")
+    edited, cancelled = calendar.changed_occurrences(new_uid, calendar=calendar_ref)
+    for rid in [None, *edited, *cancelled]:
+        register = register_of(new_uid, rid, calendar=calendar_ref)
+        if register is None or len(register.versions) != 1:
+            raise calendar.CalendarError("the new series was changed since, so undoing would lose that")
+    for rid, written in [(None, entry), *taken]:
+        undo_write(uid, rid, calendar_ref=calendar_ref, entry=written)
+    calendar.delete_event(new_uid, calendar=calendar_ref)
 
 
 @require_POST
@@ -101,8 +136,13 @@ def undo(request):
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
         rid = recurrence_id(request.POST.get("rid") or None)
-        undo_write(request.POST.get("uid", ""), rid, calendar_ref=request.POST.get("calendar", ""),
-                   entry=request.POST.get("entry", ""))
+        if request.POST.get("split"):
+            undo_split(request.POST.get("uid", ""), calendar_ref=request.POST.get("calendar", ""),
+                       entry=request.POST.get("entry", ""), new_uid=request.POST["split"],
+                       also=request.POST.get("also", ""))
+        else:
+            undo_write(request.POST.get("uid", ""), rid, calendar_ref=request.POST.get("calendar", ""),
+                       entry=request.POST.get("entry", ""))
     except (calendar.CalendarError, RecurrenceError, LocalWritesHeld) as e:
         error = f"Could not undo: {e}."
         if wants_json:

@@ -51,6 +51,7 @@ urlpatterns = [
     path("calendars/unshare/", calendars.unshare, name="calendar_unshare"),
     path("calendars/visibility/", calendars.visibility, name="calendar_visibility"),
     path("calendars/default/", calendars.default, name="calendar_default"),
+    path("calendars/reminder/", calendars.reminder, name="calendar_reminder"),
     path("calendars/delete/", calendars.delete, name="calendar_delete"),
     path("event/move/", event.move, name="event_move"),
     path("calendar/", ics_page.ics_page, name="ics"),

@@ -30,16 +30,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, url, **options):
         try:
+            if options["mirror"]:
+                mirror.refuse_naming_here()
             result = asyncio.run(pair_alone(url))
         except Exception as e:
             raise CommandError(pair_failure(url, e)) from None
-        if result.result == "paired" and options["mirror"]:
-            if mirror.is_mirror():
-                raise CommandError("a mirror has no calendar to be mirrored; run --mirror on the instance to mirror")
-            mirror.name_mirror(result.key, split_pair_url(url)[0])
-            result.message += "; it is now this instance's mirror: invite links point at it"
-        elif options["mirror"] and result.result == "pending":
-            raise CommandError(f"{result.message}; name it as mirror once paired, with an invite link of the mirror")
+        if options["mirror"] and result.result in ("paired", "pending"):
+            try:
+                result.message += "; " + mirror.name_after_pairing(result.result, result.key, split_pair_url(url)[0])
+            except ValueError as e:
+                raise CommandError(f"{result.message}; {e}") from None
         if options["json"]:
             self.stdout.write(json.dumps(result.__dict__))
         else:

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import CommandError
 
-from events import forks, log
+from events import forks, local_writes, log
 from events.management.base import Command as BaseCommand
-from sync import pairing
+from sync import pairing, store
 from sync.status import status
 
 
@@ -27,6 +27,17 @@ class Command(BaseCommand):
             "--clear-held",
             action="store_true",
             help="forget every peer's claim on our own feed, so local writes are no longer held",
+        )
+        parser.add_argument(
+            "--clear-refusals",
+            metavar="KEY", nargs="?", const="",
+            help="offer again the feeds held back after a peer kept refusing an entry (of every peer, or of KEY)",
+        )
+        parser.add_argument(
+            "--save-waiting",
+            action="store_true",
+            help="sign the changes waiting for a peer to confirm our own feed now (after a restore: only if no other "
+            "copy of this instance wrote since the backup)",
         )
 
     def handle(self, *args, **o):
@@ -55,7 +66,17 @@ class Command(BaseCommand):
                 return
             if o["clear_held"]:
                 n = log.drop_own_feed_claims()
-                self.stdout.write(f"forgot {n} claim(s) on our own feed; local writes are not held")
+                self.stdout.write(f"forgot {n} claim(s) on our own feed; local writes are not held by a claim")
+                self.report_waiting(local_writes.sign_waiting())
+                return
+            if o["clear_refusals"] is not None:
+                key = pairing.find_peer_key(o["clear_refusals"]) if o["clear_refusals"] else None
+                n = store.clear_refusals(key)
+                self.stdout.write(f"cleared {n} held-back feed(s); they are offered again")
+                return
+            if o["save_waiting"]:
+                n = local_writes.go_ahead()
+                self.stdout.write(f"saved {n} waiting change(s): signed as the next entries of our own feed")
                 return
             if o["unblock"]:
                 key = pairing.find_peer_key(o["unblock"])
@@ -72,6 +93,10 @@ class Command(BaseCommand):
         self.stdout.write(f"this instance: {me['name']} {me['author']} {me['url']}, entries held: {me['entries']}")
         if me["writes_held"]:
             self.stdout.write(f"  writes held: {clean(me['writes_held'])}")
+            if me["waiting_writes"]:
+                self.stdout.write("  (save them now: manage.py peers --save-waiting)")
+        elif me["own_feed_doubt"]:
+            self.stdout.write(f"  own feed not confirmed yet ({clean(me['own_feed_doubt'])}): a write made now waits for a peer")
         for c in me["own_feed_claims"]:
             state = "holds local writes" if c["holds_writes"] else "not backed by our own signed entries: writes not held"
             self.stdout.write(
@@ -90,7 +115,7 @@ class Command(BaseCommand):
             if p["last_error"]:
                 self.stdout.write(f"    last error: {clean(p['last_error'])}")
             if p["held_back"]:
-                self.stdout.write(f"    not sent for now: {clean(p['held_back'])}")
+                self.stdout.write(f"    not sent for now: {clean(p['held_back'])}  (offer again: manage.py peers --clear-refusals {p['author'][:16]})")
         for r in data["requests"]:
             verb = "wants to pair" if r["direction"] == "incoming" else "asked by us, waiting"
             hint = f"  (approve: manage.py peers --approve {r['id']})" if r["direction"] == "incoming" else ""
@@ -109,6 +134,12 @@ class Command(BaseCommand):
             )
             if f["explanation"]:
                 self.stdout.write(f"    {f['explanation']}")
+
+    def report_waiting(self, signed: int) -> None:
+        if signed:
+            self.stdout.write(f"saved {signed} waiting change(s)")
+        if reason := log.writes_held_reason():
+            self.stdout.write(f"still waiting: {clean(reason)}")
 
     def decide_fork(self, o: dict) -> None:
         if not o["fork"]:
