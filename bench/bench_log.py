@@ -1,13 +1,14 @@
 """Log: local appends and bundle import, beside the one-core Ed25519 verify rate.
 
-Target: importing a bundle runs at >= 75% of the verify-only rate.
+Target: importing a bundle runs at >= 100% of the one-core verify-only rate:
+worker processes verify on every core while the importing thread writes.
 """
 
 import io
 import os
 import time
 
-from bench.harness import setup_django, verdict, verify_rate
+from bench.harness import setup_django, target, verdict, verify_rate
 
 APPENDS = int(os.environ.get("BENCH_LOG_APPENDS", 10_000))
 IMPORTS = int(os.environ.get("BENCH_LOG_IMPORTS", 100_000))
@@ -44,9 +45,12 @@ def main() -> None:
     print(f"   local append: {APPENDS:,} entries, {rate:,.0f}/s ({rate / reference:.2f}x verify rate)")
 
     data = build_bundle(IMPORTS)
+    reference = verify_rate()  # again: on a shared machine the load has moved since
+    print(f"   Ed25519 verify alone (one core), just before the import: {reference:,.0f}/s")
     started = time.perf_counter()
     report = import_bundle(io.BytesIO(data))
     rate = report.counts["stored"] / (time.perf_counter() - started)
     ratio = rate / reference
     print(f"   bundle import: {report.counts['stored']:,} entries, {rate:,.0f}/s = {ratio:.0%} of verify rate "
-          f"(target >= 75%: {verdict(ratio >= 0.75)})")
+          f"(target >= 100%: {verdict(ratio >= 1.0)})")
+    target(f"bundle import, {IMPORTS // 1000}k entries, vs one-core verify", f"{ratio:.0%}", ">= 100%", ratio >= 1.0)

@@ -3,8 +3,10 @@
     python -m bench sync            (BENCH_SYNC_ENTRIES=100000 by default)
 
 Prints, beside references measured in the same run:
-- initial sync rate vs one core verifying Ed25519 signatures alone (target >= 75%);
-- median time until one new entry is visible on the other side (target < 100 ms);
+- initial sync rate vs one core verifying Ed25519 signatures alone (target >= 100%:
+  the receiver verifies on both cores while it writes);
+- median time from a write on one side until its event is in the other side's
+  index, where its pages and `query` read it (target < 10 ms);
 - bytes exchanged on a reconnect with nothing new, small log vs big log (target: equal);
 - peak RSS (VmHWM) of each instance during the big sync (target < 200 MB).
 
@@ -19,6 +21,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,18 +34,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.harness import target  # noqa: E402
 from devtools.instances import Instance, seed, wait_until  # noqa: E402
 
 AUTHORS = 4
 LATENCY_SAMPLES = 30
 
+# An event written into the legacy calendar by a process of its own beside the
+# server (as a script or an import does); the server's hub folds it into its index.
 WRITER = """
-import os, sys, django
+import os, sys, uuid, django
 django.setup()
 from events import log
 for line in sys.stdin:
-    e = log.append_local({"type": "note", "text": line.strip()})
-    print(e.hash, flush=True)
+    uid = uuid.uuid4().hex
+    event = {"title": line.strip(), "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00",
+             "tz": "Europe/Bucharest", "all_day": False, "rrule": None}
+    log.append_local({"type": "event.put", "uid": uid, "recurrence_id": None, "event": event})
+    print(uid, flush=True)
 """
 
 
@@ -93,24 +102,32 @@ def pair_of(root: Path, template: Path, tag: str, n: int) -> tuple[Instance, Ins
     return a, b, done - started, done - first
 
 
+def shown_in_index(index: sqlite3.Connection, uid: str) -> bool:
+    """The event is in the peer's index, as its calendar pages and `query` read it."""
+    return index.execute("select 1 from index_key where uid = ? and kind != ''", (uid,)).fetchone() is not None
+
+
 def latency(a: Instance, b: Instance) -> list[float]:
+    """From the write's return on `a` until the event is in `b`'s index."""
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER], cwd=REPO, env=a.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    index = sqlite3.connect(f"file:{b.data_dir / 'index.sqlite3'}?mode=ro", uri=True, timeout=30)
     samples = []
     try:
         for i in range(LATENCY_SAMPLES):
             writer.stdin.write(f"latency probe {i}\n")
             writer.stdin.flush()
-            h = writer.stdout.readline().strip()
+            uid = writer.stdout.readline().strip()
             started = time.perf_counter()
-            while not b.has_entry(h):
-                time.sleep(0.001)
+            while not shown_in_index(index, uid):
+                time.sleep(0.0005)
                 if time.perf_counter() - started > 10:
                     raise AssertionError("entry never arrived")
             samples.append(time.perf_counter() - started)
             time.sleep(random.uniform(0.02, 0.12))  # no phase lock with the 50 ms log poll
     finally:
+        index.close()
         writer.stdin.close()
         writer.wait(10)
     return samples
@@ -129,15 +146,19 @@ def main() -> None:
         instances += [a, b]
         rate, stream_rate = n / elapsed, n / streaming
         print(f"   initial sync of {n:,} entries ({AUTHORS} authors): {elapsed:.1f} s from `pair`, {rate:,.0f} entries/s "
-              f"= {rate / reference:.0%} of the verify rate (target >= 75%)")
+              f"= {rate / reference:.0%} of the verify rate (target >= 100%)")
         print(f"   of which streaming (first entry stored to last): {streaming:.1f} s, {stream_rate:,.0f} entries/s "
               f"= {stream_rate / reference:.0%}")
+        target(f"initial sync, {n // 1000}k entries, vs one-core verify", f"{rate / reference:.0%} (streaming {stream_rate / reference:.0%})",
+               ">= 100%", rate >= reference)
         rss_a, rss_b = a.peak_rss_kb() / 1024, b.peak_rss_kb() / 1024
         print(f"   peak RSS during the sync: sender {rss_a:.0f} MB, receiver {rss_b:.0f} MB (target < 200 MB)")
 
         samples = latency(a, b)
-        print(f"   one new entry visible on the peer: median {statistics.median(samples) * 1000:.1f} ms, "
-              f"max {max(samples) * 1000:.1f} ms over {len(samples)} (target < 100 ms)")
+        median = statistics.median(samples)
+        print(f"   one new entry visible on the peer: median {median * 1000:.1f} ms, "
+              f"max {max(samples) * 1000:.1f} ms over {len(samples)} (target < 10 ms)")
+        target("new entry seen on a connected peer", f"median {median * 1000:.1f} ms", "under 10 ms", median < 0.010)
 
         b.stop()
         big_bytes = reconnect_bytes(b)

@@ -7,7 +7,7 @@ how many, and per damaged line what was wrong with it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
@@ -16,6 +16,7 @@ from events import log
 
 MAX_LINE = 1 << 20  # far above the 64 KiB entry limit: a longer line is damage, not an entry
 BATCH = 500
+AHEAD = 2  # batches being verified while one is stored: the workers never wait for the writer
 
 
 @dataclass
@@ -72,15 +73,21 @@ def _batches(stream: BinaryIO) -> Iterator[list[tuple[int, bytes | None]]]:
 
 
 def _parsed_ahead(batches: Iterator[list[tuple[int, bytes | None]]]):
-    """Yield (batch, parsed entries), verifying the next batch while the caller stores this one."""
-    ahead = None
-    for batch in batches:
-        future = log.parse_ahead(line for _, line in batch if line is not None)
-        if ahead:
-            yield ahead[0], ahead[1].result()
-        ahead = (batch, future)
-    if ahead:
-        yield ahead[0], ahead[1].result()
+    """Yield (batch, checked entries), the next batches being verified on the other
+    cores while the caller stores this one (events.verify_pool)."""
+    ahead: deque = deque()
+    try:
+        for batch in batches:
+            ahead.append((batch, log.parse_ahead(line for _, line in batch if line is not None)))
+            if len(ahead) > AHEAD:
+                batch, checked = ahead.popleft()
+                yield batch, checked.result()
+        while ahead:
+            batch, checked = ahead.popleft()
+            yield batch, checked.result()
+    finally:  # the import stopped early (an error while storing): the workers drop the rest
+        for _, checked in ahead:
+            checked.cancel()
 
 
 def import_bundle(stream: BinaryIO, *, after_batch: Callable[[], None] | None = None) -> ImportReport:

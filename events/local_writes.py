@@ -31,7 +31,7 @@ from typing import NoReturn
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from events import log, own_head
+from events import log, own_head, wake
 from events.entry import Entry, decode_stored, sign_entry
 from events.models import Feed, LogEntry
 
@@ -144,6 +144,7 @@ def _sign(item: dict, *, decided: bool = False) -> Entry:
                 entry = sign_entry(key, seq=seq, prev=prev, body=item["body"], links=tuple(item["links"]), time=item["time"])
                 LogEntry.objects.create(hash=entry.hash, author=me, seq=seq, raw=entry.raw.decode())
                 log._save_heads({me: (seq, entry.hash)})
+                transaction.on_commit(wake.announce)  # the log's tails look now, not at their next poll
             # Only once committed: a caller's transaction that rolls back (an
             # .ics import refused whole) must not leave a record ahead of the log.
             transaction.on_commit(functools.partial(own_head.write_record, author=me, seq=seq, head=entry.hash))

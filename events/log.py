@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -22,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from events import forks as fork_decisions
+from events import verify_pool, wake
 from events.entry import (
     Entry,
     EntryInvalid,
@@ -206,40 +206,39 @@ def writes_held_reason() -> str | None:
     )
 
 
-def _parse(item: str | bytes | dict | Entry | Outcome) -> Entry | Outcome:
+_CHECKED = Entry | Outcome | EntryInvalid  # an item whose stateless rules were applied already
+
+
+def _parse(item: str | bytes | dict | Entry | Outcome | EntryInvalid) -> Entry | Outcome:
     if isinstance(item, Entry | Outcome):
         return item
+    if isinstance(item, EntryInvalid):  # refused by events.verify_pool
+        return Outcome(INVALID, item.rule, item.message)
     try:
         return parse_entry(item)
     except EntryInvalid as e:
         return Outcome(INVALID, e.rule, e.message)
 
 
-# Signature checks release the GIL: two threads verify about twice as fast,
-# and a pipeline thread lets the next batch be verified while one is written.
-_verifiers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
-_pipeline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-pipeline")
-
-
 def parse_many(items: Iterable[str | bytes | dict | Entry]) -> list[Entry | Outcome]:
-    """Apply the stateless rules (fields, limits, signature) to many items."""
+    """Apply the stateless rules (fields, limits, signature) to many items, a big batch on every core."""
     items = list(items)
-    if len(items) < 64:
-        return [_parse(item) for item in items]
-    return list(_verifiers.map(_parse, items, chunksize=32))
+    checked = iter(verify_pool.check_all([item for item in items if not isinstance(item, _CHECKED)]))
+    return [_parse(item if isinstance(item, _CHECKED) else next(checked)) for item in items]
 
 
-def parse_ahead(items: Iterable[str | bytes | dict | Entry]) -> Future[list[Entry | Outcome]]:
-    """Start `parse_many` in the background; pass its result to `receive`."""
-    return _pipeline.submit(parse_many, list(items))
+def parse_ahead(items: Iterable[str | bytes | dict | Entry]) -> verify_pool.Checked:
+    """Start verifying a big batch in worker processes; pass its `result()` to `receive`."""
+    return verify_pool.submit(list(items))
 
 
-def receive(items: Iterable[str | bytes | dict | Entry | Outcome]) -> list[Outcome]:
+def receive(items: Iterable[str | bytes | dict | Entry | Outcome | EntryInvalid]) -> list[Outcome]:
     """Validate remote entries and store the valid ones in one transaction.
 
     Items are decided in order, so a batch may carry a feed's consecutive
-    entries; already parsed Entry objects (from `parse_many`) skip the
-    stateless checks. Returns one Outcome per item, in the same order.
+    entries; items checked already (an Entry, or the EntryInvalid of a refused
+    one, from `parse_many` or `parse_ahead`) skip the stateless checks.
+    Returns one Outcome per item, in the same order.
     """
     items = list(items)
     parsed = items if all(isinstance(i, Entry | Outcome) for i in items) else parse_many(items)
@@ -248,7 +247,10 @@ def receive(items: Iterable[str | bytes | dict | Entry | Outcome]) -> list[Outco
         return [p for p in parsed if isinstance(p, Outcome)]
     with transaction.atomic():
         _hold_arrival_order()
-        return _decide_and_store(parsed, entries)
+        outcomes = _decide_and_store(parsed, entries)
+        if any(o.result == STORED for o in outcomes):
+            transaction.on_commit(wake.announce)
+        return outcomes
 
 
 def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> list[Outcome]:

@@ -1,13 +1,13 @@
 """The hub: the part of replication its sessions share (docs/PROTOCOL.md sections 3.2, 4.2, 4.5).
 
 It keeps the registry of live sessions (one connection per peer), tails the
-log's arrival counter (a short poll, plus an immediate kick for writes made in
-this process), keeps our vector, wakes the sessions that have something to
+log's arrival counter (woken at once by every commit on this machine through
+`events.wake`, with a short poll behind it), keeps our vector, wakes the sessions that have something to
 push, and saves each peer's status for `manage.py peers` and the web UI.
 Watching only the highest arrival is enough because arrivals commit in order,
 on PostgreSQL too (docs/architecture.md, "The arrival counter"): no entry
 becomes visible below a number already seen, so no write goes unpushed.
-Other server processes' writes are seen by the same poll.
+Server processes on other machines (one PostgreSQL database) are seen by the poll.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from events import wake
 from sync import store
 
 if TYPE_CHECKING:
@@ -128,17 +129,22 @@ class Hub:
 
     async def _run(self) -> None:
         last_peers = last_status = 0.0
+        listener = wake.Listener(self.kick)
+        listener.start()
         try:
             while self.sessions or self.keep_running:
                 try:
-                    await asyncio.wait_for(self._kick.wait(), POLL_INTERVAL)
+                    woken = await asyncio.wait_for(self._kick.wait(), POLL_INTERVAL)
                 except TimeoutError:
-                    pass
+                    woken = False
                 self._kick.clear()
                 try:
-                    arrival = await store.last_arrival()
-                    if arrival != self.arrival:
+                    # A wake-up says entries were committed: read the snapshot at once;
+                    # a poll first asks the arrival counter whether anything changed.
+                    before = self.arrival
+                    if woken or await store.last_arrival() != before:
                         await self.refresh_vector()
+                    if self.arrival != before:
                         for s in list(self.sessions.values()):
                             s.status_dirty = True  # how far each side is depends on our vector
                             s.wake.set()
@@ -153,6 +159,7 @@ class Hub:
                     logger.exception("replication hub: tailing the log failed; retrying in a second")
                     await asyncio.sleep(1.0)
         finally:
+            listener.close()
             self._task = None
 
     async def _check_peers(self) -> None:

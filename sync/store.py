@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -18,18 +18,19 @@ from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
-from events import health, instance, local_writes, log
+from events import health, instance, local_writes, log, verify_pool
 from events.calendars import state as calendar_state
-from events.entry import Entry, EntryInvalid, parse_entry
+from events.entry import Entry
 from events.index.fold import catch_up
-from events.models import Feed, LogEntry
+from events.models import Feed, IndexCursor, LogEntry
+from events.routers import INDEX_DB
 from sync import mirror, pairing, protocol
 from sync.models import FeedRefusal, Peer
 from sync.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
 
-PARALLEL_VERIFY_MIN = 200
+VERIFY_IN_PLACE = 4  # entries a frame may carry and be verified in the event loop (under a millisecond)
 
 
 @dataclass(slots=True)
@@ -58,27 +59,43 @@ def after_store() -> None:
 
 
 def verify_items(items: list[Any]) -> list[Entry | Invalid]:
-    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker thread
-    (cryptography releases the GIL while verifying)."""
+    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker
+    thread, which hands a big frame to the verifying processes (events.verify_pool)."""
     out: list[Entry | Invalid] = []
-    for item in items:
-        try:
-            out.append(parse_entry(item))
-        except EntryInvalid as e:
-            author = item.get("author") if isinstance(item, dict) and isinstance(item.get("author"), str) else None
-            out.append(Invalid(e.rule, e.message, protocol.entry_hash(item), author))
+    for item, checked in zip(items, verify_pool.check_all(items), strict=True):
+        if isinstance(checked, Entry):
+            out.append(checked)
+            continue
+        author = item.get("author") if isinstance(item, dict) and isinstance(item.get("author"), str) else None
+        out.append(Invalid(checked.rule, checked.message, protocol.entry_hash(item), author))
     return out
 
 
-def store_entries(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int], bool]:
-    """Store a frame's valid entries atomically; our vector for the touched feeds."""
+class Stored(NamedTuple):
+    """What storing a verified frame did: the items kept (blocked authors' dropped), the
+    log's outcome per entry, our vector for the feeds it touched, whether anything
+    was stored, and the authors blocked when it was written."""
+
+    checked: list[Entry | Invalid]
+    outcomes: list[log.Outcome]
+    held: dict[str, int]
+    stored: bool
+    blocked: set[str]
+
+
+def store_entries(checked: list[Entry | Invalid]) -> Stored:
+    """Store a frame's valid entries atomically, leaving out those of blocked authors;
+    after a stored entry the index catches up before this returns."""
+    blocked = pairing.blocked_authors()
+    checked = [c for c in checked if c.author not in blocked]
+    entries = [c for c in checked if isinstance(c, Entry)]
     outcomes = log.receive(entries) if entries else []
     authors = {e.author for e in entries}
     held = dict(Feed.objects.filter(author__in=authors).values_list("author", "seq"))
     stored = any(o.result == log.STORED for o in outcomes)
     if stored:
         after_store()
-    return outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored
+    return Stored(checked, outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored, blocked)
 
 
 def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PER_FRAME) -> tuple[list[tuple[int, bytes]], str | None]:
@@ -141,9 +158,19 @@ def clear_refusals(peer: str | None = None) -> int:
     return count
 
 
+def _index_behind(arrival: int) -> bool:
+    folded = IndexCursor.objects.using(INDEX_DB).filter(pk=1).values_list("arrival", flat=True).first() or 0
+    return folded != arrival
+
+
 def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
-    catch_up()  # the audiences come from the index: fold what the vector will show
-    return log.last_arrival(), log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners()
+    arrival = log.last_arrival()
+    # The audiences come from the index: fold what the vector will show. Calendar
+    # operations and `after_store` have caught up already; a writer that did not
+    # (an import, a script) is folded here.
+    if _index_behind(arrival):
+        catch_up()
+    return arrival, log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners()
 
 
 def _peer_sets() -> tuple[set[str], set[str]]:
@@ -230,21 +257,16 @@ async def sign_waiting() -> int:
     return await database_sync_to_async(_sign_waiting)()
 
 
-async def blocked_authors() -> set[str]:
-    return await database_sync_to_async(pairing.blocked_authors)()
-
-
 async def verify(items: list[Any]) -> list[Entry | Invalid]:
-    """`verify_items` in worker threads: two halves side by side for a big frame."""
-    if len(items) >= PARALLEL_VERIFY_MIN:
-        half = len(items) // 2
-        a, b = await asyncio.gather(asyncio.to_thread(verify_items, items[:half]), asyncio.to_thread(verify_items, items[half:]))
-        return a + b
-    return await asyncio.to_thread(verify_items, items) if items else []
+    """`verify_items` in a worker thread, so the event loop goes on meanwhile; a frame of
+    a few entries (live sync) in place, where a thread's round trip would cost more."""
+    if len(items) <= VERIFY_IN_PLACE:
+        return verify_items(items)
+    return await asyncio.to_thread(verify_items, items)
 
 
-async def store(entries: list[Entry]) -> tuple[list[log.Outcome], dict[str, int], bool]:
-    return await database_sync_to_async(store_entries)(entries)
+async def store(checked: list[Entry | Invalid]) -> Stored:
+    return await database_sync_to_async(store_entries)(checked)
 
 
 async def read(author: str, after_seq: int) -> tuple[list[tuple[int, bytes]], str | None]:

@@ -124,8 +124,6 @@ class EntryStreams(ABC):
     async def _verify_loop(self) -> None:
         while True:
             items = await self.inbox.get()
-            blocked = self.hub.blocked = await store.blocked_authors()
-            items = [i for i in items if not (isinstance(i, dict) and i.get("author") in blocked)]
             await self.verified.put(await store.verify(items))
 
     async def _store_loop(self) -> None:
@@ -137,8 +135,8 @@ class EntryStreams(ABC):
                 self.busy -= 1
 
     async def _store(self, checked: list[Entry | Invalid]) -> None:
-        entries = [c for c in checked if isinstance(c, Entry)]
-        outcomes, held, stored = await store.store(entries)
+        # the store drops the entries of authors blocked now (read with the write, not a step of its own)
+        checked, outcomes, held, stored, self.hub.blocked = await store.store(checked)
         errors: list[str] = []
         for bad in (c for c in checked if isinstance(c, Invalid)):
             errors.append(protocol.error("bad-entry", f"rule {bad.rule}: {bad.message}", bad.hash))

@@ -17,7 +17,7 @@ PURE = (
     "events.calendars.keys",
     "events.ics.read", "events.ics.write", "events.ics.times", "events.ics.compare",
     "events.ics.zones", "events.ics.extra_dates", "events.ics.this_and_future", "events.ics.grouping",
-    "sync.protocol", "sync.budget",
+    "sync.protocol", "sync.budget", "events.verify_pool",
 )
 FRAMEWORKS = ("django", "channels", "daphne", "asgiref")
 
@@ -26,7 +26,8 @@ LAYERS = [
     PURE,
     # Django plumbing and the instance's settings
     ("events.apps", "events.models", "events.routers", "events.clock", "events.instance",
-     "events.identity", "events.preferences", "events.throttle", "events.management.base"),
+     "events.identity", "events.preferences", "events.throttle", "events.management.base",
+     "events.wake"),
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
     ("events.log", "events.own_head", "events.local_writes", "events.forks", "events.health", "events.index", "events.authors", "events.bundle", "events.live",
      "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode",

@@ -1,0 +1,143 @@
+"""Verifying many entries on every core: worker processes apply `parse_entry`.
+
+Checking an entry (docs/PROTOCOL.md section 2.3: fields, limits, signature)
+is CPU work that holds the GIL for most of its time (the JSON parse, the
+canonical encoding, the field checks; cryptography's Ed25519 verify itself
+lets two threads gain only a little), so threads cannot use a second core.
+A bundle import or an initial sync sends its big batches here: worker
+processes verify a batch in chunks while the caller's thread writes the batch
+before it. The workers return the `Entry` they built or the rule an item
+broke, so the caller stores only what a worker verified, and every outcome is
+the one `parse_entry` gives in the caller's own thread.
+
+Small batches (live sync brings one entry at a time) are verified in place:
+a round trip to a worker costs more than the work. The pool starts at the
+first big batch, in fresh interpreters ("spawn": nothing of the server's
+threads or database connections is copied), and is shut down at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from typing import Any
+
+from events.entry import Entry, EntryInvalid, parse_entry
+
+logger = logging.getLogger(__name__)
+
+PARENT_CHECK = 1.0  # seconds between a worker's looks at whether its parent still runs
+POOL_MIN = 256  # a batch below this size is verified in the caller's thread
+_pool: ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _worker_started(parent: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent shuts the pool down, the workers need not be told twice.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """A worker whose parent was killed (no shutdown) would wait for work forever: end it."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(0)
+
+
+def _pool_started() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            context = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(
+                max_workers=workers(), mp_context=context, initializer=_worker_started, initargs=(os.getpid(),)
+            )
+            atexit.register(shutdown)
+        return _pool
+
+
+def shutdown() -> None:
+    """Stop the workers (they start again at the next big batch)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check(item: Any) -> Entry | tuple[str, str]:
+    """`parse_entry` with its refusal as (rule, message), which crosses a process boundary."""
+    try:
+        return parse_entry(item)
+    except EntryInvalid as e:
+        return (e.rule, e.message)
+
+
+def check_chunk(items: Sequence[Any]) -> list[Entry | tuple[str, str]]:
+    return [check(item) for item in items]
+
+
+class Checked:
+    """The outcome of `submit`: one result per item, in order, when the workers are done."""
+
+    def __init__(self, parts: list[tuple[Sequence[Any], Future[list[Entry | tuple[str, str]]]]]) -> None:
+        self.parts = parts
+
+    def result(self) -> list[Entry | EntryInvalid]:
+        out: list[Entry | EntryInvalid] = []
+        for items, part in self.parts:
+            try:
+                results = part.result()
+            except BrokenExecutor:  # a worker died (killed, out of memory): start afresh, check these here
+                logger.warning("a signature-checking worker died; checking %d entries in this process", len(items))
+                shutdown()
+                results = check_chunk(items)
+            out.extend(r if isinstance(r, Entry) else EntryInvalid(*r) for r in results)
+        return out
+
+    def cancel(self) -> None:
+        for _, part in self.parts:
+            part.cancel()
+
+
+def submit(items: Sequence[Any]) -> Checked:
+    """Start verifying `items` (JSON text or parsed objects): in the workers for a big
+    batch, split so that every worker has a share; in this thread for a small one."""
+    if len(items) < POOL_MIN:
+        return _checked_here(items)
+    size = -(-len(items) // workers())
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    try:
+        pool = _pool_started()
+        return Checked([(chunk, pool.submit(check_chunk, chunk)) for chunk in chunks])
+    except (BrokenExecutor, RuntimeError) as e:  # broken, or being shut down at exit
+        logger.warning("signature-checking workers unavailable (%s); checking %d entries in this process", e, len(items))
+        shutdown()
+        return _checked_here(items)
+
+
+def _checked_here(items: Sequence[Any]) -> Checked:
+    done: Future[list[Entry | tuple[str, str]]] = Future()
+    done.set_result(check_chunk(items))
+    return Checked([(items, done)])
+
+
+def check_all(items: Sequence[Any]) -> list[Entry | EntryInvalid]:
+    """Verify `items` and wait: an Entry per valid item, the EntryInvalid it raised otherwise."""
+    return submit(items).result()

@@ -1,0 +1,136 @@
+"""events.verify_pool: big batches are verified in worker processes, with exactly the outcomes of `parse_entry`."""
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devtools.feeds import FeedWriter
+from events import log, verify_pool
+from events.bundle import BATCH, import_bundle
+from events.entry import Entry, EntryInvalid
+from events.models import LogEntry
+from sync import store
+from tests.test_log import load_vectors
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def as_pair(result):
+    return result if isinstance(result, Entry) else (type(result), result.rule, result.message)
+
+
+def every_vector_line() -> list:
+    items = []
+    for vector in load_vectors():
+        items += vector["held"] + [vector["offer"]]
+    return items
+
+
+def test_workers_give_every_vector_the_outcome_parse_entry_gives():
+    items = every_vector_line()
+    items = (items * (verify_pool.POOL_MIN // len(items) + 1))[: verify_pool.POOL_MIN + 7]
+    here = [verify_pool.check(item) for item in items]
+    expected = [r if isinstance(r, Entry) else (EntryInvalid, *r) for r in here]
+    assert [as_pair(r) for r in verify_pool.check_all(items)] == expected
+    assert any(isinstance(r, Entry) for r in here) and any(not isinstance(r, Entry) for r in here)
+
+
+def test_a_small_batch_is_verified_in_the_callers_thread():
+    verify_pool.shutdown()
+    items = every_vector_line()[: verify_pool.POOL_MIN - 1]
+    assert [as_pair(r) for r in verify_pool.check_all(items)] == [
+        as_pair(r) if isinstance(r, Entry) else (EntryInvalid, *r) for r in map(verify_pool.check, items)
+    ]
+    assert verify_pool._pool is None  # no worker was started for it
+
+
+def test_the_workers_start_again_after_a_shutdown():
+    feed = FeedWriter()
+    lines = [feed.write({"type": "note", "n": n}, time=n).raw for n in range(1, verify_pool.POOL_MIN + 1)]
+    first = verify_pool.check_all(lines)
+    verify_pool.shutdown()
+    assert verify_pool.check_all(lines) == first
+    assert all(isinstance(r, Entry) for r in first)
+
+
+def forged(entry: Entry) -> bytes:
+    """The entry with another valid-looking signature: only verifying it tells."""
+    obj = json.loads(entry.raw)
+    obj["sig"] = ("0" if obj["sig"][0] != "0" else "1") + obj["sig"][1:]
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+@pytest.mark.django_db
+def test_a_big_bundle_stores_nothing_a_worker_did_not_verify():
+    feed = FeedWriter()
+    entries = [feed.write({"type": "note", "n": n}, time=n) for n in range(1, BATCH + 101)]
+    lines = [e.raw for e in entries]
+    lines[BATCH + 10] = forged(entries[BATCH + 10])
+    report = import_bundle(io.BytesIO(b"\n".join(lines) + b"\n"))
+    assert report.counts["stored"] == BATCH + 10
+    assert report.counts["invalid"] == 1
+    assert report.counts["early"] == 89  # what follows the forged entry waits for it
+    assert report.problems[0] == f"line {BATCH + 11}: invalid entry (signature): the signature does not verify under author"
+    assert LogEntry.objects.filter(hash=entries[BATCH + 10].hash).count() == 0
+    assert log.vector() == {entries[0].author: BATCH + 10}
+
+
+def test_a_big_frame_is_verified_in_the_workers_with_each_refusal_named():
+    feed = FeedWriter()
+    entries = [feed.write({"type": "note", "n": n}, time=n) for n in range(1, verify_pool.POOL_MIN + 11)]
+    items = [json.loads(e.raw) for e in entries]
+    items[3] = json.loads(forged(entries[3]))
+    items[5] = {"author": entries[5].author, "seq": 6}
+    checked = store.verify_items(items)
+    assert [c.hash for c in checked if isinstance(c, Entry)] == [e.hash for i, e in enumerate(entries) if i not in (3, 5)]
+    bad = [c for c in checked if isinstance(c, store.Invalid)]
+    assert [(b.rule, b.author) for b in bad] == [("signature", entries[3].author), ("fields", entries[5].author)]
+
+
+STARTS_THE_POOL = """
+import sys, time
+from events import verify_pool
+verify_pool.check_all([b"not an entry"] * verify_pool.POOL_MIN)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_workers_end_when_their_parent_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", STARTS_THE_POOL], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        workers = children_of(parent.pid)
+        assert workers
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10 * verify_pool.PARENT_CHECK + 5
+    while any(running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(running(w) for w in workers)
