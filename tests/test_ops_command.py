@@ -91,3 +91,22 @@ def test_resolve_all_ends_every_conflict(tmp_path):
     results = run_script(tmp_path, [{"op": "resolve_all"}])
     assert results[0]["ok"] and len(results[0]["written"]) == 1 and mine[0]["ok"]
     assert [o.conflict for o in query(date(2026, 3, 1), date(2026, 3, 5)).occurrences] == [False]
+
+
+def test_split_changes_an_occurrence_and_the_following_ones(tmp_path):
+    uid = "standup@test"
+    results = run_script(tmp_path, [
+        {"op": "create", "uid": uid, "event": {"title": "standup", "start": "2026-03-02T09:00", "tz": "UTC",
+                                               "rrule": "FREQ=DAILY;COUNT=5"}},
+        {"op": "split", "uid": uid, "recurrence_id": "2026-03-04T09:00", "changes": {"title": "late standup",
+                                                                                     "start": "2026-03-04T10:00"}},
+        {"op": "split", "uid": uid, "recurrence_id": "2026-03-09T09:00", "changes": {"title": "x"}},
+        {"op": "split", "uid": uid, "changes": {"title": "x"}},
+    ], fails=True)
+    assert [r["ok"] for r in results] == [True, True, False, False]
+    new = results[1]["uid"]
+    assert new != uid and [w["uid"] for w in results[1]["written"]] == [new, uid]
+    assert "is not an occurrence" in results[2]["error"] and "recurrence_id" in results[3]["error"]
+    assert [(t, rid[8:16]) for t, rid in titles()] == [
+        ("standup", "02T09:00"), ("standup", "03T09:00"),
+        ("late standup", "04T10:00"), ("late standup", "05T10:00"), ("late standup", "06T10:00")]

@@ -9,13 +9,16 @@ per operation is printed as soon as it is written, so a result with
                                 "rrule": "FREQ=DAILY"}, "uid": "optional-own-uid"}
     {"op": "edit", "uid": U, "changes": {"title": "stand-up"}}
     {"op": "edit_occurrence", "uid": U, "recurrence_id": "2026-03-04T09:00:00", "changes": {...}}
+    {"op": "split", "uid": U, "recurrence_id": "2026-03-09T09:00:00", "changes": {...}}
+                                     (this occurrence and the following ones: a new series from here)
     {"op": "cancel", "uid": U, "recurrence_id": "2026-03-05T09:00:00"}
     {"op": "delete", "uid": U}
     {"op": "resolve", "uid": U, "recurrence_id": null, "keep": HASH-or-null, "changes": {...}}
     {"op": "resolve_all"}            (every conflict: keeps the version shown first)
 
 Result: {"line": N, "op": ..., "ok": true, "uid": ..., "recurrence_id": ..., "hash": ...}
-(resolve_all: "written": [{"uid", "recurrence_id", "hash"}, ...] instead), or
+(resolve_all: "written": [{"uid", "recurrence_id", "hash"}, ...] instead; split: the
+new series' uid, then "written" too), or
 {"line": N, "op": ..., "ok": false, "error": "what was wrong"}. Exits 1
 when any operation failed.
 """
@@ -65,6 +68,11 @@ def apply_op(op: dict) -> list[calendar.Written]:
         return [calendar.edit_series(_uid(op), **_changes(op))]
     if kind == "edit_occurrence":
         return [calendar.edit_occurrence(_uid(op), op.get("recurrence_id"), **_changes(op))]
+    if kind == "split":
+        rid = op.get("recurrence_id")
+        if not isinstance(rid, str) or not rid:
+            raise calendar.CalendarError("split needs the recurrence_id of the first occurrence to change")
+        return calendar.split_series(_uid(op), rid, **_changes(op))
     if kind == "cancel":
         return [calendar.cancel_occurrence(_uid(op), op.get("recurrence_id"))]
     if kind == "delete":
@@ -82,7 +90,7 @@ def apply_op(op: dict) -> list[calendar.Written]:
 
 class Command(BaseCommand):
     help = (
-        "Apply calendar operations (create, edit, edit_occurrence, cancel, delete, resolve, resolve_all) "
+        "Apply calendar operations (create, edit, edit_occurrence, split, cancel, delete, resolve, resolve_all) "
         "from a JSON-lines SCRIPT, or - for standard input; prints one JSON result line per operation."
     )
 
@@ -119,7 +127,9 @@ class Command(BaseCommand):
         except (calendar.CalendarError, LocalWritesHeld) as e:
             return {"line": number, "op": op.get("op"), "ok": False, "error": str(e)}
         result = {"line": number, "op": op.get("op"), "ok": True}
-        if op.get("op") != "resolve_all":
-            w = written[0]
-            return {**result, "uid": w.uid, "recurrence_id": w.recurrence_id, "hash": w.entry.hash}
-        return {**result, "written": [{"uid": w.uid, "recurrence_id": w.recurrence_id, "hash": w.entry.hash} for w in written]}
+        every = [{"uid": w.uid, "recurrence_id": w.recurrence_id, "hash": w.entry.hash} for w in written]
+        if op.get("op") == "resolve_all":
+            return {**result, "written": every}
+        w = written[0]
+        result.update(uid=w.uid, recurrence_id=w.recurrence_id, hash=w.entry.hash)
+        return {**result, "written": every} if op.get("op") == "split" else result
