@@ -114,9 +114,35 @@ def flushable_log(transactional_db):
             if name not in existing:
                 cur.execute(sql)
     yield
+    _until_no_table_is_locked(connection)
     with connection.cursor() as cur:
         for name in TRIGGERS:
             cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _until_no_table_is_locked(connection, timeout: float = 10.0) -> None:
+    """Let database work the test left running (a session's disconnect, a hub
+    woken by the test's last write, in the database thread) end before the
+    flush: in SQLite's shared-cache memory database a table another connection
+    still reads cannot be emptied ("database table is locked")."""
+    import time
+
+    from asgiref.sync import SyncToAsync
+    from django.db import OperationalError
+
+    SyncToAsync.single_thread_executor.submit(lambda: None).result(timeout)
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cur:
+        tables = [r[0] for r in cur.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            while True:
+                try:  # takes the table's write lock, as the flush's DELETE will, and changes nothing
+                    cur.execute(f'DELETE FROM "{table}" WHERE 0')
+                    break
+                except OperationalError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
 
 
 @pytest.fixture(scope="session")
