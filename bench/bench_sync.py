@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import target  # noqa: E402
+from bench.harness import instance_services, target  # noqa: E402
 from devtools.instances import Instance, seed, wait_until  # noqa: E402
 
 AUTHORS = 4
@@ -87,8 +87,8 @@ def reconnect_bytes(b: Instance) -> int:
 def pair_of(root: Path, template: Path, tag: str, n: int) -> tuple[Instance, Instance, float, float]:
     """Two instances, `n` entries on the first; pair them and time the initial sync:
     (a, b, seconds from `manage.py pair` to done, seconds from the first stored entry to done)."""
-    a = Instance(root / f"{tag}-a", template, name=f"{tag}-a")
-    b = Instance(root / f"{tag}-b", template, name=f"{tag}-b")
+    a = Instance(root / f"{tag}-a", template, name=f"{tag}-a", services=instance_services(f"{tag}_a"))
+    b = Instance(root / f"{tag}-b", template, name=f"{tag}-b", services=instance_services(f"{tag}_b"))
     seed(a, n, authors=AUTHORS)
     a.start()
     b.start()
@@ -102,9 +102,19 @@ def pair_of(root: Path, template: Path, tag: str, n: int) -> tuple[Instance, Ins
     return a, b, done - started, done - first
 
 
-def shown_in_index(index: sqlite3.Connection, uid: str) -> bool:
-    """The event is in the peer's index, as its calendar pages and `query` read it."""
-    return index.execute("select 1 from index_key where uid = ? and kind != ''", (uid,)).fetchone() is not None
+SHOWN = "select 1 from index_key where uid = ? and kind != ''"
+
+
+def index_of(inst: Instance):
+    """One open, read-only connection to the instance's index, kept for the
+    whole measurement: (is this uid shown, as pages and `query` read it?, close)."""
+    if "INDEX_DATABASE_URL" in inst.services:
+        import psycopg
+
+        db = psycopg.connect(inst.services["INDEX_DATABASE_URL"], autocommit=True)
+        return (lambda uid: db.execute(SHOWN.replace("?", "%s"), (uid,)).fetchone() is not None), db.close
+    db = sqlite3.connect(f"file:{inst.data_dir / 'index.sqlite3'}?mode=ro", uri=True, timeout=30)
+    return (lambda uid: db.execute(SHOWN, (uid,)).fetchone() is not None), db.close
 
 
 def latency(a: Instance, b: Instance) -> list[float]:
@@ -112,7 +122,7 @@ def latency(a: Instance, b: Instance) -> list[float]:
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER], cwd=REPO, env=a.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    index = sqlite3.connect(f"file:{b.data_dir / 'index.sqlite3'}?mode=ro", uri=True, timeout=30)
+    shown_in_index, close_index = index_of(b)
     samples = []
     try:
         for i in range(LATENCY_SAMPLES):
@@ -120,14 +130,14 @@ def latency(a: Instance, b: Instance) -> list[float]:
             writer.stdin.flush()
             uid = writer.stdout.readline().strip()
             started = time.perf_counter()
-            while not shown_in_index(index, uid):
+            while not shown_in_index(uid):
                 time.sleep(0.0005)
                 if time.perf_counter() - started > 10:
                     raise AssertionError("entry never arrived")
             samples.append(time.perf_counter() - started)
             time.sleep(random.uniform(0.02, 0.12))  # no phase lock with the 50 ms log poll
     finally:
-        index.close()
+        close_index()
         writer.stdin.close()
         writer.wait(10)
     return samples

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -21,7 +22,7 @@ def instance_services(name: str) -> dict[str, str]:
     database on a PostgreSQL run, else nothing (SQLite files in its DATA_DIR)."""
     from devtools.services import cluster, own_services
 
-    return own_services(f"bench_{name}", cluster()) if on_postgres() else {}
+    return own_services("bench_" + re.sub(r"[^a-z0-9_]", "_", name.lower()), cluster()) if on_postgres() else {}
 
 
 def setup_django(prefix: str) -> str:
