@@ -120,3 +120,13 @@ def test_quotes_inside_a_word_quote_no_title():
     markup = parse_schedule('<img src=x onerror="alert(2)"> tomorrow at 9', now=now, tz="UTC")
     assert markup.draft["title"] == '<img src=x onerror="alert(2)">'
     assert parse_schedule('say "hi" to bob friday 3pm', now=now, tz="UTC").draft["title"] == "say hi to bob"
+
+
+@pytest.mark.parametrize("unit", ["days", "weeks", "dias", "giorni"])
+def test_a_span_of_time_is_never_taken_for_a_foreign_date_whatever_today_is(unit):
+    """dateparser reads "3 days" as three days from now; on the day that lands on a 3rd it
+    once looked like a date. Every count from 1 to 31 covers the day these tests run."""
+    from events.schedule.foreign import read_month_day
+
+    assert [n for n in range(1, 32) if read_month_day(f"{n} {unit}") is not None] == []
+    assert read_month_day("15 dicembre") == (12, 15) and read_month_day("3 de janeiro") == (1, 3)

@@ -9,6 +9,7 @@ use, so the common path neither loads nor waits for it.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +25,7 @@ DATE_KINDS = ("date", "drange", "rec", "offset")
 LANGUAGES = ("it", "pt", "nl", "pl", "cs", "sk", "sl", "hr", "ro", "hu", "fi", "sv", "da", "nb", "tr", "ru",
              "uk", "bg", "el", "ca", "lt", "lv", "et", "id", "fr", "de", "es", "en")
 SETTINGS: Any = {"REQUIRE_PARTS": ["day", "month"], "PREFER_DATES_FROM": "future"}
+RELATIVE_BASES = (datetime(2001, 1, 10), datetime(2001, 6, 20))
 
 
 def _covered(phrases: list[Phrase], start: int, end: int) -> bool:
@@ -35,11 +37,14 @@ def read_month_day(fragment: str) -> tuple[int, int] | None:
     """The (month, day) dateparser reads in `fragment`; the year is decided by the caller."""
     import dateparser  # loaded on first use: most lines never need it
 
-    found = dateparser.parse(fragment, languages=list(LANGUAGES), settings=SETTINGS)
+    # Read against two unrelated days: a date ("15 dicembre") reads the same from both, a span of
+    # time ("3 days": three days from then) does not, whatever today is.
+    found = [dateparser.parse(fragment, languages=list(LANGUAGES), settings={**SETTINGS, "RELATIVE_BASE": base})
+             for base in RELATIVE_BASES]
     day = re.search(r"(?<!\d)\d{1,2}(?!\d)", fragment)
-    if found is None or day is None or found.day != int(day.group(0)):
-        return None  # "3 days" is a span of time to dateparser, not a date
-    return found.month, found.day
+    if None in found or day is None or len({(f.month, f.day) for f in found}) != 1 or found[0].day != int(day.group(0)):
+        return None
+    return found[0].month, found[0].day
 
 
 def warm_up() -> None:
