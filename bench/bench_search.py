@@ -3,7 +3,9 @@
 1. What the search table costs a rebuild of the index (it is dropped, then
    filled at once), against a rebuild without it (reference). Target: at most 1.5x.
 2. A search for a common word, against the month view's index query over the
-   same data (reference). Target: at most the query's time.
+   same data, worked out from the index rows as the first view of a month is
+   (reference; a month asked for again is answered from what was kept).
+   Target: at most the query's time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ def main() -> None:
     from events.index import search
     from events.index.fold import rebuild
     from events.index.query import query
+    from events.index.snapshot import forget_answers
 
     fill(5000, 500)
 
@@ -38,6 +41,6 @@ def main() -> None:
     now = clock.now("UTC")
     found = search.search("office", now=now, tz="UTC")
     searching = median_time(lambda: search.search("office", now=now, tz="UTC"))
-    month = median_time(lambda: query(date(2026, 3, 1), date(2026, 4, 1), "UTC"))
+    month = median_time(lambda: (forget_answers(), query(date(2026, 3, 1), date(2026, 4, 1), "UTC")))
     print(f"   search 'office' ({len(found.upcoming)} upcoming, {len(found.past)} past): {searching * 1000:.1f} ms; "
           f"month query {month * 1000:.1f} ms = {searching / month:.2f}x (target <= 1x): {verdict(searching <= month)}")
