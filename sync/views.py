@@ -9,7 +9,7 @@ import socket
 import ssl
 
 import segno
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -148,7 +148,8 @@ async def pair(request):
     message = result.message or result.result
     if as_mirror:
         try:
-            named = await database_sync_to_async(mirror.name_after_pairing)(result.result, result.key, base)
+            # A view's database work: Django closes the request's connections itself, as for any view
+            named = await sync_to_async(mirror.name_after_pairing)(result.result, result.key, base)
         except ValueError as e:
             messages.error(request, f"{message}; {e}")
             return redirect("peers")
