@@ -8,6 +8,7 @@ import pytest
 
 from events import calendar
 from events.index.history import register_of
+from tests.test_ui_edit import edit_data
 
 pytestmark = pytest.mark.django_db(databases=["default", "index"])
 
@@ -26,15 +27,6 @@ def shown(uid, rid=None):
 def weekly(title="lunch"):
     return calendar.create_event(title=title, start="2026-11-24T12:00:00", end="2026-11-24T13:00:00", tz="UTC",
                                  rrule="FREQ=WEEKLY;BYDAY=TU")
-
-
-def edit_data(**over):
-    data = {
-        "title": "lunch", "start_date": "2026-12-08", "start_time": "12:00", "end_date": "2026-12-08", "end_time": "13:00",
-        "tz": "UTC", "repeat": "WEEKLY", "interval": "1", "byday": ["TU"], "ends": "never", "location": "", "description": "",
-    }
-    data.update(over)
-    return data
 
 
 def test_the_occurrence_form_offers_this_and_following_events(owner_client):
