@@ -47,8 +47,12 @@ def restored(spawn, tmp_path):
     b.stop()
     assert b.vector()[a.author()] == a.vector()[a.author()]
     lost = a.vector()[a.author()]
+    # copied back as new files while the old ones still exist: a filesystem may give
+    # a file the inode number of one just deleted, which would hide the restore
+    copied = tmp_path / "a-restored"
+    shutil.copytree(backup, copied)
     shutil.rmtree(a.data_dir)
-    shutil.copytree(backup, a.data_dir)
+    copied.rename(a.data_dir)
     return a, b, lost
 
 
