@@ -139,11 +139,13 @@ def _write(body: dict, links: list[str], calendar: str) -> Entry:
     return entry
 
 
-def _rid(value: str | None) -> str | None:
+def recurrence_key(value: str | None) -> str | None:
+    """A recurrence id as entries name it; CalendarError when it is not one."""
     try:
         return recurrence_id(value)
     except RecurrenceError as e:
         raise CalendarError(str(e)) from None
+
 
 
 def create_event(draft: dict | None = None, *, uid: str | None = None, calendar: str | None = None,
@@ -182,7 +184,7 @@ def edit_series(uid: str, *, calendar: str | None = None, **changes) -> Written:
 
 def edit_occurrence(uid: str, recurrence_id: str, *, calendar: str | None = None, **changes) -> Written:
     """Override one occurrence of a series (moved, retitled, ...)."""
-    rid = _rid(recurrence_id)
+    rid = recurrence_key(recurrence_id)
     assert rid is not None
     calendar, _, series = _current(uid, calendar=calendar)
     if not series.get("rrule"):
@@ -192,20 +194,36 @@ def edit_occurrence(uid: str, recurrence_id: str, *, calendar: str | None = None
         _, _, base = _current(uid, rid, calendar=calendar)
         links = register.heads
     else:
-        try:
-            base = occurrence_of(series, rid)
-        except RecurrenceError as e:
-            raise CalendarError(str(e)) from None
+        base = _occurrence_of(series, rid)
         links = register.heads if register else []
-    event = _merge(base, changes)
-    event["rrule"], event["exdates"] = None, []
-    _check(event, override=True)
+    event = _override(base, changes)
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links, calendar)
     return Written(uid, rid, entry, event, calendar)
 
 
+def new_override(series: dict, recurrence_id: str, changes: dict) -> dict:
+    """The event of an occurrence of `series` changed for the first time: the
+    occurrence as the rule makes it, with `changes` (what edit_occurrence
+    writes when nothing was written for that occurrence yet)."""
+    return _override(_occurrence_of(series, recurrence_id), changes)
+
+
+def _occurrence_of(series: dict, rid: str) -> dict:
+    try:
+        return occurrence_of(series, rid)
+    except RecurrenceError as e:
+        raise CalendarError(str(e)) from None
+
+
+def _override(base: dict, changes: dict) -> dict:
+    event = _merge(base, changes)
+    event["rrule"], event["exdates"] = None, []
+    _check(event, override=True)
+    return event
+
+
 def cancel_occurrence(uid: str, recurrence_id: str, *, calendar: str | None = None) -> Written:
-    rid = _rid(recurrence_id)
+    rid = recurrence_key(recurrence_id)
     calendar, _, _ = _current(uid, calendar=calendar)
     register = _register(uid, rid, calendar)
     entry = _write({"type": DEL, "uid": uid, "recurrence_id": rid}, register.heads if register else [], calendar)
@@ -257,7 +275,7 @@ def resolve_conflict(uid: str, recurrence_id: str | None = None, *, keep: str | 
                      calendar: str | None = None, **changes) -> Written:
     """End a conflict: write the value of head `keep` (default: the primary
     one), with `changes`, linking every head."""
-    rid = _rid(recurrence_id)
+    rid = recurrence_key(recurrence_id)
     calendar = calendar if calendar is not None else calendar_of_uid(uid)
     register = _register(uid, rid, calendar) if calendar is not None else None
     if calendar is None or register is None or not register.heads:
@@ -331,7 +349,7 @@ def split_series(uid: str, recurrence_id: str, *, calendar: str | None = None, *
     and the later exceptions, moved as the occurrence moved. From the first
     occurrence this is an edit of the whole series. The first Written is the
     new series'; both series name the other (`split_from`, `split_into`)."""
-    rid = _rid(recurrence_id)
+    rid = recurrence_key(recurrence_id)
     assert rid is not None
     calendar, register, series = _current(uid, calendar=calendar)
     if not series.get("rrule"):

@@ -23,6 +23,7 @@ import json
 import os
 import time as clock
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,21 @@ def append(body: dict, *, links: Iterable[str] = (), time: int | None = None) ->
         _queue(item, str(why))
 
 
+def append_many(bodies: list[dict]) -> list[Entry]:
+    """Many new entries at once, in order (an import's new events): signed
+    and stored together, or, while writes wait, one by one through `append`
+    (the first queued raises `log.WriteQueued`; those before it are signed)."""
+    if not bodies:
+        return []
+    items = [{"body": body, "links": [], "time": log.now_ms()} for body in bodies]
+    if not _files():
+        try:
+            return _sign_all(items)
+        except _Wait:
+            pass
+    return [append(item["body"], time=item["time"]) for item in items]
+
+
 def _queue(item: dict, reason: str) -> NoReturn:
     with _queue_lock():
         # the same change made twice while waiting (e.g. set-up at each start) waits once
@@ -127,28 +143,84 @@ def _why_wait(me: str, seq: int, head: str | None) -> str | None:
     return f"this instance may have been restored from an older backup ({doubt})" if doubt else None
 
 
+class _Batch:
+    """Many local writes in one transaction (`batch`): the heads of our feed
+    already checked or written in it, and whether anything was written."""
+
+    def __init__(self) -> None:
+        self.trusted: set[tuple[int, str | None]] = set()
+        self.wrote = False
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("local_writes_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch():
+    """Make many local writes inside the caller's transaction (an .ics import,
+    `ops`) at the cost of few: our feed is checked for staleness once, not
+    before each write (every later head is one this transaction wrote), and
+    the own-head record and the wake-up are done once, at commit, instead of
+    once per entry. Nested batches are one batch."""
+    if _batch.get() is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("local_writes.batch() needs the caller's transaction")
+    state = _Batch()
+    token = _batch.set(state)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if state.wrote:
+        # What the database holds now: entries of a savepoint rolled back meanwhile are not ours any more.
+        me = log.my_author_id()
+        seq, head = Feed.objects.filter(author=me).values_list("seq", "head").first() or (0, None)
+        _after_commit(me, seq, head)
+
+
+def _after_commit(me: str, seq: int, head: str) -> None:
+    transaction.on_commit(wake.announce)  # the log's tails look now, not at their next poll
+    # Only once committed: a caller's transaction that rolls back (an .ics
+    # import refused whole) must not leave a record ahead of the log.
+    transaction.on_commit(functools.partial(own_head.write_record, author=me, seq=seq, head=head))
+
+
 def _sign(item: dict, *, decided: bool = False) -> Entry:
-    """Sign `item` as the next entry of our feed. The seq is assigned inside the
-    write transaction, which appends alone (`log._hold_arrival_order`); the
-    unique (author, seq) constraint turns any remaining race into a retry."""
+    return _sign_all([item], decided=decided)[0]
+
+
+def _sign_all(items: list[dict], *, decided: bool = False) -> list[Entry]:
+    """Sign `items` as the next entries of our feed, in order, and store them
+    in one statement. The seqs are assigned inside the write transaction,
+    which appends alone (`log._hold_arrival_order`); the unique (author, seq)
+    constraint turns any remaining race into a retry."""
     key, me = log.signing_key(), log.my_author_id()
+    in_batch = _batch.get()
     for _ in range(10):
         try:
             with transaction.atomic():
                 log._hold_arrival_order()
-                feed = Feed.objects.filter(author=me).first()
-                seq, prev = (feed.seq + 1, feed.head) if feed else (1, None)
-                why = None if decided else _why_wait(me, seq - 1, prev)
+                first = log.own_head_row()
+                trusted = decided or (in_batch is not None and first in in_batch.trusted)
+                why = None if trusted else _why_wait(me, *first)
                 if why:
                     raise _Wait(why)
-                entry = sign_entry(key, seq=seq, prev=prev, body=item["body"], links=tuple(item["links"]), time=item["time"])
-                LogEntry.objects.create(hash=entry.hash, author=me, seq=seq, raw=entry.raw.decode())
-                log._save_heads({me: (seq, entry.hash)})
-                transaction.on_commit(wake.announce)  # the log's tails look now, not at their next poll
-            # Only once committed: a caller's transaction that rolls back (an
-            # .ics import refused whole) must not leave a record ahead of the log.
-            transaction.on_commit(functools.partial(own_head.write_record, author=me, seq=seq, head=entry.hash))
-            return entry
+                entries, (seq, prev) = [], first
+                for item in items:
+                    seq += 1
+                    entry = sign_entry(key, seq=seq, prev=prev, body=item["body"], links=tuple(item["links"]), time=item["time"])
+                    entries.append(entry)
+                    prev = entry.hash
+                log._insert([log._row(entry) for entry in entries])
+                log._save_heads({me: (seq, prev)})
+            if in_batch is None:
+                _after_commit(me, seq, prev)
+            else:
+                in_batch.trusted.update({first, (seq, prev)})
+                in_batch.wrote = True
+            return entries
         except IntegrityError:
             continue
     raise RuntimeError("could not append: the feed kept changing under concurrent writers")

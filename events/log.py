@@ -102,12 +102,23 @@ def _hold_arrival_order() -> None:
 
 
 def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
-    Feed.objects.bulk_create(
-        [Feed(author=a, seq=s, head=h) for a, (s, h) in heads.items()],
-        update_conflicts=True,
-        unique_fields=["author"],
-        update_fields=["seq", "head"],
-    )
+    # Plain SQL (SQLite and PostgreSQL spell the upsert alike): a local write
+    # saves one head, and the ORM's upsert cost more than the write itself.
+    table = Feed._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (author, seq, head) VALUES (%s, %s, %s) "
+            "ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, head = excluded.head",
+            [(a, s, h) for a, (s, h) in heads.items()],
+        )
+
+
+def own_head_row() -> tuple[int, str | None]:
+    """(seq, hash) of the head of our own feed, (0, None) when it is empty."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, head FROM {Feed._meta.db_table} WHERE author = %s", [my_author_id()])
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, None)
 
 
 def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = None) -> Entry:

@@ -162,3 +162,47 @@ def test_a_write_rolled_back_with_its_transaction_records_nothing():
     assert own_head.read_record()["seq"] == 1
     assert log.append_local({"type": "note", "n": 3}).seq == 2
     assert local_writes.doubt() is None
+
+
+ICS = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:one@example.com\r
+DTSTART:20261201T090000Z\r
+SUMMARY:One\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:two@example.com\r
+DTSTART:20261202T090000Z\r
+RRULE:FREQ=DAILY;COUNT=5\r
+SUMMARY:Two\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:two@example.com\r
+RECURRENCE-ID:20261203T090000Z\r
+DTSTART:20261203T150000Z\r
+SUMMARY:Two, later\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_an_import_signs_its_entries_together_and_records_the_head_once():
+    from events.ics import importing
+
+    report = importing.import_calendar(ICS)
+    assert (report.created, report.occurrences_changed, report.entries_written) == (2, 1, 3)
+    assert own_head.read_record()["seq"] == log.vector()[log.my_author_id()] == 3
+    assert log.append_local({"type": "note"}).seq == 4  # the record matches: no doubt afterwards
+
+
+def test_an_import_on_a_restored_instance_signs_nothing_and_says_why():
+    from events.ics import importing
+
+    mine = [log.append_local({"type": "note"})]
+    restored_after(mine, 2)
+    report = importing.import_calendar(ICS)
+    assert "queued" in report.error and "restored" in report.error
+    assert log.vector() == {log.my_author_id(): 1}  # nothing signed at the stale seq 2
+    assert local_writes.waiting().count == 1  # the first change waits; the report says the rest was not imported

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
 
-from events import calendar, log
+from events import calendar, local_writes, log
 from events.ics.compare import same_event
 from events.ics.extra_dates import occurs_at
 from events.ics.grouping import Group, Skipped, group_vevents, orphans_as_events, spread_extra_dates
@@ -21,7 +21,7 @@ from events.ics.read import NotICalendar, read_calendar
 from events.ics.times import local_recurrence_id
 from events.index.fold import catch_up
 from events.index.history import Prefetched
-from events.index.registers import PUT, Register
+from events.index.registers import DEL, PUT, Register
 from events.index.rows import EventSkipped, check_event
 from events.routers import INDEX_DB
 
@@ -134,14 +134,73 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
     known = Prefetched(group.uid for group in pending if group.failure is None)
     for start in range(0, len(pending), GROUPS_PER_TRANSACTION):
         try:
-            with transaction.atomic(using=INDEX_DB), transaction.atomic():
+            with transaction.atomic(using=INDEX_DB), transaction.atomic(), local_writes.batch():
+                new = _NewEvents(report, known)
                 for group in pending[start : start + GROUPS_PER_TRANSACTION]:
-                    _apply_group(group, report, known)
+                    if not new.take(group):
+                        new.write()  # in the file's order: this group may read what those made
+                        _apply_group(group, report, known)
+                new.write()
                 catch_up()  # new events are appended without folding each one (see _create)
         except log.LocalWritesHeld as e:
             report.error = f"{e} ({report.entries_written} entries were written before this)"
             return report
     return report
+
+
+class _NewEvents:
+    """The groups that only make an event the calendar does not hold, with
+    its changed and cancelled occurrences (most of a first import), worked out
+    one by one and written together: one statement for many entries instead
+    of a savepoint, several queries and an index catch-up for each."""
+
+    def __init__(self, report: ImportReport, known: Prefetched) -> None:
+        self.report, self.known = report, known
+        self.bodies: dict[str, list[dict]] = {}
+        self.tally = ImportReport()
+
+    def take(self, group: Group) -> bool:
+        """Handled here (kept to be written, or skipped with its reason); False: a group for `_apply_group`."""
+        uid, master = group.uid, group.master
+        if (group.failure is not None or master is None or master.event is None or uid in self.bodies
+                or self.known.register_of(uid) is not None):
+            return False
+        draft = _without_cancelled(master.event, uid, self.known)
+        if (group.overrides or master.cancelled) and not draft.get("rrule"):
+            return False  # _write_group notes what it ignores
+        rids = [local_recurrence_id(override.recurrence_id, draft) for override in group.overrides]
+        if not all(occurs_at(draft, rid) for rid in rids):
+            return False  # strays: _write_group decides what they are
+        try:
+            bodies = [_new_event_body(uid, draft)]
+            series = bodies[0]["event"]
+            cancelled = [*master.cancelled, *(rid for o, rid in zip(group.overrides, rids) if o.event is None)]
+            bodies += [{"type": DEL, "uid": uid, "recurrence_id": calendar.recurrence_key(rid)} for rid in cancelled]
+            bodies += [
+                {"type": PUT, "uid": uid, "recurrence_id": calendar.recurrence_key(rid),
+                 "event": calendar.new_override(series, rid, override.event)}
+                for override, rid in zip(group.overrides, rids) if override.event is not None
+            ]
+        except calendar.CalendarError as e:
+            self.report.skipped.append(Skipped(f"UID {uid}", f"not written: {e}"))
+            return True
+        self.bodies[uid] = bodies
+        self.tally.created += 1
+        self.tally.occurrences_cancelled += len(cancelled)
+        self.tally.occurrences_changed += len(bodies) - 1 - len(cancelled)
+        return True
+
+    def write(self) -> None:
+        if not self.bodies:
+            return
+        bodies, self.bodies = self.bodies, {}
+        local_writes.append_many([body for group in bodies.values() for body in group])
+        for uid in bodies:
+            self.known.forget(uid)
+        for name in ("created", "occurrences_changed", "occurrences_cancelled"):
+            setattr(self.report, name, getattr(self.report, name) + getattr(self.tally, name))
+        self.report.entries_written += sum(len(group) for group in bodies.values())
+        self.tally = ImportReport()
 
 
 def _spread(group: Group, report: ImportReport) -> list[Group]:
@@ -192,11 +251,7 @@ def _write_group(group: Group, tally: ImportReport, known: Prefetched) -> None:
             else:
                 tally.unchanged += 1
             return
-        if wanted.get("rrule"):
-            # Occurrences we cancelled are written as EXDATE on export; they
-            # are cancelled already, not exdates of the event.
-            cancelled = known.cancelled_rids(uid)
-            wanted = {**wanted, "exdates": [x for x in wanted["exdates"] if x not in cancelled]}
+        wanted = _without_cancelled(wanted, uid, known)
         series = wanted
         if current is None:
             _create(uid, wanted, register)
@@ -246,6 +301,15 @@ def _write_group(group: Group, tally: ImportReport, known: Prefetched) -> None:
         tally.entries_written += 1
 
 
+def _without_cancelled(event: dict, uid: str, known: Prefetched) -> dict:
+    """Occurrences we cancelled are written as EXDATE on export; they are
+    cancelled already, not exdates of the event."""
+    if not event.get("rrule"):
+        return event
+    cancelled = known.cancelled_rids(uid)
+    return {**event, "exdates": [x for x in event["exdates"] if x not in cancelled]}
+
+
 def _cancel(uid: str, rids: list[str], tally: ImportReport, known: Prefetched) -> None:
     """Occurrences the file says were cancelled (not exdates of the series)."""
     for rid in rids:
@@ -278,10 +342,15 @@ def _create(uid: str, event: dict, register: Register | None) -> None:
     index after each one: a new key needs nothing from the index, and the
     import folds once per batch, which makes a large import several times
     faster. The index is caught up before anything reads it."""
-    event = calendar.event_from_draft(event)
+    links = register.heads if register is not None else []
+    log.append_local(_new_event_body(uid, event), links=links)
+
+
+def _new_event_body(uid: str, draft: dict) -> dict:
+    """The entry body putting a whole event, checked as the index will read it."""
+    event = calendar.event_from_draft(draft)
     try:
         check_event(event, override=False)
     except EventSkipped as e:
         raise calendar.CalendarError(str(e)) from None
-    links = register.heads if register is not None else []
-    log.append_local({"type": PUT, "uid": uid, "recurrence_id": None, "event": event}, links=links)
+    return {"type": PUT, "uid": uid, "recurrence_id": None, "event": event}
