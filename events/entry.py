@@ -183,6 +183,25 @@ def _entry(obj: dict, raw: bytes, known_hash: str | None = None) -> Entry:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LinkedEntry(Entry):
+    """An Entry that passed the stateless rules of step 4 too (`links`, `body`,
+    `bounds`: `check_linkage`), so that a receiver need not apply them again."""
+
+
+def parse_linked(text: str | bytes | bytearray | dict) -> Entry:
+    """`parse_entry`, then `check_linkage` ahead of time (a verify worker does
+    both, sparing the thread that stores): a LinkedEntry when those rules
+    pass, else the plain Entry, whose receiver finds the failure in its turn,
+    after `prev` (docs/PROTOCOL.md section 2.4)."""
+    entry = parse_entry(text)
+    try:
+        check_linkage(entry)
+    except EntryInvalid:
+        return entry
+    return LinkedEntry(entry.author, entry.seq, entry.prev, entry.links, entry.time, entry.body, entry.sig, entry.hash, entry.raw)
+
+
 def check_prev(entry: Entry, held_hash: str | None) -> None:
     """`held_hash`: hash of the stored entry (author, seq-1), None for seq 1."""
     if entry.seq == 1:

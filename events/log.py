@@ -25,6 +25,7 @@ from events import verify_pool, wake
 from events.entry import (
     Entry,
     EntryInvalid,
+    LinkedEntry,
     check_linkage,
     check_prev,
     decode_stored,
@@ -302,7 +303,8 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
             continue
         try:
             check_prev(e, head)
-            check_linkage(e)
+            if not isinstance(e, LinkedEntry):  # else a verify worker applied these rules already
+                check_linkage(e)
         except EntryInvalid as err:
             outcomes.append(Outcome(INVALID, err.rule, err.message, **ids))
             continue

@@ -1,4 +1,4 @@
-"""Verifying many entries on every core: worker processes apply `parse_entry`.
+"""Verifying many entries on every core: worker processes apply `parse_linked`.
 
 Checking an entry (docs/PROTOCOL.md section 2.3: fields, limits, signature)
 is CPU work that holds the GIL for most of its time (the JSON parse, the
@@ -8,7 +8,8 @@ A bundle import or an initial sync sends its big batches here: worker
 processes verify a batch in chunks while the caller's thread writes the batch
 before it. The workers return the `Entry` they built or the rule an item
 broke, so the caller stores only what a worker verified, and every outcome is
-the one `parse_entry` gives in the caller's own thread.
+the one `parse_entry` and `check_linkage` give in the caller's own thread
+(the latter applied in its turn, after `prev`: docs/PROTOCOL.md section 2.4).
 
 Small batches (live sync brings one entry at a time) are verified in place:
 a round trip to a worker costs more than the work. The pool starts at the
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
 
-from events.entry import Entry, EntryInvalid, parse_entry
+from events.entry import Entry, EntryInvalid, parse_linked
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +83,9 @@ def shutdown() -> None:
 
 
 def check(item: Any) -> Entry | tuple[str, str]:
-    """`parse_entry` with its refusal as (rule, message), which crosses a process boundary."""
+    """`parse_linked` with its refusal as (rule, message), which crosses a process boundary."""
     try:
-        return parse_entry(item)
+        return parse_linked(item)
     except EntryInvalid as e:
         return (e.rule, e.message)
 

@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from devtools.feeds import FeedWriter
 from events import log, verify_pool
 from events.bundle import BATCH, import_bundle
-from events.entry import Entry, EntryInvalid
+from events.entry import Entry, EntryInvalid, parse_entry
 from events.models import LogEntry
 from sync import store
 from tests.test_log import load_vectors
@@ -134,3 +135,48 @@ def test_the_workers_end_when_their_parent_is_killed():
     while any(running(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(running(w) for w in workers)
+
+
+def signed(key, **fields) -> bytes:
+    """An entry signed as given, whatever the rules of step 4 say of it."""
+    from events.entry import canonical, signed_bytes
+
+    obj = {"author": key.public_key().public_bytes_raw().hex(), "links": [], "time": 1, **fields}
+    obj["sig"] = key.sign(signed_bytes(obj)).hex()
+    return canonical(obj)
+
+
+class Undo(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_rules_a_worker_applies_ahead_are_still_decided_in_protocol_order():
+    """A worker also applies `links`, `body` and `bounds`; a receiver still
+    names `prev` first (docs/PROTOCOL.md section 2.4), exactly as when it
+    applies every rule itself."""
+    items = [FeedWriter().write({"type": "note"}, time=1).raw for _ in range(verify_pool.POOL_MIN)]
+    odd = FeedWriter()
+    first = odd.write({"type": "note"}, time=1)
+    unsorted = ["b" * 64, "a" * 64]
+    beyond_year_9999 = {"type": "event.put", "uid": "u", "recurrence_id": None, "event": {
+        "title": "t", "start": "9999-12-31T20:00:00", "end": "9999-12-31T21:00:00", "tz": "America/Adak", "all_day": False}}
+    items += [
+        first.raw,
+        signed(odd.key, seq=2, prev="c" * 64, links=unsorted, body={"type": "note"}),
+        signed(odd.key, seq=2, prev=first.hash, links=unsorted, body={"type": "note"}),
+        signed(odd.key, seq=2, prev=first.hash, body={"type": ""}),
+        signed(odd.key, seq=2, prev=first.hash, body=beyond_year_9999),
+    ]
+    try:
+        with transaction.atomic():
+            by_this_thread = log.receive([parse_entry(item) for item in items])  # plain entries: every rule here
+            raise Undo
+    except Undo:
+        pass
+    verify_pool.shutdown()
+    by_workers = log.receive(log.parse_many(items))
+    assert verify_pool._pool is not None  # the batch went to the workers
+    assert [(o.result, o.rule) for o in by_workers] == [(o.result, o.rule) for o in by_this_thread]
+    assert [o.rule for o in by_workers[-4:]] == ["prev", "links", "body", "bounds"]
+    assert log.vector()[odd.author] == 1
