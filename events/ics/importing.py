@@ -174,12 +174,12 @@ class _NewEvents:
         try:
             bodies = [_new_event_body(uid, draft)]
             series = bodies[0]["event"]
-            cancelled = [*master.cancelled, *(rid for o, rid in zip(group.overrides, rids) if o.event is None)]
+            cancelled = [*master.cancelled, *(rid for o, rid in zip(group.overrides, rids, strict=True) if o.event is None)]
             bodies += [{"type": DEL, "uid": uid, "recurrence_id": calendar.recurrence_key(rid)} for rid in cancelled]
             bodies += [
                 {"type": PUT, "uid": uid, "recurrence_id": calendar.recurrence_key(rid),
                  "event": calendar.new_override(series, rid, override.event)}
-                for override, rid in zip(group.overrides, rids) if override.event is not None
+                for override, rid in zip(group.overrides, rids, strict=True) if override.event is not None
             ]
         except calendar.CalendarError as e:
             self.report.skipped.append(Skipped(f"UID {uid}", f"not written: {e}"))
