@@ -189,7 +189,7 @@ class LinkedEntry(Entry):
     `bounds`: `check_linkage`), so that a receiver need not apply them again."""
 
 
-def parse_linked(text: str | bytes | bytearray | dict) -> Entry:
+def parse_linked(text: str | bytes | dict) -> Entry:
     """`parse_entry`, then `check_linkage` ahead of time (a verify worker does
     both, sparing the thread that stores): a LinkedEntry when those rules
     pass, else the plain Entry, whose receiver finds the failure in its turn,
