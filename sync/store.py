@@ -21,9 +21,8 @@ from django.db.models import F
 from events import health, instance, local_writes, log, verify_pool
 from events.calendars import state as calendar_state
 from events.entry import Entry
-from events.index.fold import catch_up
-from events.models import Feed, IndexCursor, LogEntry
-from events.routers import INDEX_DB
+from events.index.fold import catch_up, folded_up_to
+from events.models import Feed, LogEntry
 from sync import mirror, pairing, protocol
 from sync.models import FeedRefusal, Peer
 from sync.protocol import ProtocolError
@@ -159,8 +158,7 @@ def clear_refusals(peer: str | None = None) -> int:
 
 
 def _index_behind(arrival: int) -> bool:
-    folded = IndexCursor.objects.using(INDEX_DB).filter(pk=1).values_list("arrival", flat=True).first() or 0
-    return folded != arrival
+    return folded_up_to() != arrival
 
 
 def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:

@@ -60,9 +60,31 @@ def _hold_index_writer() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INDEX_WRITER_LOCK])
 
 
-def _cursor() -> IndexCursor:
-    cursor = IndexCursor.objects.using(DB).filter(pk=1).first()
-    return cursor or IndexCursor(pk=1, arrival=0)
+# The cursor is read and written at every catch-up, often for a single entry
+# (a live write): plain SQL, as the ORM's query building cost more than the fold.
+_CURSOR = IndexCursor._meta.db_table
+
+
+def _cursor() -> tuple[int, str]:
+    """(arrival folded up to, version) of the index."""
+    with connections[DB].cursor() as cursor:
+        cursor.execute(f"SELECT arrival, version FROM {_CURSOR} WHERE id = 1")
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, "")
+
+
+def folded_up_to() -> int:
+    """The arrival the index has folded up to."""
+    return _cursor()[0]
+
+
+def _save_cursor(arrival: int, version: str) -> None:
+    with connections[DB].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_CURSOR} (id, arrival, version) VALUES (1, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET arrival = excluded.arrival, version = excluded.version",
+            [arrival, version],
+        )
 
 
 # The version this process last wrote. On SQLite a rolled back batch gives its
@@ -82,7 +104,7 @@ def catch_up(*, batch: int = BATCH) -> int:
     Then this process's range queries take the rows written at once
     (`snapshot.refresh`): a page asking for its month after a write finds
     that work done."""
-    if _cursor().arrival > log.last_arrival():  # the log was replaced under us
+    if _cursor()[0] > log.last_arrival():  # the log was replaced under us
         logger.warning("index cursor is beyond the log; rebuilding the index")
         done = rebuild(batch=batch)
     else:
@@ -97,15 +119,14 @@ def _fold_new(batch: int) -> int:
     while True:
         with transaction.atomic(using=DB):
             _hold_index_writer()
-            cursor = _cursor()
-            entries = log.entries_since(cursor.arrival, batch)
+            arrival, version = _cursor()
+            entries = log.entries_since(arrival, batch)
             if not entries:
                 return done
             dropped = apply_entries([entry for _, entry in entries])
-            cursor.arrival = entries[-1][0]
-            cursor.version = next_version(cursor.version, drop=dropped or _rolled_back(cursor.version))
-            cursor.save(using=DB)
-        _written["version"] = cursor.version
+            version = next_version(version, drop=dropped or _rolled_back(version))
+            _save_cursor(entries[-1][0], version)
+        _written["version"] = version
         done += len(entries)
         if len(entries) < batch:
             return done
@@ -150,7 +171,7 @@ def rebuild(*, batch: int = 5000, upto: int | None = None) -> int:
             refold(calendar)
         search.fill_table()
         version = next_version("", drop=True)
-        IndexCursor.objects.using(DB).update_or_create(pk=1, defaults={"arrival": arrival, "version": version})
+        _save_cursor(arrival, version)
     _written["version"] = version
     return done
 
