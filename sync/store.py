@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -44,7 +43,8 @@ class Invalid:
 
 
 def after_store() -> None:
-    """After a batch was stored: the index catches up and open pages are told.
+    """After a batch was stored: the index catches up (then the event loop
+    tells the open pages, `_pages_told`).
 
     The single place where replication hands over to the calendar views."""
     try:
@@ -52,9 +52,13 @@ def after_store() -> None:
         mirror.adopt()  # peers our mirror paired for us, as soon as its entry says so
     except Exception:  # the entries are stored; the index catches up on the next batch or start
         logger.exception("the index could not catch up after a stored batch")
+
+
+async def _pages_told(changed: bool) -> None:
+    """Open pages of this instance look again: the index changed (events/live.py)."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)("live", {"type": "index.changed"})
+    if changed and layer is not None:
+        await layer.group_send("live", {"type": "index.changed"})
 
 
 def verify_items(items: list[Any]) -> list[Entry | Invalid]:
@@ -239,20 +243,26 @@ def _sign_waiting() -> int:
 async def own_feed_confirmed(seq: int) -> int:
     """A peer's whole `have` names our feed at `seq`: if that is what we hold,
     the writes waiting for a confirmation are signed (docs/PROTOCOL.md section 3.4). How many."""
-    return await database_sync_to_async(_confirmed)(seq)
+    signed = await database_sync_to_async(_confirmed)(seq)
+    await _pages_told(bool(signed))
+    return signed
 
 
 async def own_entries_stored(peer: str, *, claimed: int) -> int:
     """`peer` sent our own entries and they were stored: its claim is backed
     (section 3.3); once we hold all it `claimed`, that confirms our feed."""
-    return await database_sync_to_async(_own_entries_stored)(peer, claimed)
+    signed = await database_sync_to_async(_own_entries_stored)(peer, claimed)
+    await _pages_told(bool(signed))
+    return signed
 
 
 async def sign_waiting() -> int:
     """Writes that wait and that nothing holds any longer (a claim lapsed) are signed."""
     if not local_writes.has_waiting():
         return 0
-    return await database_sync_to_async(_sign_waiting)()
+    signed = await database_sync_to_async(_sign_waiting)()
+    await _pages_told(bool(signed))
+    return signed
 
 
 async def verify(items: list[Any]) -> list[Entry | Invalid]:
@@ -264,7 +274,9 @@ async def verify(items: list[Any]) -> list[Entry | Invalid]:
 
 
 async def store(checked: list[Entry | Invalid]) -> Stored:
-    return await database_sync_to_async(store_entries)(checked)
+    stored = await database_sync_to_async(store_entries)(checked)
+    await _pages_told(stored.stored)
+    return stored
 
 
 async def read(author: str, after_seq: int) -> tuple[list[tuple[int, bytes]], str | None]:

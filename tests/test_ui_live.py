@@ -71,3 +71,22 @@ async def test_it_notices_writes_from_other_processes(monkeypatch):
     assert connected
     assert await comm.receive_json_from(timeout=3) == {"type": "index.changed"}
     await comm.disconnect()
+
+
+@pytest.mark.usefixtures("flushable_log")
+async def test_an_entry_stored_from_a_peer_tells_the_pages_at_once(monkeypatch):
+    from devtools.feeds import FeedWriter
+    from events import live
+    from sync import store
+
+    monkeypatch.setattr(live, "POLL_SECONDS", 3600)  # only the message stored entries send can tell
+    cookie = await session_cookie()
+    comm = communicator([(b"origin", b"http://testserver"), (b"cookie", cookie)])
+    connected, _ = await comm.connect()
+    assert connected
+    entry = FeedWriter().write({"type": "note"}, time=1_795_000_000_000)
+    stored = await store.store(store.verify_items([entry.as_dict()]))
+    assert stored.stored
+    assert await comm.receive_json_from(timeout=2) == {"type": "index.changed"}
+    assert await store.store(store.verify_items([entry.as_dict()])) and await comm.receive_nothing(timeout=0.2)
+    await comm.disconnect()
