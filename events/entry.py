@@ -255,7 +255,7 @@ def sign_entry(
     entry = _entry(obj, canonical(obj))
     if len(entry.raw) > MAX_ENTRY_BYTES:
         raise EntryInvalid("limits", f"canonical encoding is {len(entry.raw)} bytes, more than {MAX_ENTRY_BYTES}")
-    if deeper_than(obj, MAX_DEPTH):
+    if deeper_than(obj, MAX_DEPTH, encoded=entry.raw):
         raise EntryInvalid("limits", f"nested deeper than {MAX_DEPTH}")
     check_linkage(entry)
     return entry
