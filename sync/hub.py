@@ -45,6 +45,7 @@ class Hub:
         self.audiences: dict[str, set[str] | None] = {}  # author -> who may receive its feed; absent: anyone
         self.owners: set[str] = set()  # the authors we are the mirror of: they receive every feed
         self.arrival = -1
+        self.snapshot: store.Snapshot | None = None
         self.keep_running = False
         self.peers_changed: asyncio.Event | None = None
         self._kick: asyncio.Event | None = None
@@ -124,7 +125,8 @@ class Hub:
         return s is not None and not s.closed
 
     async def refresh_vector(self) -> dict[str, int]:
-        self.arrival, self.vector, self.blocked, self.audiences, self.owners = await store.snapshot()
+        self.snapshot = await store.snapshot(self.snapshot)
+        self.arrival, self.vector, self.blocked, self.audiences, self.owners, _ = self.snapshot
         return self.vector
 
     async def _run(self) -> None:
@@ -143,6 +145,9 @@ class Hub:
                     # a poll first asks the arrival counter whether anything changed.
                     before = self.arrival
                     if woken or await store.last_arrival() != before:
+                        await self.refresh_vector()
+                    elif self.snapshot is not None and self.snapshot.audiences_at != self.arrival:
+                        await store.folded_behind()  # pushed before folded: fold now that nothing waits
                         await self.refresh_vector()
                     if self.arrival != before:
                         for s in list(self.sessions.values()):

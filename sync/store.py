@@ -19,8 +19,10 @@ from django.db.models import F
 
 from events import health, instance, local_writes, log, verify_pool
 from events.calendars import state as calendar_state
+from events.calendars.bodies import SEALED
 from events.entry import Entry
 from events.index.fold import catch_up, folded_up_to
+from events.index.registers import DEL, PUT
 from events.models import Feed, LogEntry
 from sync import mirror, pairing, protocol
 from sync.models import FeedRefusal, Peer
@@ -165,14 +167,49 @@ def _index_behind(arrival: int) -> bool:
     return folded_up_to() != arrival
 
 
-def _snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
-    arrival = log.last_arrival()
+class Snapshot(NamedTuple):
+    """What the hub pushes by: the log's arrival counter, our vector, the blocked
+    authors, who may receive each feed, the owners we are the mirror of, and
+    the arrival the index was folded up to when those audiences were read."""
+
+    arrival: int
+    vector: dict[str, int]
+    blocked: set[str]
+    audiences: dict[str, set[str] | None]
+    owners: set[str]
+    audiences_at: int
+
+
+# Entries that write events change no audience (`calendar_state.audiences` and
+# `mirror.owners` read published keys, mirrors and calendars). When only such
+# entries (a few) arrived since the audiences the hub holds were read, they are
+# pushed at once by those audiences and folded afterwards (`fold_behind`): a
+# live write reaches its peers without waiting for this process's index.
+_EVENT_TYPES = frozenset({PUT, DEL, SEALED})
+_PEEK = 16
+
+
+def _only_events_since(folded: int) -> bool:
+    later = log.entries_since(folded, _PEEK + 1)
+    return len(later) <= _PEEK and all(entry.body.get("type") in _EVENT_TYPES for _, entry in later)
+
+
+def _snapshot(held: Snapshot | None = None) -> Snapshot:
+    arrival, folded = log.last_arrival(), folded_up_to()
+    if held is not None and held.audiences_at == folded <= arrival and (folded == arrival or _only_events_since(folded)):
+        return Snapshot(arrival, log.vector(), pairing.blocked_authors(), held.audiences, held.owners, folded)
     # The audiences come from the index: fold what the vector will show. Calendar
     # operations and `after_store` have caught up already; a writer that did not
     # (an import, a script) is folded here.
-    if _index_behind(arrival):
+    if folded != arrival:
         catch_up()
-    return arrival, log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners()
+        folded = folded_up_to()
+    return Snapshot(arrival, log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners(), folded)
+
+
+def fold_behind() -> bool:
+    """Fold what arrived and was pushed before it was folded; whether anything was."""
+    return bool(_index_behind(log.last_arrival()) and catch_up())
 
 
 def _peer_sets() -> tuple[set[str], set[str]]:
@@ -295,10 +332,14 @@ async def last_arrival() -> int:
     return await database_sync_to_async(log.last_arrival)()
 
 
-async def snapshot() -> tuple[int, dict[str, int], set[str], dict[str, set[str] | None], set[str]]:
-    """(the log's arrival counter, our vector, the blocked authors, who may
-    receive each feed, the owners we are the mirror of), read together."""
-    return await database_sync_to_async(_snapshot)()
+async def snapshot(held: Snapshot | None = None) -> Snapshot:
+    """What the hub pushes by, read together; `held`, the hub's last one,
+    spares reading the audiences again when nothing can have changed them."""
+    return await database_sync_to_async(_snapshot)(held)
+
+
+async def folded_behind() -> bool:
+    return await database_sync_to_async(fold_behind)()
 
 
 async def refusals_of(peer: str) -> list[dict]:
