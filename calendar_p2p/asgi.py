@@ -1,6 +1,12 @@
 """ASGI entry point: one daphne process serves HTTP and both WebSockets."""
 
 import os
+import sys
+
+# The event loop hands database work to one thread and waits for it: with the
+# default 5 ms switch interval a busy loop keeps that thread from the GIL for
+# up to 5 ms at each hand-over, which a live entry crosses several times.
+sys.setswitchinterval(0.0005)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_p2p.settings")
 os.umask(0o077)  # before settings create DATA_DIR's files: they are the owner's alone

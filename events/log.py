@@ -114,12 +114,22 @@ def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
         )
 
 
+def heads(authors: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """(seq, hash) of the head we hold of each of `authors` that we hold anything of."""
+    authors = list(authors)
+    found: dict[str, tuple[int, str]] = {}
+    with connection.cursor() as cursor:
+        for i in range(0, len(authors), 500):
+            part = authors[i : i + 500]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f"SELECT author, seq, head FROM {Feed._meta.db_table} WHERE author IN ({marks})", part)
+            found.update((author, (seq, head)) for author, seq, head in cursor.fetchall())
+    return found
+
+
 def own_head_row() -> tuple[int, str | None]:
     """(seq, hash) of the head of our own feed, (0, None) when it is empty."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, head FROM {Feed._meta.db_table} WHERE author = %s", [my_author_id()])
-        row = cursor.fetchone()
-    return (row[0], row[1]) if row else (0, None)
+    return heads([my_author_id()]).get(my_author_id(), (0, None))
 
 
 def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = None) -> Entry:
@@ -268,10 +278,10 @@ def receive(items: Iterable[str | bytes | dict | Entry | Outcome | EntryInvalid]
 def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> list[Outcome]:
     authors = {e.author for e in entries}
     me = my_author_id()
-    heads = {f.author: (f.seq, f.head) for f in Feed.objects.filter(author__in=authors)}
+    held = heads(authors)
     waiting = fork_decisions.waiting_authors(authors, me=me)
-    decided = fork_decisions.decided_authors(authors) if authors - {me} else set()
-    held_hashes = _held_hashes(entries, heads)  # (author, seq) -> hash, for seqs already stored
+    decided: set[str] | None = None  # read at the first fork: most batches have none
+    held_hashes = _held_hashes(entries, held)  # (author, seq) -> hash, for seqs already stored
     outcomes: list[Outcome] = []
     rows: list[tuple[str, str, int, str]] = []
     forks: list[ForkEvidence] = []
@@ -281,7 +291,7 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
             outcomes.append(item)
             continue
         e = item
-        held_seq, head = heads.get(e.author, (0, None))
+        held_seq, head = held.get(e.author, (0, None))
         ids = {"hash": e.hash, "author": e.author, "seq": e.seq}
         if e.seq <= held_seq:
             have = held_hashes.get((e.author, e.seq))
@@ -292,6 +302,8 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
                     ForkEvidence(author=e.author, seq=e.seq, held_hash=have or "", offered_hash=e.hash, offered_raw=e.raw.decode())
                 )
                 outcomes.append(Outcome(FORK, message=f"author signed two entries at seq {e.seq}", **ids))
+                if decided is None:
+                    decided = fork_decisions.decided_authors(authors - {me})
                 if e.author != me and e.author not in decided:
                     waiting.add(e.author)  # from now on, until the owner decides
             continue
@@ -308,7 +320,7 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
         except EntryInvalid as err:
             outcomes.append(Outcome(INVALID, err.rule, err.message, **ids))
             continue
-        heads[e.author] = touched[e.author] = (e.seq, e.hash)
+        held[e.author] = touched[e.author] = (e.seq, e.hash)
         held_hashes[(e.author, e.seq)] = e.hash
         rows.append(_row(e))
         outcomes.append(Outcome(STORED, **ids))
@@ -320,10 +332,10 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
     return outcomes
 
 
-def _held_hashes(entries: list[Entry], heads: dict[str, tuple[int, str]]) -> dict[tuple[str, int], str]:
+def _held_hashes(entries: list[Entry], held: dict[str, tuple[int, str]]) -> dict[tuple[str, int], str]:
     wanted: dict[str, set[int]] = {}
     for e in entries:
-        if e.seq <= heads.get(e.author, (0, ""))[0]:
+        if e.seq <= held.get(e.author, (0, ""))[0]:
             wanted.setdefault(e.author, set()).add(e.seq)
     found: dict[tuple[str, int], str] = {}
     for author, seqs in wanted.items():
@@ -334,7 +346,9 @@ def _held_hashes(entries: list[Entry], heads: dict[str, tuple[int, str]]) -> dic
 
 def vector() -> dict[str, int]:
     """What we hold: {author: highest seq}."""
-    return dict(Feed.objects.values_list("author", "seq"))
+    with connection.cursor() as cursor:  # read at every live push: plain SQL (see _ENTRIES)
+        cursor.execute(f"SELECT author, seq FROM {Feed._meta.db_table}")
+        return dict(cursor.fetchall())
 
 
 def read_feed(author: str, after_seq: int = 0, *, chunk: int = CHUNK) -> Iterator[Entry]:
@@ -361,6 +375,14 @@ def entries_since(cursor: int, limit: int = CHUNK) -> list[tuple[int, Entry]]:
         db.execute(f"SELECT arrival, raw, hash FROM {_ENTRIES} WHERE arrival > %s ORDER BY arrival LIMIT %s", [cursor, limit])
         rows = db.fetchall()
     return [(arrival, decode_stored(raw, hash_)) for arrival, raw, hash_ in rows]
+
+
+def feed_rows(author: str, after_seq: int, limit: int) -> list[tuple[int, str, str]]:
+    """(seq, hash, stored text) of the feed's entries after `after_seq`, in order, at most `limit`."""
+    with connection.cursor() as db:  # read at every live push: plain SQL (see _ENTRIES)
+        db.execute(f"SELECT seq, hash, raw FROM {_ENTRIES} WHERE author = %s AND seq > %s ORDER BY seq LIMIT %s",
+                   [author, after_seq, limit])
+        return db.fetchall()
 
 
 def all_entries(*, chunk: int = CHUNK) -> Iterator[Entry]:

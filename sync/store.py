@@ -23,7 +23,7 @@ from events.calendars.bodies import SEALED
 from events.entry import Entry
 from events.index.fold import catch_up, folded_up_to
 from events.index.registers import DEL, PUT
-from events.models import Feed, LogEntry
+from events.models import LogEntry
 from sync import mirror, pairing, protocol
 from sync.models import FeedRefusal, Peer
 from sync.protocol import ProtocolError
@@ -96,7 +96,7 @@ def store_entries(checked: list[Entry | Invalid]) -> Stored:
     entries = [c for c in checked if isinstance(c, Entry)]
     outcomes = log.receive(entries) if entries else []
     authors = {e.author for e in entries}
-    held = dict(Feed.objects.filter(author__in=authors).values_list("author", "seq"))
+    held = {author: seq for author, (seq, _) in log.heads(authors).items()}
     stored = any(o.result == log.STORED for o in outcomes)
     if stored:
         after_store()
@@ -107,7 +107,7 @@ def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PE
     """The feed's next entries to send, and why it stops early if it does: an
     entry whose stored bytes no longer match its hash is never sent (nor what
     follows it, which would only be `early` there)."""
-    rows = LogEntry.objects.filter(author=author, seq__gt=after_seq).order_by("seq").values_list("seq", "hash", "raw")[:limit]
+    rows = log.feed_rows(author, after_seq, limit)
     batch: list[tuple[int, bytes]] = []
     for seq, hash_, raw in rows:
         if not health.servable(author, seq, hash_, raw):

@@ -264,8 +264,12 @@ def _registers_of(folded: list[tuple[Write | Entry, str]]) -> tuple[dict[Key, Re
     uids = sorted({uid for _, uid, _ in wanted})
     registers: dict[Key, Register] = {}
     pks: dict[Key, int] = {}
+    table = IndexKey._meta.db_table
     for i in range(0, len(uids), 500):
-        rows = IndexKey.objects.using(DB).filter(uid__in=uids[i : i + 500]).values_list("pk", "calendar", "uid", "rid", "state")
+        part = uids[i : i + 500]
+        with connections[DB].cursor() as cursor:  # plain SQL, as for the cursor: a live entry folds alone
+            cursor.execute(f"SELECT id, calendar, uid, rid, state FROM {table} WHERE uid IN ({', '.join(['%s'] * len(part))})", part)
+            rows = cursor.fetchall()
         for pk, calendar, uid, rid, state_json in rows:
             if (key := (calendar, uid, rid)) in wanted:
                 registers[key], pks[key] = Register.from_json(json.loads(state_json)), pk
