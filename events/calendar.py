@@ -193,24 +193,17 @@ def edit_occurrence(uid: str, recurrence_id: str, *, calendar: str | None = None
     if register is not None and not register.deleted:
         _, _, base = _current(uid, rid, calendar=calendar)
         links = register.heads
+        event = _override(base, changes)
     else:
-        base = _occurrence_of(series, rid)
-        links = register.heads if register else []
-    event = _override(base, changes)
+        event, links = new_override(series, rid, changes), register.heads if register else []
     entry = _write({"type": PUT, "uid": uid, "recurrence_id": rid, "event": event}, links, calendar)
     return Written(uid, rid, entry, event, calendar)
 
 
 def new_override(series: dict, recurrence_id: str, changes: dict) -> dict:
-    """The event of an occurrence of `series` changed for the first time: the
-    occurrence as the rule makes it, with `changes` (what edit_occurrence
-    writes when nothing was written for that occurrence yet)."""
-    return _override(_occurrence_of(series, recurrence_id), changes)
-
-
-def _occurrence_of(series: dict, rid: str) -> dict:
+    """An occurrence of `series` as its rule makes it, with `changes` (edit_occurrence's first write of it)."""
     try:
-        return occurrence_of(series, rid)
+        return _override(occurrence_of(series, recurrence_id), changes)
     except RecurrenceError as e:
         raise CalendarError(str(e)) from None
 

@@ -199,7 +199,8 @@ def parse_linked(text: str | bytes | dict) -> Entry:
         check_linkage(entry)
     except EntryInvalid:
         return entry
-    return LinkedEntry(entry.author, entry.seq, entry.prev, entry.links, entry.time, entry.body, entry.sig, entry.hash, entry.raw)
+    return LinkedEntry(author=entry.author, seq=entry.seq, prev=entry.prev, links=entry.links, time=entry.time,
+                       body=entry.body, sig=entry.sig, hash=entry.hash, raw=entry.raw)
 
 
 def check_prev(entry: Entry, held_hash: str | None) -> None:

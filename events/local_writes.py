@@ -32,7 +32,7 @@ from typing import NoReturn
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from events import log, own_head, wake
+from events import log, log_rows, own_head, wake
 from events.entry import Entry, decode_stored, sign_entry
 from events.models import Feed, LogEntry
 
@@ -187,6 +187,11 @@ def _after_commit(me: str, seq: int, head: str) -> None:
     transaction.on_commit(functools.partial(own_head.write_record, author=me, seq=seq, head=head))
 
 
+def _own_head() -> tuple[int, str | None]:
+    me = log.my_author_id()
+    return log_rows.heads([me]).get(me, (0, None))
+
+
 def _sign(item: dict, *, decided: bool = False) -> Entry:
     return _sign_all([item], decided=decided)[0]
 
@@ -202,7 +207,7 @@ def _sign_all(items: list[dict], *, decided: bool = False) -> list[Entry]:
         try:
             with transaction.atomic():
                 log._hold_arrival_order()
-                first = log.own_head_row()
+                first = _own_head()
                 trusted = decided or (in_batch is not None and first in in_batch.trusted)
                 why = None if trusted else _why_wait(me, *first)
                 if why:
@@ -213,8 +218,8 @@ def _sign_all(items: list[dict], *, decided: bool = False) -> list[Entry]:
                     entry = sign_entry(key, seq=seq, prev=prev, body=item["body"], links=tuple(item["links"]), time=item["time"])
                     entries.append(entry)
                     prev = entry.hash
-                log._insert([log._row(entry) for entry in entries])
-                log._save_heads({me: (seq, prev)})
+                log_rows.insert([log_rows.row(entry) for entry in entries])
+                log_rows.save_heads({me: (seq, prev)})
             if in_batch is None:
                 _after_commit(me, seq, prev)
             else:

@@ -32,6 +32,11 @@ from events.entry import (
     parse_entry,
 )
 from events.identity import author_id, load_or_create_signing_key
+from events.log_rows import entries_since as entries_since  # the ways out, re-exported
+from events.log_rows import feed_rows as feed_rows
+from events.log_rows import heads, insert, row, save_heads
+from events.log_rows import last_arrival as last_arrival
+from events.log_rows import vector as vector
 from events.models import Feed, ForkEvidence, LogEntry, OwnFeedClaim
 
 CHUNK = 500
@@ -72,18 +77,6 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _row(entry: Entry) -> tuple[str, str, int, str]:
-    return (entry.hash, entry.author, entry.seq, entry.raw.decode())
-
-
-def _insert(rows: list[tuple[str, str, int, str]]) -> None:
-    # Plain executemany: the ORM's bulk_create costs four times as much per row,
-    # which matters when a sync stores hundreds of thousands of entries.
-    table = LogEntry._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} (hash, author, seq, raw) VALUES (%s, %s, %s, %s)", rows)
-
-
 # The arrival counter is tailed by "everything after the last arrival I saw"
 # (the index, the hub's live push, the pages' live updates). PostgreSQL's
 # sequence hands numbers out at INSERT, but transactions commit in any order:
@@ -100,36 +93,6 @@ def _hold_arrival_order() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ARRIVAL_LOCK])
-
-
-def _save_heads(heads: dict[str, tuple[int, str]]) -> None:
-    # Plain SQL (SQLite and PostgreSQL spell the upsert alike): a local write
-    # saves one head, and the ORM's upsert cost more than the write itself.
-    table = Feed._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (author, seq, head) VALUES (%s, %s, %s) "
-            "ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, head = excluded.head",
-            [(a, s, h) for a, (s, h) in heads.items()],
-        )
-
-
-def heads(authors: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """(seq, hash) of the head we hold of each of `authors` that we hold anything of."""
-    authors = list(authors)
-    found: dict[str, tuple[int, str]] = {}
-    with connection.cursor() as cursor:
-        for i in range(0, len(authors), 500):
-            part = authors[i : i + 500]
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(f"SELECT author, seq, head FROM {Feed._meta.db_table} WHERE author IN ({marks})", part)
-            found.update((author, (seq, head)) for author, seq, head in cursor.fetchall())
-    return found
-
-
-def own_head_row() -> tuple[int, str | None]:
-    """(seq, hash) of the head of our own feed, (0, None) when it is empty."""
-    return heads([my_author_id()]).get(my_author_id(), (0, None))
 
 
 def append_local(body: dict, *, links: Iterable[str] = (), time: int | None = None) -> Entry:
@@ -322,11 +285,11 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
             continue
         held[e.author] = touched[e.author] = (e.seq, e.hash)
         held_hashes[(e.author, e.seq)] = e.hash
-        rows.append(_row(e))
+        rows.append(row(e))
         outcomes.append(Outcome(STORED, **ids))
     if rows:
-        _insert(rows)
-        _save_heads(touched)
+        insert(rows)
+        save_heads(touched)
     if forks:
         ForkEvidence.objects.bulk_create(forks, ignore_conflicts=True)
     return outcomes
@@ -344,13 +307,6 @@ def _held_hashes(entries: list[Entry], held: dict[str, tuple[int, str]]) -> dict
     return found
 
 
-def vector() -> dict[str, int]:
-    """What we hold: {author: highest seq}."""
-    with connection.cursor() as cursor:  # read at every live push: plain SQL (see _ENTRIES)
-        cursor.execute(f"SELECT author, seq FROM {Feed._meta.db_table}")
-        return dict(cursor.fetchall())
-
-
 def read_feed(author: str, after_seq: int = 0, *, chunk: int = CHUNK) -> Iterator[Entry]:
     """The author's entries above `after_seq`, ascending, read `chunk` at a time."""
     while True:
@@ -364,27 +320,6 @@ def read_feed(author: str, after_seq: int = 0, *, chunk: int = CHUNK) -> Iterato
             return
 
 
-# The tails (index, live push, pages) ask these two at every commit, often for
-# one entry: plain SQL, as building the ORM's query cost more than running it.
-_ENTRIES = LogEntry._meta.db_table
-
-
-def entries_since(cursor: int, limit: int = CHUNK) -> list[tuple[int, Entry]]:
-    """Entries that arrived after `cursor` (the arrival counter), ascending."""
-    with connection.cursor() as db:
-        db.execute(f"SELECT arrival, raw, hash FROM {_ENTRIES} WHERE arrival > %s ORDER BY arrival LIMIT %s", [cursor, limit])
-        rows = db.fetchall()
-    return [(arrival, decode_stored(raw, hash_)) for arrival, raw, hash_ in rows]
-
-
-def feed_rows(author: str, after_seq: int, limit: int) -> list[tuple[int, str, str]]:
-    """(seq, hash, stored text) of the feed's entries after `after_seq`, in order, at most `limit`."""
-    with connection.cursor() as db:  # read at every live push: plain SQL (see _ENTRIES)
-        db.execute(f"SELECT seq, hash, raw FROM {_ENTRIES} WHERE author = %s AND seq > %s ORDER BY seq LIMIT %s",
-                   [author, after_seq, limit])
-        return db.fetchall()
-
-
 def all_entries(*, chunk: int = CHUNK) -> Iterator[Entry]:
     """Every entry in arrival order, which is a valid order to replay them in."""
     cursor = 0
@@ -396,12 +331,6 @@ def all_entries(*, chunk: int = CHUNK) -> Iterator[Entry]:
 def get_entries(hashes: Iterable[str]) -> list[Entry]:
     rows = LogEntry.objects.filter(hash__in=list(hashes)).values_list("raw", "hash")
     return [decode_stored(raw, hash_) for raw, hash_ in rows]
-
-
-def last_arrival() -> int:
-    with connection.cursor() as db:
-        db.execute(f"SELECT MAX(arrival) FROM {_ENTRIES}")
-        return db.fetchone()[0] or 0
 
 
 def fork_evidence() -> list[ForkEvidence]:

@@ -197,14 +197,14 @@ def _only_events_since(folded: int) -> bool:
 def _snapshot(held: Snapshot | None = None) -> Snapshot:
     arrival, folded = log.last_arrival(), folded_up_to()
     if held is not None and held.audiences_at == folded <= arrival and (folded == arrival or _only_events_since(folded)):
-        return Snapshot(arrival, log.vector(), pairing.blocked_authors(), held.audiences, held.owners, folded)
+        return Snapshot(arrival, log.vector(), pairing.blocked_authors(), held.audiences, held.owners, audiences_at=folded)
     # The audiences come from the index: fold what the vector will show. Calendar
     # operations and `after_store` have caught up already; a writer that did not
     # (an import, a script) is folded here.
     if folded != arrival:
         catch_up()
         folded = folded_up_to()
-    return Snapshot(arrival, log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners(), folded)
+    return Snapshot(arrival, log.vector(), pairing.blocked_authors(), calendar_state.audiences(), mirror.owners(), audiences_at=folded)
 
 
 def fold_behind() -> bool:

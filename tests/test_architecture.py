@@ -27,7 +27,7 @@ LAYERS = [
     # Django plumbing and the instance's settings
     ("events.apps", "events.models", "events.routers", "events.clock", "events.instance",
      "events.identity", "events.preferences", "events.throttle", "events.management.base",
-     "events.wake"),
+     "events.wake", "events.log_rows"),
     # the log and what reads it: the index (fold, rows, query, history), bundles, verification
     ("events.log", "events.own_head", "events.local_writes", "events.forks", "events.health", "events.index", "events.authors", "events.bundle", "events.live",
      "events.verify", "events.setup", "events.calendars", "events.calendars.state", "events.calendars.decode",

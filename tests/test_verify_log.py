@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from events import calendar, log
+from events import calendar, log, log_rows
 from events.entry import sign_entry
 from events.models import IndexKey
 from events.verify import verify_log
@@ -44,7 +44,7 @@ def test_it_names_a_broken_chain_and_a_forged_entry():
     forged["body"]["text"] = "changed after signing"
     from events.canonical import canonical
 
-    log._insert([log._row(stray), ("f" * 64, forged["author"], 1, canonical(forged).decode())])
+    log_rows.insert([log_rows.row(stray), ("f" * 64, forged["author"], 1, canonical(forged).decode())])
     report = verify_log()
     assert not report.ok
     text = "\n".join(report.problems)
