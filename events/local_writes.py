@@ -157,8 +157,8 @@ _batch: ContextVar[_Batch | None] = ContextVar("local_writes_batch", default=Non
 
 @contextlib.contextmanager
 def batch():
-    """Make many local writes inside the caller's transaction (an .ics import,
-    `ops`) at the cost of few: our feed is checked for staleness once, not
+    """Make many local writes inside the caller's transaction (an .ics
+    import) at the cost of few: our feed is checked for staleness once, not
     before each write (every later head is one this transaction wrote), and
     the own-head record and the wake-up are done once, at commit, instead of
     once per entry. Nested batches are one batch."""
@@ -175,9 +175,7 @@ def batch():
         _batch.reset(token)
     if state.wrote:
         # What the database holds now: entries of a savepoint rolled back meanwhile are not ours any more.
-        me = log.my_author_id()
-        seq, head = Feed.objects.filter(author=me).values_list("seq", "head").first() or (0, None)
-        _after_commit(me, seq, head)
+        _after_commit(log.my_author_id(), *_own_head())
 
 
 def _after_commit(me: str, seq: int, head: str) -> None:
