@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from events import log, log_rows, own_head, wake
 from events.entry import Entry, decode_stored, sign_entry
-from events.models import Feed, LogEntry
+from events.models import LogEntry
 
 WAITING_DIR = "waiting-writes"
 DECISION_WAIT = timedelta(seconds=30)  # waiting for a peer this long, the owner is asked to decide
@@ -272,7 +272,7 @@ def go_ahead() -> int:
 
 
 def _note_head(me: str) -> None:
-    seq, head = Feed.objects.filter(author=me).values_list("seq", "head").first() or (0, None)
+    seq, head = _own_head()
     own_head.write_record(author=me, seq=seq, head=head)
 
 
@@ -281,7 +281,7 @@ def confirm(seq: int) -> int:
     we hold, and not less than the record says we wrote, our feed is not stale. Record it and sign what waits; returns how
     many were signed."""
     me = log.my_author_id()
-    held = Feed.objects.filter(author=me).values_list("seq", flat=True).first() or 0
+    held, _ = _own_head()
     record = own_head.read_record() or {}
     wrote = record.get("seq") if record.get("author") == me and isinstance(record.get("seq"), int) else 0
     if seq != held or wrote > held:  # we know we wrote further: a peer holding less confirms nothing
@@ -304,8 +304,7 @@ def waiting() -> Waiting | None:
 def doubt() -> str | None:
     """Why a write made now would wait, or None (a read-only look, no write)."""
     me = log.my_author_id()
-    seq, head = Feed.objects.filter(author=me).values_list("seq", "head").first() or (0, None)
-    return _why_wait(me, seq, head)
+    return _why_wait(me, *_own_head())
 
 
 def describe(now: datetime | None = None) -> str | None:
