@@ -19,7 +19,14 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from events.canonical import MAX_DEPTH, NotCanonicalJSON, canonical, deeper_than, loads_strict
+from events.canonical import (
+    MAX_DEPTH,
+    NotCanonicalJSON,
+    canonical,
+    deeper_than,
+    exactly_canonical,
+    loads_strict,
+)
 from events.recurrence.bounds import bounds_problem
 
 ENTRY_DOMAIN = b"calendar-p2p/entry/v1\n"
@@ -149,17 +156,12 @@ def parse_entry(text: str | bytes | dict) -> Entry:
     Accepts JSON text (as received) or an already parsed object (from a frame
     that was parsed strictly). Raises EntryInvalid and nothing else.
     """
-    try:
-        obj = loads_strict(text) if isinstance(text, str | bytes | bytearray) else text
-    except NotCanonicalJSON as e:
-        raise EntryInvalid(e.rule, str(e)) from None
-    _check_fields(obj)
-    try:
-        raw = canonical(obj)
-    except UnicodeEncodeError:
-        raise EntryInvalid("fields", "strings must be valid Unicode (lone surrogate)") from None
-    except (TypeError, ValueError) as e:  # a float smuggled in a parsed object
-        raise EntryInvalid("fields", f"not canonical JSON: {e}") from None
+    raw: bytes
+    if isinstance(text, bytes) and (obj := exactly_canonical(text)) is not None:
+        _check_fields(obj)  # the common case: the text is the entry's canonical bytes
+        raw = text
+    else:
+        obj, raw = _parsed_strictly(text)
     if len(raw) > MAX_ENTRY_BYTES:
         raise EntryInvalid("limits", f"canonical encoding is {len(raw)} bytes, more than {MAX_ENTRY_BYTES}")
     if deeper_than(obj, MAX_DEPTH, encoded=raw):
@@ -167,6 +169,20 @@ def parse_entry(text: str | bytes | dict) -> Entry:
     if not verify_signature(obj, raw):
         raise EntryInvalid("signature", "the signature does not verify under author")
     return _entry(obj, raw)
+
+
+def _parsed_strictly(text: str | bytes | bytearray | dict) -> tuple[dict, bytes]:
+    try:
+        obj = loads_strict(text) if isinstance(text, str | bytes | bytearray) else text
+    except NotCanonicalJSON as e:
+        raise EntryInvalid(e.rule, str(e)) from None
+    _check_fields(obj)
+    try:
+        return obj, canonical(obj)
+    except UnicodeEncodeError:
+        raise EntryInvalid("fields", "strings must be valid Unicode (lone surrogate)") from None
+    except (TypeError, ValueError) as e:  # a float smuggled in a parsed object
+        raise EntryInvalid("fields", f"not canonical JSON: {e}") from None
 
 
 def _entry(obj: dict, raw: bytes, known_hash: str | None = None) -> Entry:
@@ -189,18 +205,34 @@ class LinkedEntry(Entry):
     `bounds`: `check_linkage`), so that a receiver need not apply them again."""
 
 
-def parse_linked(text: str | bytes | dict) -> Entry:
-    """`parse_entry`, then `check_linkage` ahead of time (a verify worker does
-    both, sparing the thread that stores): a LinkedEntry when those rules
-    pass, else the plain Entry, whose receiver finds the failure in its turn,
+def linkage_holds(entry: Entry) -> bool:
+    """Whether `check_linkage` passes: a verify worker applies it ahead of time,
+    sparing the thread that stores; a failure is found there again in its turn,
     after `prev` (docs/PROTOCOL.md section 2.4)."""
-    entry = parse_entry(text)
     try:
         check_linkage(entry)
     except EntryInvalid:
+        return False
+    return True
+
+
+def parse_linked(text: str | bytes | dict) -> Entry:
+    """`parse_entry`, then a LinkedEntry when `linkage_holds`, else the plain Entry."""
+    entry = parse_entry(text)
+    if not linkage_holds(entry):
         return entry
     return LinkedEntry(author=entry.author, seq=entry.seq, prev=entry.prev, links=entry.links, time=entry.time,
                        body=entry.body, sig=entry.sig, hash=entry.hash, raw=entry.raw)
+
+
+def rebuilt(obj: dict, raw: bytes, hash: str, *, linked: bool) -> Entry:
+    """The Entry of `obj`, whose canonical bytes `raw` (hashing to `hash`)
+    passed `parse_entry` elsewhere (a verify worker): a LinkedEntry if
+    `linkage_holds` there too."""
+    return (LinkedEntry if linked else Entry)(
+        author=obj["author"], seq=obj["seq"], prev=obj["prev"], links=tuple(obj["links"]), time=obj["time"],
+        body=obj["body"], sig=obj["sig"], hash=hash, raw=raw,
+    )
 
 
 def check_prev(entry: Entry, held_hash: str | None) -> None:

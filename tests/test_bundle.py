@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from devtools.feeds import FeedWriter
 from devtools.instances import DB_FILES
-from events.bundle import import_bundle
+from events.bundle import BATCH, import_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,6 +54,18 @@ def test_garbage_lines_are_reported_by_number():
     assert report.counts["stored"] == 2
     assert [p.split(":")[0] for p in report.problems] == ["line 2", "line 3"]
     assert "longer than" in report.problems[1]
+
+
+@pytest.mark.django_db
+def test_an_integer_too_long_to_convert_is_a_damaged_line_in_a_big_bundle_too():
+    """In the verify workers as in this thread: named, counted, and the rest imported."""
+    entries = make_feed(BATCH + 3)
+    huge = b'{"author":"' + entries[0].author.encode() + b'","seq":' + b"9" * 5000 + b"}"
+    lines = [e.raw for e in entries]
+    lines.insert(2, huge)
+    report = import_bundle(io.BytesIO(b"\n".join(lines) + b"\n"))
+    assert report.counts["stored"] == BATCH + 3
+    assert report.problems == ["line 3: invalid entry (limits): an integer of more than 4300 digits"]
 
 
 @pytest.mark.django_db(databases=["default", "index"])

@@ -50,6 +50,7 @@ def test_it_decodes_each_message_it_builds():
         '{"type": "hello", "v": ' + str(protocol.VERSION) + ', "key": "AB", "nonce": "00", "name": "x"}',
         '{"type": "error", "code": 5}',
         '{"type": "want", "feeds": {"' + KEY + '": NaN}}',
+        '{"type": "have", "feeds": {"' + KEY + '": ' + "9" * 5000 + "}}",  # too long for Python to convert
     ],
 )
 def test_it_answers_bad_frame(frame):

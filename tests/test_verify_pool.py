@@ -13,7 +13,7 @@ from django.db import transaction
 from devtools.feeds import FeedWriter
 from events import log, verify_pool
 from events.bundle import BATCH, import_bundle
-from events.entry import Entry, EntryInvalid, parse_entry
+from events.entry import Entry, parse_entry
 from events.models import LogEntry
 from sync import store
 from tests.test_log import load_vectors
@@ -35,18 +35,34 @@ def every_vector_line() -> list:
 def test_workers_give_every_vector_the_outcome_parse_entry_gives():
     items = every_vector_line()
     items = (items * (verify_pool.POOL_MIN // len(items) + 1))[: verify_pool.POOL_MIN + 7]
-    here = [verify_pool.check(item) for item in items]
-    expected = [r if isinstance(r, Entry) else (EntryInvalid, *r) for r in here]
-    assert [as_pair(r) for r in verify_pool.check_all(items)] == expected
+    here = [verify_pool.here(item) for item in items]
+    assert [as_pair(r) for r in verify_pool.check_all(items)] == [as_pair(r) for r in here]
     assert any(isinstance(r, Entry) for r in here) and any(not isinstance(r, Entry) for r in here)
+
+
+def test_an_entry_rebuilt_from_a_verdict_equals_the_one_parsed_here_in_every_form_an_item_takes():
+    """Workers send back a verdict, and the caller builds the Entry from its own
+    item: canonical bytes, bytes with spaces, text, or an object parsed from a frame."""
+    feed = FeedWriter()
+    raws = [feed.write({"type": "note", "n": n, "text": "zi ploioasă"}, time=n).raw for n in range(1, verify_pool.POOL_MIN + 1)]
+    forms = [
+        lambda raw: raw,
+        lambda raw: json.dumps(json.loads(raw), ensure_ascii=True, indent=1).encode(),
+        lambda raw: raw.decode(),
+        json.loads,
+    ]
+    items = [forms[i % len(forms)](raw) for i, raw in enumerate(raws)]
+    by_workers = verify_pool.check_all(items)
+    assert verify_pool._pool is not None
+    assert by_workers == [verify_pool.here(item) for item in items]
+    assert [e.raw for e in by_workers] == raws
+    assert all(type(e).__name__ == "LinkedEntry" for e in by_workers)
 
 
 def test_a_small_batch_is_verified_in_the_callers_thread():
     verify_pool.shutdown()
     items = every_vector_line()[: verify_pool.POOL_MIN - 1]
-    assert [as_pair(r) for r in verify_pool.check_all(items)] == [
-        as_pair(r) if isinstance(r, Entry) else (EntryInvalid, *r) for r in map(verify_pool.check, items)
-    ]
+    assert [as_pair(r) for r in verify_pool.check_all(items)] == [as_pair(r) for r in map(verify_pool.here, items)]
     assert verify_pool._pool is None  # no worker was started for it
 
 
