@@ -188,6 +188,8 @@ class Session(EntryStreams):
         self.done.set()
         while not self.inbox.empty():  # frees a `receive` waiting for room, so the transport can finish
             self.inbox.get_nowait()
+        while not self.verified.empty():  # the workers need not verify what will not be stored
+            self.verified.get_nowait().checked.cancel()
         if self.admitted:
             logger.info("disconnected from %s (%s): %s", self.name or "?", self.key[:12], self.message or self.result)
             try:

@@ -20,7 +20,7 @@ from django.db.models import F
 from events import health, instance, local_writes, log, verify_pool
 from events.calendars import state as calendar_state
 from events.calendars.bodies import SEALED
-from events.entry import Entry
+from events.entry import Entry, EntryInvalid
 from events.index.fold import catch_up, folded_up_to
 from events.index.registers import DEL, PUT
 from events.models import LogEntry
@@ -66,8 +66,13 @@ async def _pages_told(changed: bool) -> None:
 def verify_items(items: list[Any]) -> list[Entry | Invalid]:
     """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker
     thread, which hands a big frame to the verifying processes (events.verify_pool)."""
+    return _named(items, verify_pool.check_all(items))
+
+
+def _named(items: list[Any], results: list[Entry | EntryInvalid]) -> list[Entry | Invalid]:
+    """Each refusal with the hash and author of the item it refuses, for the `bad-entry` answer."""
     out: list[Entry | Invalid] = []
-    for item, checked in zip(items, verify_pool.check_all(items), strict=True):
+    for item, checked in zip(items, results, strict=True):
         if isinstance(checked, Entry):
             out.append(checked)
             continue
@@ -302,12 +307,29 @@ async def sign_waiting() -> int:
     return signed
 
 
-async def verify(items: list[Any]) -> list[Entry | Invalid]:
-    """`verify_items` in a worker thread, so the event loop goes on meanwhile; a frame of
-    a few entries (live sync) in place, where a thread's round trip would cost more."""
+class Verifying(NamedTuple):
+    """A frame's entries being verified: `verify` starts it, `verified` waits for it."""
+
+    items: list[Any]
+    checked: verify_pool.Checked
+
+
+async def verify(items: list[Any]) -> Verifying:
+    """Start verifying a frame's entries and return at once for a big frame: its
+    shares wait in the worker processes' queue (events.verify_pool), so that the
+    workers go on to the next frames while this one is stored. A frame of a few
+    entries (live sync) is verified in place, where a thread's round trip would
+    cost more; a middling one in a worker thread."""
     if len(items) <= VERIFY_IN_PLACE:
-        return verify_items(items)
-    return await asyncio.to_thread(verify_items, items)
+        return Verifying(items, verify_pool.CheckedHere(items))
+    return Verifying(items, await asyncio.to_thread(verify_pool.submit, items))
+
+
+async def verified(frame: Verifying) -> list[Entry | Invalid]:
+    """The outcome of `verify`: an Entry per valid item, an Invalid naming each refused one."""
+    if isinstance(frame.checked, verify_pool.CheckedHere):
+        return _named(frame.items, frame.checked.result())
+    return await asyncio.to_thread(lambda: _named(frame.items, frame.checked.result()))
 
 
 async def store(checked: list[Entry | Invalid]) -> Stored:

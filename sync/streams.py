@@ -119,7 +119,7 @@ class EntryStreams(ABC):
         if not self.refusals.dirty:
             self.refusals.load(saved)
 
-    # -- receiving entries: verify frame N+1 while frame N is written ----------
+    # -- receiving entries: verify the next frames while frame N is written ----
 
     async def _verify_loop(self) -> None:
         while True:
@@ -128,9 +128,9 @@ class EntryStreams(ABC):
 
     async def _store_loop(self) -> None:
         while True:
-            checked = await self.verified.get()
+            frame = await self.verified.get()
             try:
-                await self._store(checked)
+                await self._store(await store.verified(frame))
             finally:
                 self.busy -= 1
 
