@@ -86,20 +86,26 @@ def reconnect_bytes(b: Instance) -> int:
 
 def pair_of(root: Path, template: Path, tag: str, n: int) -> tuple[Instance, Instance, float, float]:
     """Two instances, `n` entries on the first; pair them and time the initial sync:
-    (a, b, seconds from `manage.py pair` to done, seconds from the first stored entry to done)."""
+    (a, b, seconds from typing `manage.py pair` to done, entries per second from
+    the first received entry seen to done)."""
     a = Instance(root / f"{tag}-a", template, name=f"{tag}-a", services=instance_services(f"{tag}_a"))
     b = Instance(root / f"{tag}-b", template, name=f"{tag}-b", services=instance_services(f"{tag}_b"))
     seed(a, n, authors=AUTHORS)
     a.start()
     b.start()
-    want = total(a)
+    held_by_a = a.vector()
+    want = sum(held_by_a.values())
+
+    def received() -> int:  # of a's feeds only: b holds entries of its own from the start
+        return sum(seq for author, seq in b.vector().items() if author in held_by_a)
+
     started = time.perf_counter()
     pair(a, b)
-    wait_until(lambda: total(b) > 0, 60, interval=0.01, message="first entries")
-    first = time.perf_counter()
-    wait_until(lambda: total(b) >= want, 3600, interval=0.05, message="initial sync")
+    wait_until(lambda: received() > 0, 60, interval=0.01, message="first entries")
+    first, already = time.perf_counter(), received()
+    wait_until(lambda: received() >= want, 3600, interval=0.05, message="initial sync")
     done = time.perf_counter()
-    return a, b, done - started, done - first
+    return a, b, done - started, (want - already) / (done - first)
 
 
 SHOWN = "select 1 from index_key where uid = ? and kind != ''"
@@ -152,12 +158,12 @@ def main() -> None:
         reference = verify_rate()
         print(f"   reference: one core verifies {reference:,.0f} Ed25519 signatures/s")
 
-        a, b, elapsed, streaming = pair_of(root, template, "big", n)
+        a, b, elapsed, stream_rate = pair_of(root, template, "big", n)
         instances += [a, b]
-        rate, stream_rate = n / elapsed, n / streaming
+        rate = n / elapsed
         print(f"   initial sync of {n:,} entries ({AUTHORS} authors): {elapsed:.1f} s from `pair`, {rate:,.0f} entries/s "
               f"= {rate / reference:.0%} of the verify rate (target >= 100%)")
-        print(f"   of which streaming (first entry stored to last): {streaming:.1f} s, {stream_rate:,.0f} entries/s "
+        print(f"   streaming alone (from the first entry seen on the receiver to the last): {stream_rate:,.0f} entries/s "
               f"= {stream_rate / reference:.0%}")
         target(f"initial sync, {n // 1000}k entries, vs one-core verify", f"{rate / reference:.0%} (streaming {stream_rate / reference:.0%})",
                ">= 100%", rate >= reference)
