@@ -109,6 +109,32 @@ def test_a_big_frame_is_verified_in_the_workers_with_each_refusal_named():
     assert [(b.rule, b.author) for b in bad] == [("signature", entries[3].author), ("fields", entries[5].author)]
 
 
+async def test_frames_are_verified_ahead_and_each_waited_for_in_its_turn():
+    """`store.verify` returns at once for a big frame, its shares queued in the
+    workers, so the next frames start while one is stored; `store.verified`
+    gives each frame's outcome, whatever order the workers finish in."""
+    feed = FeedWriter()
+    entries = [feed.write({"type": "note", "n": n}, time=n) for n in range(1, 3 * verify_pool.POOL_MIN + 1)]
+    frames = [[json.loads(e.raw) for e in entries[i:i + verify_pool.POOL_MIN]] for i in range(0, len(entries), verify_pool.POOL_MIN)]
+    frames[1][7] = json.loads(forged(entries[verify_pool.POOL_MIN + 7]))
+    started = [await store.verify(items) for items in frames]
+    assert all(not isinstance(s.checked, verify_pool.CheckedHere) for s in started)  # all in the workers at once
+    outcomes = [await store.verified(s) for s in reversed(started)][::-1]  # the last frame asked for first
+    assert [len(frame) for frame in outcomes] == [verify_pool.POOL_MIN] * 3
+    flat = [c for frame in outcomes for c in frame]
+    forged_at = verify_pool.POOL_MIN + 7
+    assert [c.hash for i, c in enumerate(flat) if i != forged_at] == [e.hash for i, e in enumerate(entries) if i != forged_at]
+    assert isinstance(flat[forged_at], store.Invalid) and flat[forged_at].rule == "signature"
+
+
+async def test_a_frame_of_a_few_entries_is_verified_in_place():
+    feed = FeedWriter()
+    items = [json.loads(feed.write({"type": "note"}, time=1).raw)]
+    started = await store.verify(items)
+    assert isinstance(started.checked, verify_pool.CheckedHere)
+    assert [c.seq for c in await store.verified(started)] == [1]
+
+
 STARTS_THE_POOL = """
 import sys, time
 from events import verify_pool
