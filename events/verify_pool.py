@@ -13,8 +13,9 @@ bytes when the item was not exactly those. The caller rebuilds the Entry
 from its own item, so it stores only what a worker verified, and every
 outcome is the one `parse_entry` and `check_linkage` give in the caller's
 own thread. Verdicts rather than entries cross back because pickling an
-Entry and its body cost the worker a tenth of its time, and the caller's
-thread (which also stores) as much as parsing the line again.
+Entry and its body cost the worker about a twentieth of its time, and
+unpickling it cost the caller's thread (which also stores) more than
+parsing the line again.
 
 Small batches (live sync brings one entry at a time) are verified in place:
 a round trip to a worker costs more than the work. The pool starts at the
