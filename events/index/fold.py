@@ -30,7 +30,7 @@ from events.calendars.decode import Calendars, Write, calendar_named, decode
 from events.entry import Entry
 from events.index import search, snapshot
 from events.index.registers import Key, Register, key_of
-from events.index.rows import build_row, next_version
+from events.index.rows import Row, build_row, next_version
 from events.models import (
     IndexCalendar,
     IndexCalendarEntry,
@@ -276,7 +276,7 @@ def _registers_of(folded: list[tuple[Write | Entry, str]]) -> tuple[dict[Key, Re
     return registers, pks
 
 
-def _replace(pks: dict[Key, int], fresh: list[IndexKey]) -> None:
+def _replace(pks: dict[Key, int], fresh: list[Row]) -> None:
     stale = [pks[(r.calendar, r.uid, r.rid)] for r in fresh if (r.calendar, r.uid, r.rid) in pks]
     for i in range(0, len(stale), 500):
         IndexKey.objects.using(DB).filter(pk__in=stale[i : i + 500]).delete()
@@ -287,7 +287,7 @@ _COLUMNS = ("calendar", "uid", "rid", "state", "kind", "deleted", "skipped", "co
             "span_start", "span_end", "long", "marks", "busy")
 
 
-def _insert(rows: list[IndexKey]) -> None:
+def _insert(rows: list[Row]) -> None:
     """Insert rows with one executemany (the ORM's bulk_create costs more
     than everything else a rebuild does)."""
     if not rows:

@@ -1,6 +1,7 @@
 """What a key's row in the index holds: built from its register alone.
 
-`build_row` turns a register into its `IndexKey` row: the register itself
+`build_row` turns a register into its `IndexKey` row (a `Row`, which
+`events.index.fold` inserts with plain SQL): the register itself
 (as JSON), whether it is deleted or in conflict, and for the value shown
 (`Register.shown`) the event and the UTC span range queries search by.
 Calendar bodies that make no sense as an event stay in the register but are
@@ -12,12 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from events.index.expand import utc_naive
 from events.index.registers import Key, Register
-from events.models import IndexKey
 from events.recurrence.expansion import Timing, checkpoints, parse_timing
 from events.recurrence.timing import RecurrenceError, format_local
 
@@ -72,9 +73,33 @@ def check_event(event: object, *, override: bool) -> Timing:
         raise EventSkipped(str(e)) from None
 
 
-def build_row(key: Key, register: Register) -> IndexKey:
+@dataclass(slots=True)
+class Row:
+    """The columns of one `events.models.IndexKey` row, with the model's defaults.
+    Not a model instance: Django's Model.__init__ cost ten times as much, once
+    per event a sync or an import folds."""
+
+    calendar: str
+    uid: str
+    rid: str
+    state: str
+    conflict: bool
+    deleted: bool
+    kind: str = ""
+    skipped: str = ""
+    shown: str = ""
+    author: str = ""
+    event: str = ""
+    span_start: datetime | None = None
+    span_end: datetime | None = None
+    long: bool = False
+    marks: str = ""
+    busy: bool = False
+
+
+def build_row(key: Key, register: Register) -> Row:
     calendar, uid, rid = key
-    row = IndexKey(
+    row = Row(
         calendar=calendar,
         uid=uid,
         rid=rid,
@@ -101,7 +126,7 @@ def build_row(key: Key, register: Register) -> IndexKey:
     return row
 
 
-def _fill_view(row: IndexKey, timing: Timing) -> None:
+def _fill_view(row: Row, timing: Timing) -> None:
     start, _ = _utc_bounds(timing.start, timing.zone)
     if timing.rule is None:
         row.kind = "override" if row.rid else "single"
