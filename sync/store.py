@@ -63,12 +63,6 @@ async def _pages_told(changed: bool) -> None:
         await layer.group_send("live", {"type": "index.changed"})
 
 
-def verify_items(items: list[Any]) -> list[Entry | Invalid]:
-    """The rules fields, limits, signature (docs/PROTOCOL.md section 2.3); runs in a worker
-    thread, which hands a big frame to the verifying processes (events.verify_pool)."""
-    return _named(items, verify_pool.check_all(items))
-
-
 def _named(items: list[Any], results: list[Entry | EntryInvalid]) -> list[Entry | Invalid]:
     """Each refusal with the hash and author of the item it refuses, for the `bad-entry` answer."""
     out: list[Entry | Invalid] = []
@@ -308,7 +302,8 @@ async def sign_waiting() -> int:
 
 
 class Verifying(NamedTuple):
-    """A frame's entries being verified: `verify` starts it, `verified` waits for it."""
+    """A frame's entries being verified under the rules fields, limits and signature
+    (docs/PROTOCOL.md section 2.3): `verify` starts it, `verified` waits for it."""
 
     items: list[Any]
     checked: verify_pool.Checked

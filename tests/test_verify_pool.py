@@ -97,13 +97,13 @@ def test_a_big_bundle_stores_nothing_a_worker_did_not_verify():
     assert log.vector() == {entries[0].author: BATCH + 10}
 
 
-def test_a_big_frame_is_verified_in_the_workers_with_each_refusal_named():
+async def test_a_big_frame_is_verified_in_the_workers_with_each_refusal_named():
     feed = FeedWriter()
     entries = [feed.write({"type": "note", "n": n}, time=n) for n in range(1, verify_pool.POOL_MIN + 11)]
     items = [json.loads(e.raw) for e in entries]
     items[3] = json.loads(forged(entries[3]))
     items[5] = {"author": entries[5].author, "seq": 6}
-    checked = store.verify_items(items)
+    checked = await store.verified(await store.verify(items))
     assert [c.hash for c in checked if isinstance(c, Entry)] == [e.hash for i, e in enumerate(entries) if i not in (3, 5)]
     bad = [c for c in checked if isinstance(c, store.Invalid)]
     assert [(b.rule, b.author) for b in bad] == [("signature", entries[3].author), ("fields", entries[5].author)]
