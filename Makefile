@@ -37,7 +37,7 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The pure modules (no Django) are type-checked; the rest is linted.
-PURE := events/canonical.py events/entry.py events/verify_pool.py events/sealing.py events/calendars/bodies.py events/calendars/keys.py events/schedule/*.py events/recurrence/*.py events/index/registers.py events/index/expand.py events/occurrences.py sync/protocol.py
+PURE := events/canonical.py events/entry.py events/verify_pool.py events/worker_pool.py events/ics/split.py events/ics/grouping.py events/sealing.py events/calendars/bodies.py events/calendars/keys.py events/schedule/*.py events/recurrence/*.py events/index/registers.py events/index/expand.py events/occurrences.py sync/protocol.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -141,6 +141,19 @@ def _signed_part(obj: dict, raw: bytes) -> bytes:
     return ENTRY_DOMAIN + raw[:at] + raw[at + len(needle):]
 
 
+def _with_sig(unsigned: bytes, sig: str) -> bytes:
+    """The canonical entry from its canonical bytes without `sig`, which sorts
+    between `"seq"` and `"time"`, the last key (an integer): the inverse of
+    `_signed_part`, and half the cost of encoding the entry again."""
+    at = unsigned.rfind(b',"time":')
+    return unsigned[:at] + b',"sig":"' + sig.encode() + b'"' + unsigned[at:]
+
+
+@lru_cache(maxsize=16)
+def _author_of(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes_raw().hex()
+
+
 def verify_signature(obj: dict, raw: bytes | None = None) -> bool:
     message = signed_bytes(obj) if raw is None else _signed_part(obj, raw)
     try:
@@ -277,15 +290,16 @@ def sign_entry(
     if not MIN_TIME <= time <= MAX_TIME:
         raise EntryInvalid("fields", f"time must be an integer from 0 to {MAX_TIME} (milliseconds, years 1970 to 9999)")
     obj: dict[str, Any] = {
-        "author": key.public_key().public_bytes_raw().hex(),
+        "author": _author_of(key),
         "seq": seq,
         "prev": prev,
         "links": sorted(set(links)),
         "time": time,
         "body": body,
     }
-    obj["sig"] = key.sign(signed_bytes(obj)).hex()
-    entry = _entry(obj, canonical(obj))
+    unsigned = canonical(obj)
+    obj["sig"] = key.sign(ENTRY_DOMAIN + unsigned).hex()
+    entry = _entry(obj, _with_sig(unsigned, obj["sig"]))
     if len(entry.raw) > MAX_ENTRY_BYTES:
         raise EntryInvalid("limits", f"canonical encoding is {len(entry.raw)} bytes, more than {MAX_ENTRY_BYTES}")
     if deeper_than(obj, MAX_DEPTH, encoded=entry.raw):

@@ -18,75 +18,24 @@ unpickling it cost the caller's thread (which also stores) more than
 parsing the line again.
 
 Small batches (live sync brings one entry at a time) are verified in place:
-a round trip to a worker costs more than the work. The pool starts at the
-first big batch, in fresh interpreters ("spawn": nothing of the server's
-threads or database connections is copied), and is shut down at exit.
+a round trip to a worker costs more than the work. The workers are
+events.worker_pool's.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
-import multiprocessing
-import os
-import signal
-import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future
 from typing import Any
 
+from events import worker_pool
 from events.entry import Entry, EntryInvalid, linkage_holds, parse_entry, parse_linked, rebuilt
 
 logger = logging.getLogger(__name__)
 
-PARENT_CHECK = 1.0  # seconds between a worker's looks at whether its parent still runs
 POOL_MIN = 256  # a batch below this size is verified in the caller's thread
-_pool: ProcessPoolExecutor | None = None
-_lock = threading.Lock()
-
-
-def workers() -> int:
-    """One worker per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _worker_started(parent: int) -> None:
-    # Ctrl-C reaches the whole process group: the parent shuts the pool down, the workers need not be told twice.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
-
-
-def _end_with(parent: int) -> None:
-    """A worker whose parent was killed (no shutdown) would wait for work forever: end it."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK)
-    os._exit(0)
-
-
-def _pool_started() -> ProcessPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(
-                max_workers=workers(), mp_context=context, initializer=_worker_started, initargs=(os.getpid(),)
-            )
-            atexit.register(shutdown)
-        return _pool
-
-
-def shutdown() -> None:
-    """Stop the workers (they start again at the next big batch)."""
-    global _pool
-    with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 Passed = tuple[str, bytes | None, bool]  # hash, canonical bytes (None: the item itself), linkage holds
@@ -138,7 +87,7 @@ class Checked:
                 out.extend(map(outcome, items, part.result()))
             except BrokenExecutor:  # a worker died (killed, out of memory): start afresh, check these here
                 logger.warning("a signature-checking worker died; checking %d entries in this process", len(items))
-                shutdown()
+                worker_pool.shutdown()
                 out.extend(map(here, items))
         return out
 
@@ -163,14 +112,14 @@ def submit(items: Sequence[Any]) -> Checked:
     batch, split so that every worker has a share; in this thread for a small one."""
     if len(items) < POOL_MIN:
         return CheckedHere(items)
-    size = -(-len(items) // workers())
+    size = -(-len(items) // worker_pool.workers())
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
     try:
-        pool = _pool_started()
+        pool = worker_pool.started()
         return Checked([(chunk, pool.submit(check_chunk, chunk)) for chunk in chunks])
     except (BrokenExecutor, RuntimeError) as e:  # broken, or being shut down at exit
         logger.warning("signature-checking workers unavailable (%s); checking %d entries in this process", e, len(items))
-        shutdown()
+        worker_pool.shutdown()
         return CheckedHere(items)
 
 

@@ -17,7 +17,7 @@ PURE = (
     "events.calendars.keys",
     "events.ics.read", "events.ics.write", "events.ics.times", "events.ics.compare",
     "events.ics.zones", "events.ics.extra_dates", "events.ics.this_and_future", "events.ics.grouping",
-    "sync.protocol", "sync.budget", "events.verify_pool",
+    "sync.protocol", "sync.budget", "events.verify_pool", "events.worker_pool", "events.ics.split",
 )
 FRAMEWORKS = ("django", "channels", "daphne", "asgiref")
 

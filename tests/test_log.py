@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from devtools.feeds import FeedWriter
 from events import log
+from events.canonical import canonical
 from events.entry import EntryInvalid, parse_entry, sign_entry
 from events.models import ForkEvidence, LogEntry
 
@@ -162,6 +163,23 @@ def test_concurrent_writers_get_consecutive_seqs(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", check], cwd=REPO, env=env, check=True, capture_output=True, text=True)
     assert out.stdout.split() == ["80", "True", "True"]
+
+
+KEY = Ed25519PrivateKey.generate()
+_JSON_TEXT = st.text(max_size=20)
+_BODY_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | _JSON_TEXT, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_JSON_TEXT, inner, max_size=3), max_leaves=8)
+
+
+@given(st.dictionaries(_JSON_TEXT, _BODY_VALUES, max_size=4), st.integers(0, 253_402_300_799_999))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_a_signed_entry_is_its_own_canonical_encoding(extra, time):
+    """`sign_entry` puts the signature into the bytes it signed rather than encoding
+    the entry twice; bodies holding `,"time":` or `"sig"` must not fool it."""
+    body = {**extra, "type": "note", "decoy": ',"time":1,"sig":"x"}'}
+    entry = sign_entry(KEY, seq=1, prev=None, body=body, time=time, links=["b" * 64, "a" * 64])
+    obj = json.loads(entry.raw)
+    assert entry.raw == canonical(obj) and obj["body"] == body and obj["time"] == time
+    assert parse_entry(entry.raw) == entry
 
 
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))

@@ -11,7 +11,7 @@ import pytest
 from django.db import transaction
 
 from devtools.feeds import FeedWriter
-from events import log, verify_pool
+from events import log, verify_pool, worker_pool
 from events.bundle import BATCH, import_bundle
 from events.entry import Entry, parse_entry
 from events.models import LogEntry
@@ -53,24 +53,24 @@ def test_an_entry_rebuilt_from_a_verdict_equals_the_one_parsed_here_in_every_for
     ]
     items = [forms[i % len(forms)](raw) for i, raw in enumerate(raws)]
     by_workers = verify_pool.check_all(items)
-    assert verify_pool._pool is not None
+    assert worker_pool.running()
     assert by_workers == [verify_pool.here(item) for item in items]
     assert [e.raw for e in by_workers] == raws
     assert all(type(e).__name__ == "LinkedEntry" for e in by_workers)
 
 
 def test_a_small_batch_is_verified_in_the_callers_thread():
-    verify_pool.shutdown()
+    worker_pool.shutdown()
     items = every_vector_line()[: verify_pool.POOL_MIN - 1]
     assert [as_pair(r) for r in verify_pool.check_all(items)] == [as_pair(r) for r in map(verify_pool.here, items)]
-    assert verify_pool._pool is None  # no worker was started for it
+    assert not worker_pool.running()  # no worker was started for it
 
 
 def test_the_workers_start_again_after_a_shutdown():
     feed = FeedWriter()
     lines = [feed.write({"type": "note", "n": n}, time=n).raw for n in range(1, verify_pool.POOL_MIN + 1)]
     first = verify_pool.check_all(lines)
-    verify_pool.shutdown()
+    worker_pool.shutdown()
     assert verify_pool.check_all(lines) == first
     assert all(isinstance(r, Entry) for r in first)
 
@@ -173,7 +173,7 @@ def test_the_workers_end_when_their_parent_is_killed():
     finally:
         parent.kill()
         parent.wait()
-    deadline = time.monotonic() + 10 * verify_pool.PARENT_CHECK + 5
+    deadline = time.monotonic() + 10 * worker_pool.PARENT_CHECK + 5
     while any(running(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(running(w) for w in workers)
@@ -216,9 +216,9 @@ def test_rules_a_worker_applies_ahead_are_still_decided_in_protocol_order():
             raise Undo
     except Undo:
         pass
-    verify_pool.shutdown()
+    worker_pool.shutdown()
     by_workers = log.receive(log.parse_many(items))
-    assert verify_pool._pool is not None  # the batch went to the workers
+    assert worker_pool.running()  # the batch went to the workers
     assert [(o.result, o.rule) for o in by_workers] == [(o.result, o.rule) for o in by_this_thread]
     assert [o.rule for o in by_workers[-4:]] == ["prev", "links", "body", "bounds"]
     assert log.vector()[odd.author] == 1

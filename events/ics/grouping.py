@@ -16,6 +16,7 @@ the group is reshaped so the calendar still shows the same occurrences:
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -53,33 +54,58 @@ class Grouped:
     notes: list[str] = field(default_factory=list)
 
 
-def group_vevents(vevents: list, zones: dict) -> Grouped:
-    """Read every VEVENT and group them by UID; a VEVENT that cannot be read
-    fails its whole group (an event and its overrides go together)."""
-    out = Grouped()
-    for position, component in enumerate(vevents, 1):
+@dataclass
+class Read:
+    """What reading one VEVENT gave: its event, or why it cannot be imported."""
+
+    position: int  # 1-based among the file's VEVENTs
+    uid: str | None  # None: not even its UID could be read
+    incoming: Incoming | None = None
+    problem: str | None = None
+    trace: str | None = None  # the traceback of an error nobody foresaw, for the log
+
+
+def read_vevents(vevents: list, zones: dict, first: int = 1) -> list[Read]:
+    """Read each VEVENT (the first at position `first`). Pure work on the
+    parsed components, so a big file's parts are read in worker processes
+    (events.ics.split); whoever groups them logs the unforeseen errors."""
+    out = []
+    for position, component in enumerate(vevents, first):
         try:
             uid = component_uid(component, position)
         except Exception as e:  # a component icalendar cannot even write back
-            out.skipped.append(Skipped(f"VEVENT #{position}", f"unreadable: {e}"))
+            out.append(Read(position, None, problem=f"unreadable: {e}"))
             continue
-        group = out.groups.setdefault(uid, Group(uid))
-        group.positions.append(position)
-        what = f"VEVENT #{position} (UID {uid})"
+        try:
+            out.append(Read(position, uid, read_vevent(component, position, zones)))
+        except ComponentSkipped as e:
+            out.append(Read(position, uid, problem=str(e)))
+        except Exception as e:  # keep importing the rest; the report names it
+            out.append(Read(position, uid, problem=f"could not be read ({type(e).__name__}: {e})", trace=traceback.format_exc()))
+    return out
+
+
+def group_read(reads: list[Read]) -> Grouped:
+    """Group the VEVENTs read by UID; a VEVENT that cannot be read fails its
+    whole group (an event and its overrides go together)."""
+    out = Grouped()
+    for read in reads:
+        if read.uid is None:
+            out.skipped.append(Skipped(f"VEVENT #{read.position}", read.problem or "unreadable"))
+            continue
+        group = out.groups.setdefault(read.uid, Group(read.uid))
+        group.positions.append(read.position)
+        what = f"VEVENT #{read.position} (UID {read.uid})"
         if group.failure is not None:
             out.skipped.append(Skipped(what, "skipped with the event it belongs to"))
             continue
-        try:
-            incoming = read_vevent(component, position, zones)
-        except ComponentSkipped as e:
-            _fail(group, Skipped(what, str(e)), out)
+        if read.incoming is None:
+            if read.trace:
+                logger.error("could not read %s\n%s", what, read.trace)
+            _fail(group, Skipped(what, read.problem or "unreadable"), out)
             continue
-        except Exception as e:  # keep importing the rest; the report names it
-            logger.exception("could not read %s", what)
-            _fail(group, Skipped(what, f"could not be read ({type(e).__name__}: {e})"), out)
-            continue
-        out.notes.extend(f"{what}: {note}" for note in incoming.notes)
-        _add(group, incoming, what, out)
+        out.notes.extend(f"{what}: {note}" for note in read.incoming.notes)
+        _add(group, read.incoming, what, out)
     return out
 
 

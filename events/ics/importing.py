@@ -16,8 +16,9 @@ from django.db import transaction
 from events import calendar, local_writes, log
 from events.ics.compare import same_event
 from events.ics.extra_dates import occurs_at
-from events.ics.grouping import Group, Skipped, group_vevents, orphans_as_events, spread_extra_dates
-from events.ics.read import NotICalendar, read_calendar
+from events.ics.grouping import Group, Skipped, group_read, orphans_as_events, spread_extra_dates
+from events.ics.read import NotICalendar
+from events.ics.split import read_file
 from events.ics.times import local_recurrence_id
 from events.index.fold import catch_up
 from events.index.history import Prefetched
@@ -116,14 +117,14 @@ def import_calendar(data: bytes, *, source: str = "") -> ImportReport:
         report.error = too_large(len(data), MAX_IMPORT_BYTES)
         return report
     try:
-        parsed = read_calendar(data)
+        reading = read_file(data)
     except NotICalendar as e:
         report.error = str(e)
         return report
-    report.notes.extend(parsed.notes)
-    if not parsed.vevents:
+    report.notes.extend(reading.notes)
+    if not reading.reads:
         report.notes.append("the file holds no VEVENT")
-    grouped = group_vevents(parsed.vevents, parsed.zones)
+    grouped = group_read(reading.reads)
     report.skipped.extend(grouped.skipped)
     report.notes.extend(grouped.notes)
     catch_up()

@@ -15,8 +15,9 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import cast
 
-from icalendar import Calendar, vRecur
+from icalendar import Calendar, Timezone, vRecur
 from icalendar.prop import vBroken
 
 from events.ics.extra_dates import rdates_of
@@ -93,9 +94,10 @@ def nesting_depth(data: bytes) -> int:
     return deepest
 
 
-def read_calendar(data: bytes) -> ReadResult:
+def read_calendar(data: bytes, *, salvage: bool = True) -> ReadResult:
     """Parse a whole file. Raises NotICalendar when nothing can be read; a
-    truncated file is read up to its last complete VEVENT, with a note."""
+    truncated file is read up to its last complete VEVENT, with a note
+    (without `salvage`, it raises NotICalendar instead)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     notes: list[str] = []
     if _BARE.match(head):
@@ -119,6 +121,8 @@ def read_calendar(data: bytes) -> ReadResult:
             try:
                 calendars = Calendar.from_ical(data, multiple=True)
             except Exception as e:  # icalendar raises ValueError and friends on broken text
+                if not salvage:
+                    raise NotICalendar(_short(e)) from None
                 calendars = _salvage(data, _short(e), notes)
         vevents: list = []
         zones: dict = {}
@@ -147,7 +151,7 @@ def _own_zones(cal: Calendar, notes: list[str]) -> dict:
         if not tzid or zone_name(tzid) is not None:
             continue
         try:
-            own = component.to_tz(lookup_tzid=False)
+            own = cast(Timezone, component).to_tz(lookup_tzid=False)
         except Exception as e:  # a VTIMEZONE dateutil cannot read
             notes.append(f"VTIMEZONE {tzid[:80]!r} could not be read ({_short(e)}); its times are read as floating")
             continue
@@ -277,7 +281,8 @@ def read_vevent(component, position: int, zones: dict | None = None) -> Incoming
         "description": _text(component, "DESCRIPTION"),
     }
     if rid_prop is None:
-        event["rrule"], *incoming.extra_rules = _rrules_of(component, incoming.notes) or [None]
+        rules = _rrules_of(component, incoming.notes)
+        event["rrule"], incoming.extra_rules = (rules[0], rules[1:]) if rules else (None, [])
         repeats = event["rrule"] or "RDATE" in component
         exdates = exdates_of(component, all_day=all_day, start=begin, tz=tz, zones=zones) if repeats else []
         if event["rrule"]:

@@ -52,9 +52,9 @@ class When:
         return not isinstance(self.value, datetime)
 
     def aware(self) -> datetime | None:
-        if self.is_date or self.tz is None:
+        if not isinstance(self.value, datetime) or self.tz is None:
             return None
-        return self.value.replace(tzinfo=ZoneInfo(self.tz), fold=0)  # type: ignore[union-attr]
+        return self.value.replace(tzinfo=ZoneInfo(self.tz), fold=0)
 
 
 def when_of(prop, name: str, zones: dict | None = None) -> When:
