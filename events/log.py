@@ -34,7 +34,7 @@ from events.entry import (
 from events.identity import author_id, load_or_create_signing_key
 from events.log_rows import entries_since as entries_since  # the ways out, re-exported
 from events.log_rows import feed_rows as feed_rows
-from events.log_rows import heads, insert, row, save_heads
+from events.log_rows import heads, insert, remember, row, save_heads
 from events.log_rows import last_arrival as last_arrival
 from events.log_rows import vector as vector
 from events.models import Feed, ForkEvidence, LogEntry, OwnFeedClaim
@@ -247,6 +247,7 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
     held_hashes = _held_hashes(entries, held)  # (author, seq) -> hash, for seqs already stored
     outcomes: list[Outcome] = []
     rows: list[tuple[str, str, int, str]] = []
+    stored: list[Entry] = []
     forks: list[ForkEvidence] = []
     touched: dict[str, tuple[int, str]] = {}
     for item in parsed:
@@ -286,10 +287,12 @@ def _decide_and_store(parsed: list[Entry | Outcome], entries: list[Entry]) -> li
         held[e.author] = touched[e.author] = (e.seq, e.hash)
         held_hashes[(e.author, e.seq)] = e.hash
         rows.append(row(e))
+        stored.append(e)
         outcomes.append(Outcome(STORED, **ids))
     if rows:
         insert(rows)
         save_heads(touched)
+        remember(stored)
     if forks:
         ForkEvidence.objects.bulk_create(forks, ignore_conflicts=True)
     return outcomes

@@ -135,6 +135,21 @@ def test_views_can_tail_the_log_by_arrival():
 
 
 @pytest.mark.django_db
+def test_the_fold_takes_received_entries_as_received_and_any_other_from_its_row():
+    """Entries just received reach the tail that reads them back without being
+    parsed again (events.log_rows.remember); read again, they come from the row."""
+    received = [parse_entry(e.raw) for e in feed(Ed25519PrivateKey.generate(), 3)]
+    log.receive(received)
+    local = log.append_local({"type": "note"})
+    first = [entry for _, entry in log.entries_since(0)]
+    assert first == [*received, local]
+    assert all(a is b for a, b in zip(first, received, strict=False))
+    assert [e.raw for e in first] == [e.raw for e in received] + [local.raw]
+    again = [entry for _, entry in log.entries_since(0)]
+    assert again == first and all(a is not b for a, b in zip(again, first, strict=True))
+
+
+@pytest.mark.django_db
 def test_local_writes_wait_when_a_peer_holds_more_of_our_feed():
     log.append_local({"type": "note"})
     assert not log.note_own_feed_seen(5, peer="f" * 64, peer_name="bob")  # a bare number holds nothing

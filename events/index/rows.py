@@ -103,7 +103,9 @@ def build_row(key: Key, register: Register) -> Row:
         calendar=calendar,
         uid=uid,
         rid=rid,
-        state=json.dumps(register.to_json(), separators=(",", ":")),
+        # Sorted keys: a row is the same bytes whichever way its bodies were built
+        # (parsed from the log's canonical text, or handed over as received).
+        state=json.dumps(register.to_json(), separators=(",", ":"), sort_keys=True),
         conflict=register.conflict,
         deleted=register.deleted,
     )
@@ -122,7 +124,7 @@ def build_row(key: Key, register: Register) -> Row:
         row.kind, row.skipped = "", str(e)
         row.span_start = row.span_end = None
         return row
-    row.event = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    row.event = json.dumps(event, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     return row
 
 
