@@ -108,6 +108,15 @@ def test_a_file_that_is_not_plainly_one_calendar_of_components_is_read_whole(dat
     assert in_parts(data) == whole(data)
 
 
+def test_a_file_whose_header_and_time_zones_would_be_read_over_and_over_is_read_whole(every_file_split):
+    """Each part repeats the header and every VTIMEZONE: a file that is mostly
+    those would make the parts together many times the file."""
+    zones = b"".join(ZONE.replace(b"Office Time", b"Zone %d" % n) for n in range(200))
+    data = big_file().replace(ZONE, ZONE + zones)
+    assert split.split(data, 12) is None
+    assert in_parts(data) == whole(data)
+
+
 def test_a_part_that_reads_otherwise_than_it_was_cut_sends_the_file_to_be_read_whole(every_file_split, monkeypatch):
     data = big_file()
     cut = split.split

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 PARALLEL_MIN = 2000  # VEVENTs: below this, starting and feeding workers costs about what they save
 PARTS_PER_WORKER = 6  # small enough shares that no core waits long for the last one
+MAX_REPEATED = 0.5  # what every part repeats (header, VTIMEZONEs), at most this share of the file, all parts together
 
 _LINE = re.compile(rb"^(BEGIN|END):([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 _BLANK = b"\xef\xbb\xbf \t\r\n"
@@ -97,6 +98,8 @@ def split(data: bytes, count: int) -> list[tuple[bytes, int]] | None:
         return None
     header, shared = data[:header_end], b"".join(zones)
     size = -(-len(vevents) // count)
+    if (len(header) + len(shared)) * -(-len(vevents) // size) > len(data) * MAX_REPEATED:
+        return None  # a huge header or many time zones, read once per part, would cost more than it saves
     return [
         (b"".join([header, shared, b"".join(others) if i == 0 else b"", *vevents[i : i + size], b"END:VCALENDAR\r\n"]),
          len(vevents[i : i + size]))
