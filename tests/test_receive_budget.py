@@ -60,18 +60,24 @@ async def test_a_peer_gets_one_share_however_many_connections_it_opens():
     assert budget.waiting(KEY) == (0, 0) and budget.bytes == 0 and budget.frames == 0
 
 
-async def test_frames_before_authentication_count_toward_the_total_only():
+async def test_connections_not_authenticated_share_one_peers_room_and_a_claimed_key_is_charged_nothing():
+    """Strangers opening many connections get one share between them: the room
+    of the peers that are syncing stays theirs."""
     budget = ReceiveBudget(peer_bytes=5_000, total_bytes=20_000)
-    anonymous = [Connection(budget, None) for _ in range(3)]
-    for c in anonymous:
-        await c.send(6)  # more than a peer's share each: not charged to any peer
-    assert not any(c.closed for c in anonymous) and budget.waiting(KEY) == (0, 0)
-    late = Connection(budget, None)
-    await late.send(3)  # past the total for everyone
-    assert late.closed
-    for c in [*anonymous, late]:
+    strangers = [Connection(budget, None) for _ in range(3)]
+    await strangers[0].send(3)
+    await strangers[1].send(2)
+    assert not any(c.closed for c in strangers)
+    assert budget.waiting(None) == (5_000, 5) and budget.waiting(KEY) == (0, 0)
+    await strangers[2].send(1)  # past the strangers' one share, though far below the total
+    assert strangers[2].closed and not strangers[0].closed
+    peers = [Connection(budget, KEY), Connection(budget, "cd" * 32)]
+    for peer in peers:
+        await peer.send(5)  # each peer still has its whole share
+    assert not any(peer.closed for peer in peers)
+    for c in [*strangers, *peers]:
         await c.end()
-    assert budget.bytes == 0 and budget.frames == 0
+    assert budget.bytes == 0 and budget.frames == 0 and budget.waiting(None) == (0, 0)
 
 
 async def test_a_frame_read_gives_its_room_back():
