@@ -56,7 +56,13 @@ def test_it_pairs_by_invite_and_converges(spawn, instance_template, tmp_path):
     b.append("b2")
     total = own_a + own_b + 5
     wait_until(lambda: converged(a, b) and sum(a.vector().values()) == total, 20, message="live entries")
-    status = wait_until(lambda: (s := a.peers()) and s["peers"][0]["connected"] and s["peers"][0]["peer_lacks"] == 0 and s, 10)
+
+    def settled(peer: dict) -> bool:
+        # The counts are saved with the peer's status every STATUS_INTERVAL: a status
+        # saved before the last entries arrived may already say the peer lacks nothing.
+        return peer["connected"] and peer["peer_lacks"] == 0 and peer["entries_received"] == own_b + 2
+
+    status = wait_until(lambda: (s := a.peers()) and settled(s["peers"][0]) and s, 10)
     peer = status["peers"][0]
     assert (peer["name"], peer["url"], peer["state"]) == ("b", b.url, "paired")
     assert peer["entries_received"] == own_b + 2 and peer["entries_sent"] >= own_a + 3
