@@ -184,9 +184,16 @@ class Hub:
         self.peers_updated()
 
     async def flush_status(self) -> None:
-        rows = [s.status_row(connected=True) for s in self.sessions.values() if s.admitted and s.status_dirty]
-        if rows:
+        dirty = [s for s in self.sessions.values() if s.admitted and s.status_dirty]
+        rows = [s.status_row(connected=True) for s in dirty]
+        if not rows:
+            return
+        try:
             await store.save(rows)
+        except BaseException:
+            for s, row in zip(dirty, rows, strict=True):
+                s.status_not_saved(row)
+            raise
 
     async def stop(self) -> None:
         """Close every open session and end every task this hub and its sessions started."""

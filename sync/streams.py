@@ -258,3 +258,12 @@ class EntryStreams(ABC):
         self.sent_flushed, self.received_flushed = self.sent_total, self.received_total
         self.status_dirty = False
         return row
+
+    def status_not_saved(self, row: dict) -> None:
+        """Saving `row` failed (the database stayed locked): its counts and
+        refusals go into the next row instead of being lost."""
+        self.sent_flushed -= row["sent"]
+        self.received_flushed -= row["received"]
+        if row["refusals"] is not None:
+            self.refusals.dirty = True
+        self.status_dirty = True
