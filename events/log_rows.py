@@ -25,9 +25,11 @@ Row = tuple[str, str, int, str]  # hash, author, seq, canonical text
 # Entries received lately, by hash: the index folds them right after they are
 # stored (sync.store.after_store, the bundle import), and takes them from here rather than
 # parsing their text again, a tenth of what the receiver spends per entry.
-# Only entries parsed from a peer's or a bundle's bytes are kept: nothing else
-# holds their bodies to change them. Another process, or an entry already
-# taken, is decoded from the row as before.
+# Only `log.receive` keeps them, and in the server it is handed entries parsed
+# from a peer's or a bundle's bytes, whose bodies nothing else changes; index
+# rows dump bodies with sorted keys, so an entry built another way (a test's
+# writer) folds to the same row. Another process, or an entry already taken,
+# is decoded from the row as before.
 RECENT_MAX = 8192
 _recent: dict[str, Entry] = {}
 

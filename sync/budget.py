@@ -50,11 +50,12 @@ class ReceiveBudget:
         """The frame was handled (or dropped)."""
         self.bytes -= size
         self.frames -= 1
-        if (used := self.by_peer.get(_share(peer))) is not None:
+        share = _share(peer)
+        if (used := self.by_peer.get(share)) is not None:
             used[0] -= size
             used[1] -= 1
             if used[1] <= 0:
-                del self.by_peer[_share(peer)]
+                del self.by_peer[share]
 
     def waiting(self, peer: str | None) -> tuple[int, int]:
         """(bytes, frames) of `peer` waiting in all its connections (None: of all connections not authenticated yet)."""
