@@ -123,6 +123,19 @@ def submit(items: Sequence[Any]) -> Checked:
         return CheckedHere(items)
 
 
+def warm() -> None:
+    """Start the workers before a big batch comes (a peer holds many entries
+    we lack), so that its first frames need not wait for them: spawning a
+    worker and importing this module in it takes about a third of a second.
+    Blocks while the processes spawn: call it off the event loop."""
+    try:
+        pool = worker_pool.started()
+        for _ in range(worker_pool.workers()):
+            pool.submit(check_chunk, ())
+    except (BrokenExecutor, RuntimeError) as e:  # the batch finds out again, and checks in its own thread
+        logger.warning("signature-checking workers did not start (%s)", e)
+
+
 def check_all(items: Sequence[Any]) -> list[Entry | EntryInvalid]:
     """Verify `items` and wait: an Entry per valid item, the EntryInvalid it raised otherwise."""
     return submit(items).result()

@@ -17,7 +17,7 @@ from channels.layers import get_channel_layer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db.models import F
 
-from events import health, instance, local_writes, log, verify_pool
+from events import health, instance, local_writes, log, verify_pool, worker_pool
 from events.calendars import state as calendar_state
 from events.calendars.bodies import SEALED
 from events.entry import Entry, EntryInvalid
@@ -87,19 +87,28 @@ class Stored(NamedTuple):
     blocked: set[str]
 
 
-def store_entries(checked: list[Entry | Invalid]) -> Stored:
-    """Store a frame's valid entries atomically, leaving out those of blocked authors;
-    after a stored entry the index catches up before this returns."""
+def store_frames(frames: list[list[Entry | Invalid]]) -> list[Stored]:
+    """Store the valid entries of consecutive frames in one transaction, leaving
+    out those of blocked authors; after a stored entry the index catches up
+    before this returns. One Stored per frame, for that frame's answer.
+
+    A frame's entries dirty pages all over the log's hash index (hashes are
+    random), and a commit writes each dirtied page: two frames per commit
+    write most of those pages once instead of twice."""
     blocked = pairing.blocked_authors()
-    checked = [c for c in checked if c.author not in blocked]
-    entries = [c for c in checked if isinstance(c, Entry)]
-    outcomes = log.receive(entries) if entries else []
-    authors = {e.author for e in entries}
-    held = {author: seq for author, (seq, _) in log.heads(authors).items()}
-    stored = any(o.result == log.STORED for o in outcomes)
-    if stored:
+    frames = [[c for c in checked if c.author not in blocked] for checked in frames]
+    entries = [[c for c in checked if isinstance(c, Entry)] for checked in frames]
+    everything = [e for part in entries for e in part]
+    outcomes = log.receive(everything) if everything else []
+    held = {author: seq for author, (seq, _) in log.heads({e.author for e in everything}).items()}
+    if any(o.result == log.STORED for o in outcomes):
         after_store()
-    return Stored(checked, outcomes, {a: held.get(a, 0) for a in sorted(authors)}, stored, blocked)
+    results, start = [], 0
+    for checked, part in zip(frames, entries, strict=True):
+        mine, start = outcomes[start:start + len(part)], start + len(part)
+        authors = sorted({e.author for e in part})
+        results.append(Stored(checked, mine, {a: held.get(a, 0) for a in authors}, any(o.result == log.STORED for o in mine), blocked))
+    return results
 
 
 def read_batch(author: str, after_seq: int, limit: int = protocol.MAX_ENTRIES_PER_FRAME) -> tuple[list[tuple[int, bytes]], str | None]:
@@ -309,6 +318,13 @@ class Verifying(NamedTuple):
     checked: verify_pool.Checked
 
 
+def expect(count: int) -> None:
+    """A peer holds `count` entries we lack: if they will come in batches the
+    verify workers take, those start now, beside the handshake's last frames."""
+    if count >= verify_pool.POOL_MIN and not worker_pool.running():
+        asyncio.get_running_loop().run_in_executor(None, verify_pool.warm)
+
+
 async def verify(items: list[Any]) -> Verifying:
     """Start verifying a frame's entries and return at once for a big frame: its
     shares wait in the worker processes' queue (events.verify_pool), so that the
@@ -327,10 +343,11 @@ async def verified(frame: Verifying) -> list[Entry | Invalid]:
     return await asyncio.to_thread(lambda: _named(frame.items, frame.checked.result()))
 
 
-async def store(checked: list[Entry | Invalid]) -> Stored:
-    stored = await database_sync_to_async(store_entries)(checked)
-    await _pages_told(stored.stored)
-    return stored
+async def store(*frames: list[Entry | Invalid]) -> list[Stored]:
+    """`store_frames`, then the open pages look again if anything was stored."""
+    results = await database_sync_to_async(store_frames)(list(frames))
+    await _pages_told(any(r.stored for r in results))
+    return results
 
 
 async def read(author: str, after_seq: int) -> tuple[list[tuple[int, bytes]], str | None]:

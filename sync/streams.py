@@ -128,15 +128,30 @@ class EntryStreams(ABC):
 
     async def _store_loop(self) -> None:
         while True:
-            frame = await self.verified.get()
+            frames = [await self.verified.get()]
             try:
-                await self._store(await store.verified(frame))
+                checked = [await store.verified(frames[0])]
+                if not self.verified.empty():  # the next frame came in meanwhile: one commit for both
+                    frames.append(self.verified.get_nowait())
+                    checked.append(await store.verified(frames[1]))
+                await self._store(checked)
             finally:
-                self.busy -= 1
+                self.busy -= len(frames)
 
-    async def _store(self, checked: list[Entry | Invalid]) -> None:
+    async def _store(self, frames: list[list[Entry | Invalid]]) -> None:
         # the store drops the entries of authors blocked now (read with the write, not a step of its own)
-        checked, outcomes, held, stored, self.hub.blocked = await store.store(checked)
+        results = await store.store(*frames)
+        self.hub.blocked = results[0].blocked
+        stored = False
+        for result in results:  # each frame its own errors, `want` and `ack`, in order
+            stored = await self._answer(result) or stored
+        self.status_dirty = True
+        if stored:
+            self.hub.kick()
+
+    async def _answer(self, result: store.Stored) -> bool:
+        """Answer one stored frame; whether entries were stored (ours signed included)."""
+        checked, outcomes, held, stored, _ = result
         errors: list[str] = []
         for bad in (c for c in checked if isinstance(c, Invalid)):
             errors.append(protocol.error("bad-entry", f"rule {bad.rule}: {bad.message}", bad.hash))
@@ -170,9 +185,7 @@ class EntryStreams(ABC):
         if wants:
             await self._send(protocol.want(wants))
         await self._send(protocol.ack(held))
-        self.status_dirty = True
-        if stored:
-            self.hub.kick()
+        return stored
 
     # -- sending entries --------------------------------------------------------
 

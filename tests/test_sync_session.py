@@ -4,6 +4,7 @@ peer that speaks the protocol with its own key (not our dialer).
 Personas: a paired peer, a stranger (conftest fixtures), a blocked author, an invitee.
 """
 
+import asyncio
 import datetime as dt
 import functools
 import json
@@ -162,6 +163,44 @@ async def test_it_keeps_valid_entries_of_other_feeds_beside_a_bad_entry(paired_p
     ack = await c.recv_type("ack")
     assert ack["feeds"] == {c.id: 3, author_id(other): 1}
     assert await stored_hashes() == {good[0].hash, good[1].hash, good[2].hash, y[0].hash}
+    await c.close()
+
+
+async def test_a_frame_that_comes_in_while_one_is_verified_shares_its_commit_and_gets_its_own_answers(paired_peer, monkeypatch):
+    from sync import store
+
+    verify, verified, second_in, commits = store.verify, store.verified, asyncio.Event(), []
+
+    async def verify_then_say(items):
+        result = await verify(items)
+        if len(commits) == 0 and items[0]["seq"] == 5:
+            second_in.set()  # the session queues it before this coroutine runs again
+        return result
+
+    async def verified_once_the_second_is_in(frame):
+        await asyncio.wait_for(second_in.wait(), 5)
+        return await verified(frame)
+
+    def counted(frames):
+        commits.append(len(frames))
+        return store_frames(frames)
+
+    store_frames = store.store_frames
+    monkeypatch.setattr(store, "verify", verify_then_say)
+    monkeypatch.setattr(store, "verified", verified_once_the_second_is_in)
+    monkeypatch.setattr(store, "store_frames", counted)
+    c, _ = await paired_peer.session()
+    mine = feed(c.key, 7)
+    forged = as_obj(mine[3])
+    forged["body"] = {"type": "note", "n": "changed"}
+    await c.entries([*mine[:3], forged])  # frame 1: 1-3 stored, 4 forged
+    await c.entries(mine[4:])  # frame 2: 5-7 wait for 4 (early)
+    answers = [await c.recv() for _ in range(4)]
+    assert [(a["type"], a.get("code")) for a in answers] == [("error", "bad-entry"), ("ack", None), ("want", None), ("ack", None)]
+    assert answers[0]["hash"] == protocol.entry_hash(forged)
+    assert answers[1]["feeds"] == {c.id: 3} and answers[2]["feeds"] == {c.id: 3} and answers[3]["feeds"] == {c.id: 3}
+    assert commits == [2]
+    assert await stored_hashes() == {e.hash for e in mine[:3]}
     await c.close()
 
 

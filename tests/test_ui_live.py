@@ -85,7 +85,7 @@ async def test_an_entry_stored_from_a_peer_tells_the_pages_at_once(monkeypatch):
     connected, _ = await comm.connect()
     assert connected
     entry = FeedWriter().write({"type": "note"}, time=1_795_000_000_000)
-    stored = await store.store(await store.verified(await store.verify([entry.as_dict()])))
+    [stored] = await store.store(await store.verified(await store.verify([entry.as_dict()])))
     assert stored.stored
     assert await comm.receive_json_from(timeout=2) == {"type": "index.changed"}
     assert await store.store(await store.verified(await store.verify([entry.as_dict()]))) and await comm.receive_nothing(timeout=0.2)
