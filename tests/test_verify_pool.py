@@ -1,7 +1,9 @@
 """events.verify_pool: big batches are verified in worker processes, with exactly the outcomes of `parse_entry`."""
 
+import asyncio
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -125,6 +127,19 @@ async def test_frames_are_verified_ahead_and_each_waited_for_in_its_turn():
     forged_at = verify_pool.POOL_MIN + 7
     assert [c.hash for i, c in enumerate(flat) if i != forged_at] == [e.hash for i, e in enumerate(entries) if i != forged_at]
     assert isinstance(flat[forged_at], store.Invalid) and flat[forged_at].rule == "signature"
+
+
+async def test_the_workers_start_when_a_peer_shows_a_big_batch_coming_and_not_for_a_few_entries():
+    worker_pool.shutdown()
+    store.expect(verify_pool.POOL_MIN - 1)
+    assert not worker_pool.running()
+    store.expect(verify_pool.POOL_MIN)
+    started = time.monotonic()
+    while not (worker_pool.running() and len(children_of(os.getpid())) >= worker_pool.workers()):
+        assert time.monotonic() - started < 20, "the workers did not start"
+        await asyncio.sleep(0.02)
+    frame = [FeedWriter().write({"type": "note"}, time=1).as_dict() for _ in range(3)]
+    assert all(isinstance(e, Entry) for e in verify_pool.check_all(frame * 100))  # warmed, they verify as ever
 
 
 async def test_a_frame_of_a_few_entries_is_verified_in_place():
