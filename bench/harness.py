@@ -43,16 +43,25 @@ def setup_django(prefix: str) -> str:
 
 
 def verify_rate(seconds: float = 1.0) -> float:
-    """Ed25519 verifications per second on one core, alone."""
+    """Ed25519 verifications per second on one core, alone, of entry-sized messages."""
     key = Ed25519PrivateKey.generate()
-    public, message = key.public_key(), b"x" * 300
-    sig = key.sign(message)
+    public = key.public_key()
+    messages = [b"calendar-p2p/entry/v1\n" + os.urandom(300) for _ in range(200)]
+    signed = [(key.sign(m), m) for m in messages]
     count, started = 0, time.perf_counter()
     while (elapsed := time.perf_counter() - started) < seconds:
-        for _ in range(200):
+        for sig, message in signed:
             public.verify(sig, message)
-        count += 200
+        count += len(signed)
     return count / elapsed
+
+
+def around(before: float, after: float) -> float:
+    """The verify reference for a run between two measurements of it: their mean.
+    The machine is shared and its speed drifts by a quarter within minutes, so
+    one taken on each side of the run is nearer to it than one taken earlier."""
+    print(f"   reference: one core verifies {before:,.0f} Ed25519 signatures/s just before, {after:,.0f}/s just after")
+    return (before + after) / 2
 
 
 def median_time(fn: Callable[[], object], *, repeat: int = 7) -> float:
