@@ -1,7 +1,11 @@
 """events.canonical: `exactly_canonical`, the quick parse for text that is its own canonical
 encoding, gives what the strict parse gives or nothing at all."""
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.canonical import NotCanonicalJSON, canonical, exactly_canonical, loads_strict
 from tests.test_verify_pool import every_vector_line
@@ -56,3 +60,29 @@ def test_an_integer_too_long_for_python_is_refused_by_name():
 def test_an_entrys_canonical_bytes_take_the_quick_parse():
     text = b'{"author":"ab","body":{"title":"zi ploioas\xc4\x83"},"seq":1}'
     assert exactly_canonical(text) == {"author": "ab", "body": {"title": "zi ploioasă"}, "seq": 1}
+
+
+JSON_LIKE = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**60), max_value=10**60) | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+def outcome(encode, value):
+    try:
+        return encode(value)
+    except Exception as e:  # the kind of refusal is what is compared
+        return type(e)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_LIKE)
+def test_the_encoder_built_once_writes_what_json_dumps_writes(value):
+    """`canonical` keeps one C encoder instead of json.dumps building one per call:
+    the same bytes for every value (text with surrogates and control characters,
+    big integers, floats), or the same kind of refusal."""
+    def dumps(v):
+        return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    assert outcome(canonical, value) == outcome(dumps, value)
