@@ -39,7 +39,7 @@ _encoder = (
 
 
 def canonical(value: Any) -> bytes:
-    if _encoder is None or isinstance(value, str):  # a Python without the C encoder; a bare string (never an entry)
+    if _encoder is None:  # a Python built without the C encoder
         return _slow_canonical(value)
     return "".join(_encoder(value, 0)).encode()
 

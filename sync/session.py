@@ -357,6 +357,6 @@ class Session(EntryStreams):
             self.hub.kick()
         if first:
             self.streaming = True
-            store.expect(sum(max(0, s - self.hub.vector.get(a, 0)) for a, s in self.their_have.items()))
+            store.expect(self.lacking())
             self._spawn(self._send_loop())
         self.wake.set()

@@ -101,13 +101,13 @@ def store_frames(frames: list[list[Entry | Invalid]]) -> list[Stored]:
     everything = [e for part in entries for e in part]
     outcomes = log.receive(everything) if everything else []
     held = {author: seq for author, (seq, _) in log.heads({e.author for e in everything}).items()}
-    if any(o.result == log.STORED for o in outcomes):
-        after_store()
     results, start = [], 0
     for checked, part in zip(frames, entries, strict=True):
         mine, start = outcomes[start:start + len(part)], start + len(part)
         authors = sorted({e.author for e in part})
         results.append(Stored(checked, mine, {a: held.get(a, 0) for a in authors}, any(o.result == log.STORED for o in mine), blocked))
+    if any(r.stored for r in results):
+        after_store()
     return results
 
 

@@ -251,8 +251,13 @@ class EntryStreams(ABC):
         # feeds it may not receive from us it may still hold from elsewhere: those do not count
         return all(vector.get(a, 0) >= s for a, s in self.their_have.items() if a not in skip)
 
-    def status_row(self, *, connected: bool) -> dict:
+    def lacking(self) -> int:
+        """How many entries the peer showed that we lack (blocked feeds aside)."""
         vector, blocked = self.hub.vector, self.hub.blocked
+        return sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)
+
+    def status_row(self, *, connected: bool) -> dict:
+        vector = self.hub.vector
         row = {
             "author": self.key,
             "connected": connected,
@@ -262,7 +267,7 @@ class EntryStreams(ABC):
             # a peer may claim absurd seqs: clamp the sums to what the database column holds
             "peer_lacks": min(protocol.MAX_SEQ, sum(max(0, s - self.their_vec.get(a, 0)) for a, s in vector.items()
                                                     if self.may_send(a))),
-            "we_lack": min(protocol.MAX_SEQ, sum(max(0, s - vector.get(a, 0)) for a, s in self.their_vec.items() if a not in blocked)),
+            "we_lack": min(protocol.MAX_SEQ, self.lacking()),
             "last_error": self.last_error,
             "held_back": self.refusals.describe(),
             "refusals": self.refusals.rows() if self.refusals.dirty else None,  # saved across restarts
